@@ -1,0 +1,155 @@
+"""SMOTE, with exact same-class neighbours and generation in the Rust core."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from imblearn.over_sampling.base import BaseOverSampler
+from sklearn.base import clone
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import validate_data
+
+from equipoise import _core
+from equipoise.base import SamplerMixin
+from equipoise.utils._validation import seed_from, threads_from
+
+
+class SMOTE(SamplerMixin, BaseOverSampler):
+    """Synthetic Minority Over-sampling Technique, as in imbalanced-learn.
+
+    Each new row of a class lies on the segment between a row of that class and one of its
+    ``k_neighbors`` nearest neighbours within the class (exact Euclidean neighbours, the row itself
+    excluded; equal distances are ranked by row index), at a uniformly random position. Output: the
+    original rows, then the new rows class by class in sorted class order, as imbalanced-learn.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default='auto'
+        Which classes to grow and to what size, with imbalanced-learn's meaning: a float is the
+        wanted ratio minority / majority (binary only); 'minority', 'not minority',
+        'not majority', 'all' and 'auto' (= 'not majority') name the classes to equalise; a dict
+        gives the wanted count of each class; a callable takes ``y`` and returns such a dict.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the generator. The same seed gives bit-identical output whatever ``n_jobs`` is.
+    k_neighbors : int or object, default=5
+        Number of nearest neighbours used to build synthetic rows, or a fitted-able
+        ``NearestNeighbors``-like object (``kneighbors``), whose neighbours are then used instead
+        of the core's exact search (its first neighbour, the row itself, is dropped).
+    n_jobs : int, default=None
+        Threads of the core: None or -1 use every core, -2 all but one, a positive number that many.
+        (An addition to imbalanced-learn's parameters.)
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        The number of rows to add to each targeted class.
+    nn_k_ : estimator
+        The neighbour estimator: a clone of ``k_neighbors`` when it is an object, else a
+        scikit-learn ``NearestNeighbors(n_neighbors=k_neighbors + 1)`` describing the search (fitted
+        on the last grown class, as imbalanced-learn leaves it).
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    Notes
+    -----
+    Integer features are generated in float64 and cast back with ``astype`` (truncation toward
+    zero), as imbalanced-learn does. float32 input is generated and returned in float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.over_sampling import SMOTE
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 3)); y = (np.arange(100) < 10).astype(int)
+    >>> X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    >>> np.bincount(y_res).tolist()
+    [90, 90]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "k_neighbors": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            HasMethods(["kneighbors", "kneighbors_graph"]),
+        ],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
+                 n_jobs=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.k_neighbors = k_neighbors
+        self.n_jobs = n_jobs
+
+    def _check_X(self, X):
+        return validate_data(
+            self,
+            X=X,
+            reset=True,
+            accept_sparse=["csr", "csc"],
+            dtype="numeric",
+            ensure_all_finite=False,
+        )
+
+    def _resample(self, X, y, classes, codes, counts):
+        if sparse.issparse(X):
+            return self._resample_sparse(X, y, classes, codes, counts)
+        n_new = self._n_new(classes)
+        Xf = X if X.dtype in (np.float32, np.float64) and X.dtype.isnative else X.astype(np.float64)
+        graphs = [None] * len(classes)
+        threads = threads_from(self.n_jobs)
+        grown = [c for c in range(len(classes)) if n_new[c] > 0]
+        if isinstance(self.k_neighbors, numbers.Integral):
+            k = int(self.k_neighbors)
+            for c in grown:
+                if counts[c] < k + 1:
+                    raise ValueError(
+                        f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
+                        f" n_samples_fit = {counts[c]}: class {classes[c]!r} has {counts[c]}"
+                        f" rows, fewer than k_neighbors + 1 = {k + 1} needed to grow it"
+                    )
+            self.nn_k_ = NearestNeighbors(n_neighbors=k + 1)
+        else:
+            k = 1
+            self.nn_k_ = clone(self.k_neighbors)
+            for c in grown:
+                X_class = Xf[codes == c]
+                self.nn_k_.fit(X_class)
+                nns = self.nn_k_.kneighbors(X_class, return_distance=False)[:, 1:]
+                graphs[c] = np.ascontiguousarray(nns, dtype=np.int64)
+        out = _core.smote(
+            Xf, codes, len(classes), n_new, k, graphs, seed_from(self.random_state), threads
+        )
+        if isinstance(self.k_neighbors, numbers.Integral) and grown:
+            self.nn_k_.fit(Xf[codes == grown[-1]])
+        if Xf is not X:
+            out = np.vstack([X, out[X.shape[0]:].astype(X.dtype)])
+        y_res = np.concatenate([y, np.repeat(classes, n_new).astype(y.dtype, copy=False)])
+        return out, y_res
+
+    def _resample_sparse(self, X, y, classes, codes, counts):
+        # Only the rows of the grown classes are made dense (the minority classes, small); the new
+        # rows are the same as for the dense matrix, since they depend only on those rows.
+        grown = [cls for cls, n in self.sampling_strategy_.items() if n > 0]
+        pos = self._class_positions(classes)
+        keep = np.flatnonzero(np.isin(codes, [pos[c] for c in grown]))
+        dense = X[keep].toarray()
+        if dense.dtype not in (np.float32, np.float64):
+            dense = dense.astype(np.float64)
+        out, _ = self._resample(dense, y[keep], classes, codes[keep], counts)
+        new = sparse.csr_matrix(out[keep.size:].astype(X.dtype, copy=False))
+        y_res = np.concatenate([y, np.repeat(classes, self._n_new(classes)).astype(y.dtype)])
+        return sparse.vstack([X, new], format=X.format), y_res
+
+    def _n_new(self, classes):
+        pos = self._class_positions(classes)
+        n_new = [0] * len(classes)
+        for cls, n in self.sampling_strategy_.items():
+            n_new[pos[cls]] = int(n)
+        return n_new

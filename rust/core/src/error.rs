@@ -1,0 +1,30 @@
+//! The one error type of the core; the bindings map it to Python exceptions in one place.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the core. Messages name the problem for the end user.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CoreError {
+    /// A NaN or infinite value in the features.
+    #[error("Input X contains {what} (first at row {row}, column {col}); remove or impute it before resampling")]
+    NonFinite {
+        what: &'static str,
+        row: usize,
+        col: usize,
+    },
+    /// A class has too few rows for the requested number of neighbours.
+    #[error("Expected n_neighbors <= n_samples_fit, but n_neighbors = {needed}, n_samples_fit = {available}: class {class} has {available} rows, fewer than k_neighbors + 1 = {needed}")]
+    TooFewSamples {
+        class: u32,
+        available: usize,
+        needed: usize,
+    },
+    /// Shapes or indices that do not fit together.
+    #[error("{0}")]
+    Shape(String),
+    /// Any other invalid argument.
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+pub type Result<T> = std::result::Result<T, CoreError>;

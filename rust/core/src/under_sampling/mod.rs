@@ -1,0 +1,5 @@
+//! Under-sampling: which rows to keep.
+
+mod random;
+
+pub use random::random_under_sample_indices;
