@@ -5,9 +5,7 @@ import pytest
 
 from equipoise import datasets
 
-NUMERIC = [
-    name for name in datasets.list_datasets() if name not in ("car_eval_4",)
-]
+NUMERIC = [name for name in datasets.list_datasets() if name not in ("car_eval_4",)]
 BINARY_NUMERIC = [name for name in NUMERIC if name != "glass"]
 
 

@@ -1,7 +1,5 @@
 """Type stubs of the compiled core. These functions are internal: use the estimators."""
 
-from typing import Optional
-
 import numpy as np
 import numpy.typing as npt
 
@@ -13,7 +11,7 @@ def smote(
     n_classes: int,
     n_new: list[int],
     k: int,
-    graphs: list[Optional[npt.NDArray[np.int64]]],
+    graphs: list[npt.NDArray[np.int64] | None],
     seed: int,
     n_threads: int = 0,
 ) -> npt.NDArray[np.floating]: ...
@@ -26,7 +24,7 @@ def random_over_sample_indices(
 def random_under_sample_indices(
     codes: npt.NDArray[np.uint32],
     n_classes: int,
-    targets: list[Optional[int]],
+    targets: list[int | None],
     replacement: bool,
     seed: int,
 ) -> npt.NDArray[np.int64]: ...

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
@@ -68,8 +67,7 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         "n_jobs": [numbers.Integral, None],
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None,
-                 n_jobs=None):
+    def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None, n_jobs=None):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.shrinkage = shrinkage
@@ -128,7 +126,7 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         for c in range(len(classes)):
             if n_new[c] == 0:
                 continue
-            boot = idx[offset:offset + n_new[c]]
+            boot = idx[offset : offset + n_new[c]]
             offset += n_new[c]
             rows = np.flatnonzero(codes == c)
             if sparse.issparse(X):

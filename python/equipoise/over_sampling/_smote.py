@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy import sparse
 from imblearn.over_sampling.base import BaseOverSampler
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -80,8 +80,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         "n_jobs": [numbers.Integral, None],
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 n_jobs=None):
+    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5, n_jobs=None):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.k_neighbors = k_neighbors
@@ -129,7 +128,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         if isinstance(self.k_neighbors, numbers.Integral) and grown:
             self.nn_k_.fit(Xf[codes == grown[-1]])
         if Xf is not X:
-            out = np.vstack([X, out[X.shape[0]:].astype(X.dtype)])
+            out = np.vstack([X, out[X.shape[0] :].astype(X.dtype)])
         y_res = np.concatenate([y, np.repeat(classes, n_new).astype(y.dtype, copy=False)])
         return out, y_res
 
@@ -143,7 +142,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         if dense.dtype not in (np.float32, np.float64):
             dense = dense.astype(np.float64)
         out, _ = self._resample(dense, y[keep], classes, codes[keep], counts)
-        new = sparse.csr_matrix(out[keep.size:].astype(X.dtype, copy=False))
+        new = sparse.csr_matrix(out[keep.size :].astype(X.dtype, copy=False))
         y_res = np.concatenate([y, np.repeat(classes, self._n_new(classes)).astype(y.dtype)])
         return sparse.vstack([X, new], format=X.format), y_res
 

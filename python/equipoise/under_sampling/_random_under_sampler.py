@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 from imblearn.under_sampling.base import BaseUnderSampler
 from imblearn.utils._validation import _check_X
 from sklearn.utils import _safe_indexing

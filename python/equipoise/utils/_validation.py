@@ -177,8 +177,9 @@ def _targets_float(ratio, stats, kind):
     return out
 
 
-def check_sampling_strategy(sampling_strategy, y, sampling_type, *, classes=None, counts=None,
-                            **kwargs):
+def check_sampling_strategy(
+    sampling_strategy, y, sampling_type, *, classes=None, counts=None, **kwargs
+):
     """Targeted classes and their number of samples, as imbalanced-learn computes them.
 
     Same arguments and result as ``imblearn.utils.check_sampling_strategy``; ``classes`` and
@@ -223,7 +224,7 @@ def check_sampling_strategy(sampling_strategy, y, sampling_type, *, classes=None
 
 
 def seed_from(random_state) -> int:
-    """A 64-bit seed for the core: an int is used as it is; a RandomState (or None) is drawn from."""
+    """A 64-bit seed for the core: an int is used as it is, a RandomState (or None) is drawn."""
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         return int(random_state) % (1 << 64)
     rs = check_random_state(random_state)

@@ -80,9 +80,24 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(Stream::new(7, Purpose::Smote, 1, 0), |s, _| Some(s.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(Stream::new(7, Purpose::Smote, 1, 0), |s, _| Some(s.next_u64())).collect();
-        let c: Vec<u64> = (0..4).map(|_| 0).scan(Stream::new(7, Purpose::Smote, 1, 1), |s, _| Some(s.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(Stream::new(7, Purpose::Smote, 1, 0), |s, _| {
+                Some(s.next_u64())
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(Stream::new(7, Purpose::Smote, 1, 0), |s, _| {
+                Some(s.next_u64())
+            })
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(Stream::new(7, Purpose::Smote, 1, 1), |s, _| {
+                Some(s.next_u64())
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -20,12 +20,18 @@ fn pools() -> &'static Mutex<Pools> {
 
 /// The number of threads used when the caller does not say: the cores available to this process.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Run `f` on a pool of `n_threads` threads (0 means [`default_threads`]).
 pub fn run_with_threads<R: Send>(n_threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
-    let n = if n_threads == 0 { default_threads() } else { n_threads };
+    let n = if n_threads == 0 {
+        default_threads()
+    } else {
+        n_threads
+    };
     let key = (std::process::id(), n);
     let pool = {
         let mut map = pools().lock().unwrap_or_else(|e| e.into_inner());
@@ -47,7 +53,9 @@ pub fn run_with_threads<R: Send>(n_threads: usize, f: impl FnOnce() -> R + Send)
                         .num_threads(n)
                         .thread_name(|i| format!("equipoise-{i}"))
                         .build()
-                        .map_err(|e| CoreError::InvalidArgument(format!("cannot start {n} threads: {e}")))?,
+                        .map_err(|e| {
+                            CoreError::InvalidArgument(format!("cannot start {n} threads: {e}"))
+                        })?,
                 );
                 map.insert(key, Arc::clone(&p));
                 p

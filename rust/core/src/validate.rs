@@ -15,7 +15,11 @@ pub fn check_finite<F: Float>(x: ArrayView2<F>) -> Result<()> {
         .find_map_first(|(chunk, block)| {
             // Fast path: the sum of a block is finite iff every value is (barring overflow, which the
             // slow scan below resolves).
-            if block.iter().fold(F::zero(), |a, &v| a + v * F::zero()).is_finite() {
+            if block
+                .iter()
+                .fold(F::zero(), |a, &v| a + v * F::zero())
+                .is_finite()
+            {
                 return None;
             }
             for (r, row) in block.outer_iter().enumerate() {
@@ -44,12 +48,20 @@ mod tests {
         let x = array![[1.0f32, 2.0], [3.0, f32::NAN], [f32::INFINITY, 0.0]];
         assert_eq!(
             check_finite(x.view()),
-            Err(CoreError::NonFinite { what: "NaN", row: 1, col: 1 })
+            Err(CoreError::NonFinite {
+                what: "NaN",
+                row: 1,
+                col: 1
+            })
         );
         let y = array![[1.0f64, 2.0], [f64::NEG_INFINITY, 1.0]];
         assert_eq!(
             check_finite(y.view()),
-            Err(CoreError::NonFinite { what: "infinity", row: 1, col: 0 })
+            Err(CoreError::NonFinite {
+                what: "infinity",
+                row: 1,
+                col: 0
+            })
         );
         assert!(check_finite(array![[f64::MAX, f64::MAX]].view()).is_ok());
     }

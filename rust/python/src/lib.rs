@@ -1,113 +1,17 @@
 //! pyo3 bindings of equipoise-core: extract arguments, release the GIL, call the core, convert.
 //! No algorithm lives here.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+mod common;
 
-use equipoise_core::{self as core, CoreError, Float};
-use ndarray::{Array2, ArrayView2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use common::{alloc_rows, codes_and_rows, copy_into, run, Error, Res};
+use equipoise_core::{self as core, Float};
+use ndarray::Array2;
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-
-/// The one place where core errors become Python exceptions.
-struct Error(PyErr);
-
-impl From<CoreError> for Error {
-    fn from(e: CoreError) -> Self {
-        Error(PyValueError::new_err(e.to_string()))
-    }
-}
-
-impl From<PyErr> for Error {
-    fn from(e: PyErr) -> Self {
-        Error(e)
-    }
-}
-
-impl From<Error> for PyErr {
-    fn from(e: Error) -> Self {
-        e.0
-    }
-}
-
-type Res<T> = Result<T, Error>;
-
-/// Run `f` without the GIL on a pool of `n_threads`, turning a panic into a `RuntimeError` so that
-/// none crosses into Python as a crash.
-fn run<R: Send>(py: Python<'_>, n_threads: usize, f: impl FnOnce() -> core::Result<R> + Send) -> Res<R> {
-    let out = py.detach(|| {
-        catch_unwind(AssertUnwindSafe(|| core::threads::run_with_threads(n_threads, f)))
-    });
-    match out {
-        Ok(Ok(Ok(v))) => Ok(v),
-        Ok(Ok(Err(e))) | Ok(Err(e)) => Err(e.into()),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(Error(PyRuntimeError::new_err(format!(
-                "internal error in equipoise's core (please report it): {msg}"
-            ))))
-        }
-    }
-}
-
-/// A feature matrix of one of the supported float types, borrowed from numpy without a copy.
-enum Features<'py> {
-    F32(PyReadonlyArray2<'py, f32>),
-    F64(PyReadonlyArray2<'py, f64>),
-}
-
-impl<'py> Features<'py> {
-    fn extract(x: &Bound<'py, PyAny>) -> Res<Self> {
-        if let Ok(a) = x.extract::<PyReadonlyArray2<'py, f32>>() {
-            return Ok(Features::F32(a));
-        }
-        if let Ok(a) = x.extract::<PyReadonlyArray2<'py, f64>>() {
-            return Ok(Features::F64(a));
-        }
-        Err(Error(PyTypeError::new_err(
-            "X must be a 2-D numpy array of float32 or float64",
-        )))
-    }
-}
-
-/// Dispatch once on the dtype; `$body` is written once over `F`.
-macro_rules! with_features {
-    ($x:expr, |$a:ident| $body:expr) => {
-        match Features::extract($x)? {
-            Features::F32($a) => $body,
-            Features::F64($a) => $body,
-        }
-    };
-}
-
-fn codes_and_rows(codes: &PyReadonlyArray1<'_, u32>, n_classes: usize) -> Res<Vec<Vec<usize>>> {
-    let c = codes.as_slice().map_err(|e| Error(PyValueError::new_err(e.to_string())))?;
-    Ok(core::over_sampling::class_rows(c, n_classes)?)
-}
-
-fn alloc_rows<'py, F: Float + numpy::Element>(py: Python<'py>, n: usize, d: usize) -> Bound<'py, PyArray2<F>> {
-    PyArray2::<F>::zeros(py, [n, d], false)
-}
-
-/// Copy `x` into the first rows of `out` (row-major).
-fn copy_into<F: Float>(x: ArrayView2<F>, out: &mut [F]) {
-    use rayon::prelude::*;
-    let d = x.ncols().max(1);
-    match x.as_slice() {
-        Some(s) => out[..s.len()]
-            .par_chunks_mut(1 << 16)
-            .zip(s.par_chunks(1 << 16))
-            .for_each(|(o, i)| o.copy_from_slice(i)),
-        None => out
-            .par_chunks_mut(d)
-            .zip(x.outer_iter().into_par_iter())
-            .for_each(|(o, r)| o.iter_mut().zip(r.iter()).for_each(|(a, b)| *a = *b)),
-    }
-}
 
 fn smote_impl<'py, F: Float + numpy::Element>(
     py: Python<'py>,
@@ -164,13 +68,31 @@ fn smote<'py>(
             }
         });
     }
-    Ok(with_features!(x, |a| smote_impl(py, a, rows, n_new, k, owned_graphs, seed, n_threads)?.into_any()))
+    Ok(with_features!(x, |a| smote_impl(
+        py,
+        a,
+        rows,
+        n_new,
+        k,
+        owned_graphs,
+        seed,
+        n_threads
+    )?
+    .into_any()))
 }
+
+/// (distances, indices) of a neighbour search.
+type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
 
 /// The k nearest same-class neighbours (positions within the class) of each row of one class.
 #[pyfunction]
 #[pyo3(signature = (x, k, n_threads=0))]
-fn kneighbors_self<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, k: usize, n_threads: usize) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>)> {
+fn kneighbors_self<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    k: usize,
+    n_threads: usize,
+) -> PyResult<KnnArrays<'py>> {
     use equipoise_core::neighbors::{BruteForce, KnnIndex};
     let nb = with_features!(x, |a| {
         let v = a.as_array();
@@ -179,7 +101,10 @@ fn kneighbors_self<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, k: usize, n_thre
             BruteForce::new(v).query_self(k)
         })?
     });
-    Ok((nb.distances.into_pyarray(py), nb.indices.mapv(|v| v as i64).into_pyarray(py)))
+    Ok((
+        nb.distances.into_pyarray(py),
+        nb.indices.mapv(|v| v as i64).into_pyarray(py),
+    ))
 }
 
 /// Indices of a random over-sampling: `0..n`, then the bootstrap of each class in code order.
@@ -194,8 +119,14 @@ fn random_over_sample_indices<'py>(
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let rows = codes_and_rows(&codes, n_classes)?;
-    let idx = run(py, n_threads, || core::over_sampling::random_over_sample_indices(&rows, &n_new, seed))?;
-    Ok(idx.into_iter().map(|v| v as i64).collect::<Vec<_>>().into_pyarray(py))
+    let idx = run(py, n_threads, || {
+        core::over_sampling::random_over_sample_indices(&rows, &n_new, seed)
+    })?;
+    Ok(idx
+        .into_iter()
+        .map(|v| v as i64)
+        .collect::<Vec<_>>()
+        .into_pyarray(py))
 }
 
 /// Indices kept by a random under-sampling, class by class in code order.
@@ -210,8 +141,14 @@ fn random_under_sample_indices<'py>(
     seed: u64,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let rows = codes_and_rows(&codes, n_classes)?;
-    let idx = run(py, 1, || core::under_sampling::random_under_sample_indices(&rows, &targets, replacement, seed))?;
-    Ok(idx.into_iter().map(|v| v as i64).collect::<Vec<_>>().into_pyarray(py))
+    let idx = run(py, 1, || {
+        core::under_sampling::random_under_sample_indices(&rows, &targets, replacement, seed)
+    })?;
+    Ok(idx
+        .into_iter()
+        .map(|v| v as i64)
+        .collect::<Vec<_>>()
+        .into_pyarray(py))
 }
 
 fn take_impl<'py, F: Float + numpy::Element>(
@@ -223,7 +160,9 @@ fn take_impl<'py, F: Float + numpy::Element>(
     use rayon::prelude::*;
     let (n, d) = (x.shape()[0], x.shape()[1]);
     if let Some(&bad) = idx.iter().find(|&&i| i >= n) {
-        return Err(Error(PyValueError::new_err(format!("row index {bad} is out of range for {n} rows"))));
+        return Err(Error(PyValueError::new_err(format!(
+            "row index {bad} is out of range for {n} rows"
+        ))));
     }
     let out = alloc_rows::<F>(py, idx.len(), d);
     {
@@ -231,9 +170,13 @@ fn take_impl<'py, F: Float + numpy::Element>(
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
         let xv = x.as_array();
         run(py, n_threads, || {
-            buf.par_chunks_mut(d.max(1)).zip(idx.par_iter()).for_each(|(o, &i)| {
-                o.iter_mut().zip(xv.row(i).iter()).for_each(|(a, b)| *a = *b)
-            });
+            buf.par_chunks_mut(d.max(1))
+                .zip(idx.par_iter())
+                .for_each(|(o, &i)| {
+                    o.iter_mut()
+                        .zip(xv.row(i).iter())
+                        .for_each(|(a, b)| *a = *b)
+                });
             Ok(())
         })?;
     }
@@ -243,7 +186,12 @@ fn take_impl<'py, F: Float + numpy::Element>(
 /// `x[idx]` for float matrices, gathered in parallel.
 #[pyfunction]
 #[pyo3(signature = (x, idx, n_threads=0))]
-fn take_rows<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, idx: PyReadonlyArray1<'py, i64>, n_threads: usize) -> PyResult<Bound<'py, PyAny>> {
+fn take_rows<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    idx: PyReadonlyArray1<'py, i64>,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     let idx: Vec<usize> = idx
         .as_array()
         .iter()
@@ -267,7 +215,9 @@ fn bootstrap_impl<'py, F: Float + numpy::Element>(
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
         let xv = x.as_array();
-        run(py, n_threads, || core::over_sampling::smoothed_bootstrap(xv, idx, class, scale, seed, buf))?;
+        run(py, n_threads, || {
+            core::over_sampling::smoothed_bootstrap(xv, idx, class, scale, seed, buf)
+        })?;
     }
     Ok(out)
 }
@@ -289,7 +239,10 @@ fn smoothed_bootstrap<'py>(
         .iter()
         .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
         .collect::<PyResult<_>>()?;
-    Ok(with_features!(x, |a| bootstrap_impl(py, a, &idx, class_code, &scale, seed, n_threads)?.into_any()))
+    Ok(with_features!(x, |a| bootstrap_impl(
+        py, a, &idx, class_code, &scale, seed, n_threads
+    )?
+    .into_any()))
 }
 
 /// Raise `ValueError` naming the first NaN or infinite cell of `x`.
@@ -312,7 +265,9 @@ fn default_threads() -> usize {
 /// Test hook: panic inside the core, to show that a panic becomes a `RuntimeError`.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
-    run(py, 1, || -> core::Result<()> { panic!("deliberate test panic") })?;
+    run(py, 1, || -> core::Result<()> {
+        panic!("deliberate test panic")
+    })?;
     Ok(())
 }
 

@@ -47,7 +47,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
         let norms: Vec<F> = if d == 0 {
             vec![F::zero(); n]
         } else {
-            data.par_chunks(d).map(|r| r.iter().map(|&v| v * v).sum()).collect()
+            data.par_chunks(d)
+                .map(|r| r.iter().map(|&v| v * v).sum())
+                .collect()
         };
         let max_norm = norms.iter().fold(0.0f64, |m, v| m.max(v.wide()));
         let n_tiles = n.div_ceil(BLOCK);
@@ -67,7 +69,14 @@ impl<'a, F: Float> BruteForce<'a, F> {
                     }
                 });
         }
-        BruteForce { data, n, d, norms, max_norm, tiles }
+        BruteForce {
+            data,
+            n,
+            d,
+            norms,
+            max_norm,
+            tiles,
+        }
     }
 
     fn row(&self, i: usize) -> &[F] {
@@ -77,8 +86,15 @@ impl<'a, F: Float> BruteForce<'a, F> {
     /// Search for `queries` (row-major, `nq x d`); `self_ids[i]`, when given, is excluded for query i.
     fn search(&self, queries: &[F], self_ids: Option<&[usize]>, k: usize) -> Result<Neighbors> {
         let d = self.d;
-        let nq = if d == 0 { self_ids.map_or(0, |s| s.len()) } else { queries.len() / d };
-        let available = if self_ids.is_some() { self.n.saturating_sub(1) } else { self.n };
+        let nq = queries
+            .len()
+            .checked_div(d)
+            .unwrap_or_else(|| self_ids.map_or(0, |s| s.len()));
+        let available = if self_ids.is_some() {
+            self.n.saturating_sub(1)
+        } else {
+            self.n
+        };
         if k == 0 || k > available {
             return Err(CoreError::InvalidArgument(format!(
                 "Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, n_samples_fit = {available}"
@@ -95,7 +111,8 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 let q0 = task * TASK;
                 let q1 = (q0 + TASK).min(nq);
                 let mut acc = vec![F::zero(); MICRO * BLOCK];
-                let mut cands: Vec<Vec<(F, usize)>> = (0..MICRO).map(|_| Vec::with_capacity(keep + 1)).collect();
+                let mut cands: Vec<Vec<(F, usize)>> =
+                    (0..MICRO).map(|_| Vec::with_capacity(keep + 1)).collect();
                 let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
                 let mut m0 = q0;
                 while m0 < q1 {
@@ -105,23 +122,39 @@ impl<'a, F: Float> BruteForce<'a, F> {
                         c.clear();
                     }
                     let qrows: Vec<&[F]> = (m0..m1).map(|i| &queries[i * d..(i + 1) * d]).collect();
-                    let qnorms: Vec<F> = qrows.iter().map(|r| r.iter().map(|&v| v * v).sum()).collect();
-                    self.pass1(&qrows, &qnorms, self_ids.map(|s| &s[m0..m1]), keep, &mut acc, &mut cands);
+                    let qnorms: Vec<F> = qrows
+                        .iter()
+                        .map(|r| r.iter().map(|&v| v * v).sum())
+                        .collect();
+                    self.pass1(
+                        &qrows,
+                        &qnorms,
+                        self_ids.map(|s| &s[m0..m1]),
+                        keep,
+                        &mut acc,
+                        &mut cands,
+                    );
                     for qi in 0..mq {
                         let i = m0 + qi;
                         let excl = self_ids.map(|s| s[i]);
                         let q = qrows[qi];
                         exact.clear();
-                        exact.extend(cands[qi].iter().map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)));
+                        exact.extend(
+                            cands[qi]
+                                .iter()
+                                .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+                        );
                         exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                        let proven = cands[qi].len() < keep || {
-                            // Pass 1's error is at most `err`; every row outside the candidates has a
-                            // pass-1 distance >= the last candidate's, so a true distance >= last - err.
-                            let last = cands[qi][keep - 1].0.wide();
-                            let err = self.error_bound(qnorms[qi].wide());
-                            let kth = exact[k - 1].0;
-                            kth * (1.0 + 1e-12) + 1e-300 < last - err
-                        } || cands[qi].len() == available;
+                        let proven = cands[qi].len() < keep
+                            || {
+                                // Pass 1's error is at most `err`; every row outside the candidates has a
+                                // pass-1 distance >= the last candidate's, so a true distance >= last - err.
+                                let last = cands[qi][keep - 1].0.wide();
+                                let err = self.error_bound(qnorms[qi].wide());
+                                let kth = exact[k - 1].0;
+                                kth * (1.0 + 1e-12) + 1e-300 < last - err
+                            }
+                            || cands[qi].len() == available;
                         if !proven {
                             self.scan(q, excl, &mut exact);
                         }
@@ -203,7 +236,11 @@ impl<'a, F: Float> BruteForce<'a, F> {
     /// Direct scan of every row in `f64`, for a query pass 1 could not settle.
     fn scan(&self, q: &[F], excl: Option<usize>, out: &mut Vec<(f64, usize)>) {
         out.clear();
-        out.extend((0..self.n).filter(|&j| Some(j) != excl).map(|j| (exact_sq_dist(q, self.row(j)), j)));
+        out.extend(
+            (0..self.n)
+                .filter(|&j| Some(j) != excl)
+                .map(|j| (exact_sq_dist(q, self.row(j)), j)),
+        );
         out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     }
 }
@@ -247,7 +284,15 @@ mod tests {
             .map(|i| {
                 let mut v: Vec<(f64, usize)> = (0..n)
                     .filter(|&j| j != i)
-                    .map(|j| (exact_sq_dist(data.row(i).as_slice().unwrap(), data.row(j).as_slice().unwrap()), j))
+                    .map(|j| {
+                        (
+                            exact_sq_dist(
+                                data.row(i).as_slice().unwrap(),
+                                data.row(j).as_slice().unwrap(),
+                            ),
+                            j,
+                        )
+                    })
                     .collect();
                 v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 v.into_iter().take(k).map(|p| p.1).collect()

@@ -10,9 +10,15 @@ use crate::rng::{Purpose, Stream, CHUNK};
 
 /// `0..n` followed by, for each class code in order, `n_new[c]` rows of class `c` drawn uniformly
 /// with replacement: imbalanced-learn's `sample_indices_` layout.
-pub fn random_over_sample_indices(class_rows: &[Vec<usize>], n_new: &[usize], seed: u64) -> Result<Vec<usize>> {
+pub fn random_over_sample_indices(
+    class_rows: &[Vec<usize>],
+    n_new: &[usize],
+    seed: u64,
+) -> Result<Vec<usize>> {
     if n_new.len() != class_rows.len() {
-        return Err(CoreError::Shape("one target count per class is needed".into()));
+        return Err(CoreError::Shape(
+            "one target count per class is needed".into(),
+        ));
     }
     let n: usize = class_rows.iter().map(Vec::len).sum();
     let total: usize = n_new.iter().sum();
@@ -26,14 +32,19 @@ pub fn random_over_sample_indices(class_rows: &[Vec<usize>], n_new: &[usize], se
             continue;
         }
         if rows.is_empty() {
-            return Err(CoreError::InvalidArgument(format!("class {c} has no rows to draw from")));
+            return Err(CoreError::InvalidArgument(format!(
+                "class {c} has no rows to draw from"
+            )));
         }
-        out[offset..offset + m].par_chunks_mut(CHUNK).enumerate().for_each(|(chunk, block)| {
-            let mut s = Stream::new(seed, Purpose::RandomOverSample, c as u32, chunk as u64);
-            for o in block {
-                *o = rows[s.below(rows.len() as u64) as usize];
-            }
-        });
+        out[offset..offset + m]
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(chunk, block)| {
+                let mut s = Stream::new(seed, Purpose::RandomOverSample, c as u32, chunk as u64);
+                for o in block {
+                    *o = rows[s.below(rows.len() as u64) as usize];
+                }
+            });
         offset += m;
     }
     Ok(out)
@@ -51,20 +62,24 @@ pub fn smoothed_bootstrap<F: Float>(
 ) -> Result<()> {
     let d = x.ncols();
     if scale.len() != d || out.len() != idx.len() * d {
-        return Err(CoreError::Shape("smoothed bootstrap: shapes do not fit".into()));
+        return Err(CoreError::Shape(
+            "smoothed bootstrap: shapes do not fit".into(),
+        ));
     }
     if let Some(&bad) = idx.iter().find(|&&i| i >= x.nrows()) {
         return Err(CoreError::Shape(format!("row {bad} is out of range")));
     }
-    out.par_chunks_mut(CHUNK * d.max(1)).enumerate().for_each(|(chunk, block)| {
-        let mut s = Stream::new(seed, Purpose::Shrinkage, class, chunk as u64);
-        for (r, o) in block.chunks_mut(d.max(1)).enumerate() {
-            let src = x.row(idx[chunk * CHUNK + r]);
-            for j in 0..d {
-                o[j] = F::narrow(src[j].wide() + scale[j] * s.normal());
+    out.par_chunks_mut(CHUNK * d.max(1))
+        .enumerate()
+        .for_each(|(chunk, block)| {
+            let mut s = Stream::new(seed, Purpose::Shrinkage, class, chunk as u64);
+            for (r, o) in block.chunks_mut(d.max(1)).enumerate() {
+                let src = x.row(idx[chunk * CHUNK + r]);
+                for j in 0..d {
+                    o[j] = F::narrow(src[j].wide() + scale[j] * s.normal());
+                }
             }
-        }
-    });
+        });
     Ok(())
 }
 
@@ -81,7 +96,10 @@ mod tests {
         assert_eq!(idx.len(), 1800);
         assert!(idx[..1000].iter().enumerate().all(|(i, &v)| i == v));
         assert!(idx[1000..].iter().all(|&i| codes[i] == 1));
-        let again = crate::threads::run_with_threads(1, || random_over_sample_indices(&rows, &[0, 800], 5).unwrap()).unwrap();
+        let again = crate::threads::run_with_threads(1, || {
+            random_over_sample_indices(&rows, &[0, 800], 5).unwrap()
+        })
+        .unwrap();
         assert_eq!(idx, again);
     }
 }

@@ -18,11 +18,13 @@ use crate::rng::{Purpose, Stream, CHUNK};
 fn gather<F: Float>(x: ArrayView2<F>, rows: &[usize]) -> Array2<F> {
     let d = x.ncols();
     let mut out = vec![F::zero(); rows.len() * d];
-    out.par_chunks_mut(d.max(1)).zip(rows.par_iter()).for_each(|(o, &r)| {
-        for (dst, src) in o.iter_mut().zip(x.row(r).iter()) {
-            *dst = *src;
-        }
-    });
+    out.par_chunks_mut(d.max(1))
+        .zip(rows.par_iter())
+        .for_each(|(o, &r)| {
+            for (dst, src) in o.iter_mut().zip(x.row(r).iter()) {
+                *dst = *src;
+            }
+        });
     Array2::from_shape_vec((rows.len(), d), out).expect("shape")
 }
 
@@ -34,7 +36,11 @@ pub fn smote_class_neighbors<F: Float>(
     k: usize,
 ) -> Result<Array2<usize>> {
     if rows.len() < k + 1 {
-        return Err(CoreError::TooFewSamples { class, available: rows.len(), needed: k + 1 });
+        return Err(CoreError::TooFewSamples {
+            class,
+            available: rows.len(),
+            needed: k + 1,
+        });
     }
     let class_x = gather(x, rows);
     Ok(BruteForce::new(class_x.view()).query_self(k)?.indices)
@@ -58,13 +64,21 @@ pub fn smote<F: Float>(
     let d = x.ncols();
     let total: usize = n_new.iter().sum();
     if n_new.len() != class_rows.len() {
-        return Err(CoreError::Shape("one target count per class is needed".into()));
+        return Err(CoreError::Shape(
+            "one target count per class is needed".into(),
+        ));
     }
     if out.len() != total * d {
-        return Err(CoreError::Shape(format!("output holds {} values, {} needed", out.len(), total * d)));
+        return Err(CoreError::Shape(format!(
+            "output holds {} values, {} needed",
+            out.len(),
+            total * d
+        )));
     }
     if k == 0 {
-        return Err(CoreError::InvalidArgument("k_neighbors must be >= 1".into()));
+        return Err(CoreError::InvalidArgument(
+            "k_neighbors must be >= 1".into(),
+        ));
     }
     let mut offset = 0usize;
     for (c, rows) in class_rows.iter().enumerate() {
@@ -74,7 +88,9 @@ pub fn smote<F: Float>(
         }
         let class = c as u32;
         if rows.is_empty() {
-            return Err(CoreError::InvalidArgument(format!("class {class} has no rows to grow from")));
+            return Err(CoreError::InvalidArgument(format!(
+                "class {class} has no rows to grow from"
+            )));
         }
         let graph = match graphs.get(c).and_then(|g| g.as_ref()) {
             Some(g) => {
@@ -98,20 +114,22 @@ pub fn smote<F: Float>(
         let kk = graph.ncols();
         let pairs = (rows.len() * kk) as u64;
         let dst = &mut out[offset * d..(offset + n) * d];
-        dst.par_chunks_mut(CHUNK * d.max(1)).enumerate().for_each(|(chunk, block)| {
-            let mut s = Stream::new(seed, Purpose::Smote, class, chunk as u64);
-            for o in block.chunks_mut(d.max(1)) {
-                let p = s.below(pairs) as usize;
-                let (r, col) = (p / kk, p % kk);
-                let gap = s.uniform();
-                let a = x.row(rows[r]);
-                let b = x.row(rows[graph[[r, col]]]);
-                for j in 0..d {
-                    let (av, bv) = (a[j].wide(), b[j].wide());
-                    o[j] = F::narrow(av + gap * (bv - av));
+        dst.par_chunks_mut(CHUNK * d.max(1))
+            .enumerate()
+            .for_each(|(chunk, block)| {
+                let mut s = Stream::new(seed, Purpose::Smote, class, chunk as u64);
+                for o in block.chunks_mut(d.max(1)) {
+                    let p = s.below(pairs) as usize;
+                    let (r, col) = (p / kk, p % kk);
+                    let gap = s.uniform();
+                    let a = x.row(rows[r]);
+                    let b = x.row(rows[graph[[r, col]]]);
+                    for j in 0..d {
+                        let (av, bv) = (a[j].wide(), b[j].wide());
+                        o[j] = F::narrow(av + gap * (bv - av));
+                    }
                 }
-            }
-        });
+            });
         offset += n;
     }
     Ok(())
@@ -180,6 +198,13 @@ mod tests {
         let rows = class_rows(&codes, 2).unwrap();
         let mut out = vec![0.0; 5 * 2];
         let err = smote(x.view(), &rows, &[0, 5], 5, &[None, None], 0, &mut out).unwrap_err();
-        assert_eq!(err, CoreError::TooFewSamples { class: 1, available: 3, needed: 6 });
+        assert_eq!(
+            err,
+            CoreError::TooFewSamples {
+                class: 1,
+                available: 3,
+                needed: 6
+            }
+        );
     }
 }

@@ -29,7 +29,9 @@ pub fn random_under_sample_indices(
                     )));
                 }
                 if m > 0 && n == 0 {
-                    return Err(CoreError::InvalidArgument(format!("class {c} has no rows to draw from")));
+                    return Err(CoreError::InvalidArgument(format!(
+                        "class {c} has no rows to draw from"
+                    )));
                 }
                 let mut s = Stream::new(seed, Purpose::RandomUnderSample, c as u32, 0);
                 if replacement {
@@ -69,7 +71,12 @@ mod tests {
         assert_eq!(first.len(), 100);
         assert_eq!(&idx[100..], &rows[1][..]);
         assert!(random_under_sample_indices(&rows, &[Some(6000), None], false, 1).is_err());
-        assert_eq!(random_under_sample_indices(&rows, &[Some(6000), None], true, 1).unwrap().len(), 6100);
+        assert_eq!(
+            random_under_sample_indices(&rows, &[Some(6000), None], true, 1)
+                .unwrap()
+                .len(),
+            6100
+        );
     }
 
     #[test]

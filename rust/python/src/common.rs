@@ -1,0 +1,126 @@
+//! What every binding module shares: the error conversion, the GIL-free panic-safe runner and the
+//! float-dtype dispatch.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use equipoise_core::{self as core, CoreError, Float};
+use ndarray::ArrayView2;
+use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+/// The one place where core errors become Python exceptions.
+pub(crate) struct Error(pub(crate) PyErr);
+
+impl From<CoreError> for Error {
+    fn from(e: CoreError) -> Self {
+        Error(PyValueError::new_err(e.to_string()))
+    }
+}
+
+impl From<PyErr> for Error {
+    fn from(e: PyErr) -> Self {
+        Error(e)
+    }
+}
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> Self {
+        e.0
+    }
+}
+
+pub(crate) type Res<T> = Result<T, Error>;
+
+/// Run `f` without the GIL on a pool of `n_threads`, turning a panic into a `RuntimeError` so that
+/// none crosses into Python as a crash.
+pub(crate) fn run<R: Send>(
+    py: Python<'_>,
+    n_threads: usize,
+    f: impl FnOnce() -> core::Result<R> + Send,
+) -> Res<R> {
+    let out = py.detach(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            core::threads::run_with_threads(n_threads, f)
+        }))
+    });
+    match out {
+        Ok(Ok(Ok(v))) => Ok(v),
+        Ok(Ok(Err(e))) | Ok(Err(e)) => Err(e.into()),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error(PyRuntimeError::new_err(format!(
+                "internal error in equipoise's core (please report it): {msg}"
+            ))))
+        }
+    }
+}
+
+/// A feature matrix of one of the supported float types, borrowed from numpy without a copy.
+pub(crate) enum Features<'py> {
+    F32(PyReadonlyArray2<'py, f32>),
+    F64(PyReadonlyArray2<'py, f64>),
+}
+
+impl<'py> Features<'py> {
+    pub(crate) fn extract(x: &Bound<'py, PyAny>) -> Res<Self> {
+        if let Ok(a) = x.extract::<PyReadonlyArray2<'py, f32>>() {
+            return Ok(Features::F32(a));
+        }
+        if let Ok(a) = x.extract::<PyReadonlyArray2<'py, f64>>() {
+            return Ok(Features::F64(a));
+        }
+        Err(Error(PyTypeError::new_err(
+            "X must be a 2-D numpy array of float32 or float64",
+        )))
+    }
+}
+
+/// Dispatch once on the dtype; `$body` is written once over `F`.
+#[macro_export]
+macro_rules! with_features {
+    ($x:expr, |$a:ident| $body:expr) => {
+        match $crate::common::Features::extract($x)? {
+            $crate::common::Features::F32($a) => $body,
+            $crate::common::Features::F64($a) => $body,
+        }
+    };
+}
+
+pub(crate) fn codes_and_rows(
+    codes: &PyReadonlyArray1<'_, u32>,
+    n_classes: usize,
+) -> Res<Vec<Vec<usize>>> {
+    let c = codes
+        .as_slice()
+        .map_err(|e| Error(PyValueError::new_err(e.to_string())))?;
+    Ok(core::over_sampling::class_rows(c, n_classes)?)
+}
+
+pub(crate) fn alloc_rows<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    n: usize,
+    d: usize,
+) -> Bound<'py, PyArray2<F>> {
+    PyArray2::<F>::zeros(py, [n, d], false)
+}
+
+/// Copy `x` into the first rows of `out` (row-major).
+pub(crate) fn copy_into<F: Float>(x: ArrayView2<F>, out: &mut [F]) {
+    use rayon::prelude::*;
+    let d = x.ncols().max(1);
+    match x.as_slice() {
+        Some(s) => out[..s.len()]
+            .par_chunks_mut(1 << 16)
+            .zip(s.par_chunks(1 << 16))
+            .for_each(|(o, i)| o.copy_from_slice(i)),
+        None => out
+            .par_chunks_mut(d)
+            .zip(x.outer_iter().into_par_iter())
+            .for_each(|(o, r)| o.iter_mut().zip(r.iter()).for_each(|(a, b)| *a = *b)),
+    }
+}
