@@ -108,9 +108,10 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             k = int(self.k_neighbors)
             for c in grown:
                 if counts[c] < k + 1:
+                    label = classes[c].item() if isinstance(classes[c], np.generic) else classes[c]
                     raise ValueError(
                         f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                        f" n_samples_fit = {counts[c]}: class {classes[c]!r} has {counts[c]}"
+                        f" n_samples_fit = {counts[c]}: class {label!r} has {counts[c]}"
                         f" rows, fewer than k_neighbors + 1 = {k + 1} needed to grow it"
                     )
             self.nn_k_ = NearestNeighbors(n_neighbors=k + 1)
