@@ -170,13 +170,21 @@ fn take_impl<'py, F: Float + numpy::Element>(
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
         let xv = x.as_array();
         run(py, n_threads, || {
-            buf.par_chunks_mut(d.max(1))
-                .zip(idx.par_iter())
-                .for_each(|(o, &i)| {
-                    o.iter_mut()
-                        .zip(xv.row(i).iter())
-                        .for_each(|(a, b)| *a = *b)
-                });
+            match xv.as_slice() {
+                // Row-major input: whole-row memcpy.
+                Some(src) if d > 0 => buf
+                    .par_chunks_mut(d)
+                    .zip(idx.par_iter())
+                    .for_each(|(o, &i)| o.copy_from_slice(&src[i * d..(i + 1) * d])),
+                _ => buf
+                    .par_chunks_mut(d.max(1))
+                    .zip(idx.par_iter())
+                    .for_each(|(o, &i)| {
+                        o.iter_mut()
+                            .zip(xv.row(i).iter())
+                            .for_each(|(a, b)| *a = *b)
+                    }),
+            }
             Ok(())
         })?;
     }

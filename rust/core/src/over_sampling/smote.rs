@@ -92,6 +92,8 @@ pub fn smote<F: Float>(
                 "class {class} has no rows to grow from"
             )));
         }
+        // The class's rows, contiguous: searched and read from cache-friendly memory.
+        let class_x = gather(x, rows);
         let graph = match graphs.get(c).and_then(|g| g.as_ref()) {
             Some(g) => {
                 if g.nrows() != rows.len() || g.ncols() == 0 {
@@ -109,8 +111,18 @@ pub fn smote<F: Float>(
                 }
                 g.clone()
             }
-            None => smote_class_neighbors(x, rows, class, k)?,
+            None => {
+                if rows.len() < k + 1 {
+                    return Err(CoreError::TooFewSamples {
+                        class,
+                        available: rows.len(),
+                        needed: k + 1,
+                    });
+                }
+                BruteForce::new(class_x.view()).query_self(k)?.indices
+            }
         };
+        let cx = class_x.as_slice().expect("gathered rows are contiguous");
         let kk = graph.ncols();
         let pairs = (rows.len() * kk) as u64;
         let dst = &mut out[offset * d..(offset + n) * d];
@@ -122,8 +134,9 @@ pub fn smote<F: Float>(
                     let p = s.below(pairs) as usize;
                     let (r, col) = (p / kk, p % kk);
                     let gap = s.uniform();
-                    let a = x.row(rows[r]);
-                    let b = x.row(rows[graph[[r, col]]]);
+                    let nb = graph[[r, col]];
+                    let a = &cx[r * d..(r + 1) * d];
+                    let b = &cx[nb * d..(nb + 1) * d];
                     for j in 0..d {
                         let (av, bv) = (a[j].wide(), b[j].wide());
                         o[j] = F::narrow(av + gap * (bv - av));

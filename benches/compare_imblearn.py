@@ -1,0 +1,168 @@
+"""Side by side: imbalanced-learn and equipoise on the same fraud-like data, in one run.
+
+For each size and sampler, times both libraries in this process (best of ``--repeat``), checks that
+both outputs are valid (class counts equal to imbalanced-learn's targets; for SMOTE every checked
+new row lies on a segment to one of its class's k nearest neighbours, by scikit-learn's exact
+search), and measures each library's peak memory in a fresh process of its own (``ru_maxrss``).
+
+    python benches/compare_imblearn.py                    # 100k and 1M rows, binary
+    python benches/compare_imblearn.py --rows 100000 --multiclass
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+
+from _geometry import assert_on_segments  # noqa: E402
+
+from benches.fraud_data import fraud, fraud_multiclass  # noqa: E402
+
+SAMPLERS = ("SMOTE", "RandomOverSampler", "RandomUnderSampler")
+
+
+def make(lib: str, name: str):
+    if lib == "imblearn":
+        import imblearn.over_sampling as over
+        import imblearn.under_sampling as under
+    else:
+        import equipoise.over_sampling as over
+        import equipoise.under_sampling as under
+    cls = getattr(over, name, None) or getattr(under, name)
+    return cls(random_state=0)
+
+
+def data(rows: int, multiclass: bool):
+    return fraud_multiclass(rows) if multiclass else fraud(rows)
+
+
+def valid(name, X, y, X_res, y_res) -> bool:
+    from equipoise.utils import check_sampling_strategy
+
+    kind = "under-sampling" if name == "RandomUnderSampler" else "over-sampling"
+    target = check_sampling_strategy("auto", y, kind)
+    classes, counts = np.unique(y, return_counts=True)
+    want = dict(zip(classes.tolist(), counts.tolist()))
+    for c, n in target.items():
+        want[c.item() if hasattr(c, "item") else c] = n if kind == "under-sampling" else want[c] + n
+    got_c, got_n = np.unique(y_res, return_counts=True)
+    if dict(zip(got_c.tolist(), got_n.tolist())) != want:
+        return False
+    if name != "SMOTE":
+        return True
+    n = len(X)
+    if not np.array_equal(X_res[:n], X):
+        return False
+    # Geometry of a sample of new rows, by the tests' scikit-learn-based reference.
+    try:
+        assert_on_segments(X, y, X_res, y_res, 5, rtol=1e-6, max_rows=300)
+    except AssertionError:
+        return False
+    return True
+
+
+def time_one(lib, name, X, y, repeat):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        sampler = make(lib, name)
+        t = time.perf_counter()
+        out = sampler.fit_resample(X, y)
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process (VmHWM: ru_maxrss without the parent's peak, which
+    Linux carries across fork and exec into the child's ru_maxrss)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_child(lib, name, path):
+    with np.load(path) as f:
+        X, y = f["X"], f["y"]
+    make(lib, name)  # import before the baseline
+    base = peak_rss_mib()
+    make(lib, name).fit_resample(X, y)
+    peak = peak_rss_mib()
+    print(json.dumps({"base_mib": base, "peak_mib": peak}))
+
+
+def peak_memory(lib, name, path):
+    cmd = [sys.executable, __file__, "--memory-child", lib, name, path]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
+    p.add_argument("--multiclass", action="store_true", help="5 classes, ratios 100:30:10:3:1")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-memory", action="store_true")
+    p.add_argument("--memory-child", nargs=3, metavar=("LIB", "SAMPLER", "DATA"))
+    args = p.parse_args()
+    if args.memory_child:
+        return memory_child(*args.memory_child)
+
+    import imblearn
+
+    import equipoise
+
+    print(
+        f"imbalanced-learn {imblearn.__version__}, equipoise {equipoise.__version__}, "
+        f"{os.cpu_count()} cores; fraud-like data, 30 float32 features, "
+        f"{'5 classes' if args.multiclass else 'binary, 0.5% minority'}"
+    )
+    header = (
+        f"{'rows':>9} {'sampler':<19} {'imblearn s':>10} {'equipoise s':>11} {'speedup':>8}"
+        f" {'valid(i/e)':>10} {'peak MiB i/e':>15} {'extra MiB i/e':>13}"
+    )
+    print(header)
+    tmp = tempfile.mkdtemp(prefix="equipoise-bench-")
+    for rows in args.rows:
+        X, y = data(rows, args.multiclass)
+        path = os.path.join(tmp, f"data-{rows}.npz")
+        np.savez(path, X=X, y=y)
+        for name in args.samplers:
+            t_i, (Xi, yi) = time_one("imblearn", name, X, y, args.repeat)
+            t_e, (Xe, ye) = time_one("equipoise", name, X, y, args.repeat)
+            v = (
+                f"{'yes' if valid(name, X, y, Xi, yi) else 'NO'}/"
+                f"{'yes' if valid(name, X, y, Xe, ye) else 'NO'}"
+            )
+            del Xi, yi, Xe, ye
+            mem = ""
+            ratio = ""
+            if not args.no_memory:
+                mi = peak_memory("imblearn", name, path)
+                me = peak_memory("equipoise", name, path)
+                mem = f"{mi['peak_mib']:.0f}/{me['peak_mib']:.0f}"
+                # Above the data both processes hold: what each library itself allocates.
+                extra_i = mi["peak_mib"] - mi["base_mib"]
+                extra_e = me["peak_mib"] - me["base_mib"]
+                ratio = f"{extra_i:.0f}/{extra_e:.0f}"
+            print(
+                f"{rows:>9} {name:<19} {t_i:>10.3f} {t_e:>11.3f} {t_i / t_e:>7.1f}x"
+                f" {v:>10} {mem:>15} {ratio:>9}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
