@@ -3,6 +3,19 @@
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "__version__",
+    "check_finite",
+    "default_threads",
+    "kneighbors_self",
+    "random_over_sample_indices",
+    "random_under_sample_indices",
+    "smote",
+    "smoothed_bootstrap",
+    "take_rows",
+    "_panic_for_test",
+]
+
 __version__: str
 
 def smote(
