@@ -427,18 +427,39 @@ impl BatchPlan {
             let n_c = self.rows.count(c);
             let mut pos = epoch.wrapping_mul(self.per_epoch[c]) + start[c];
             let mut perm: Option<(u64, Permutation)> = None;
-            for _ in 0..m {
-                let (pass, i) = (pos / n_c, pos % n_c);
-                let p = match &perm {
-                    Some((k, p)) if *k == pass => p,
-                    _ => {
-                        perm = Some((pass, Permutation::new(n_c, self.opts.seed, c as u32, pass)));
-                        &perm.as_ref().unwrap().1
+            // Two phases: the permuted positions first, then the gather, so that the gather's
+            // cache misses overlap instead of waiting behind the cycle-walking branches.
+            let mut tmp = [0u64; 256];
+            let mut left = m;
+            while left > 0 {
+                let len = left.min(256) as usize;
+                for slot in tmp[..len].iter_mut() {
+                    let (pass, i) = (pos / n_c, pos % n_c);
+                    let p = match &perm {
+                        Some((k, p)) if *k == pass => p,
+                        _ => {
+                            perm =
+                                Some((pass, Permutation::new(n_c, self.opts.seed, c as u32, pass)));
+                            &perm.as_ref().unwrap().1
+                        }
+                    };
+                    *slot = p.apply(i);
+                    pos += 1;
+                }
+                let dst = out[at..at + len].iter_mut().zip(&tmp[..len]);
+                let lo = self.rows.offsets[c] as usize;
+                match &self.rows.store {
+                    RowStore::U32(v) => {
+                        let rows = &v[lo..lo + n_c as usize];
+                        dst.for_each(|(o, &i)| *o = T::from_row(rows[i as usize] as u64));
                     }
-                };
-                out[at] = T::from_row(self.rows.get(c, p.apply(i)));
-                at += 1;
-                pos += 1;
+                    RowStore::U64(v) => {
+                        let rows = &v[lo..lo + n_c as usize];
+                        dst.for_each(|(o, &i)| *o = T::from_row(rows[i as usize]));
+                    }
+                }
+                at += len;
+                left -= len as u64;
             }
         }
         // The classes arrive in blocks; shuffle the batch so that the order carries no label.
@@ -487,10 +508,10 @@ impl BatchPlan {
         Ok((out, offsets))
     }
 
-    /// A sequential cursor over this rank's batches of an epoch.
-    pub fn cursor(&self, epoch: u64) -> Result<EpochCursor<'_>> {
+    /// A sequential cursor over this rank's batches of an epoch (hand it this plan again at each
+    /// step; it holds no borrow, so bindings can keep it beside a shared plan).
+    pub fn cursor(&self, epoch: u64) -> Result<EpochCursor> {
         Ok(EpochCursor {
-            plan: self,
             epoch,
             app: Apportionment::new(&self.weights)?,
             j: self.opts.rank,
@@ -499,24 +520,24 @@ impl BatchPlan {
 }
 
 /// This rank's batches of one epoch, one (or a block) at a time.
-pub struct EpochCursor<'a> {
-    plan: &'a BatchPlan,
+#[derive(Clone, Debug)]
+pub struct EpochCursor {
     epoch: u64,
     app: Apportionment,
     /// Next global batch of this rank.
     j: u64,
 }
 
-impl EpochCursor<'_> {
+impl EpochCursor {
     /// The next up to `max_batches` batches of this rank, filled in parallel, appended to `out`
     /// with their sizes appended to `sizes`. Returns the number of batches (0 at the end).
     pub fn next_block<T: IndexOut>(
         &mut self,
+        plan: &BatchPlan,
         max_batches: usize,
         out: &mut Vec<T>,
         sizes: &mut Vec<u64>,
     ) -> Result<usize> {
-        let plan = self.plan;
         let k = plan.rows.n_classes();
         let ws = plan.opts.world_size;
         let mut jobs: Vec<(u64, Vec<u64>, Vec<u64>)> = Vec::new();

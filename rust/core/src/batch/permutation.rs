@@ -109,3 +109,33 @@ mod tests {
         assert_ne!(a, b);
     }
 }
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn permutation_speed() {
+        let n = 20_000_000u64;
+        let p = Permutation::new(n, 1, 0, 0);
+        let t = std::time::Instant::now();
+        let mut acc = 0u64;
+        for i in 0..n {
+            acc = acc.wrapping_add(p.apply(i));
+        }
+        eprintln!(
+            "apply: {:.1} ns/row ({acc})",
+            t.elapsed().as_nanos() as f64 / n as f64
+        );
+        let rows: Vec<u32> = (0..n as u32).collect();
+        let t = std::time::Instant::now();
+        let mut acc = 0u64;
+        for i in 0..n {
+            acc = acc.wrapping_add(rows[p.apply(i) as usize] as u64);
+        }
+        eprintln!(
+            "apply+gather: {:.1} ns/row ({acc})",
+            t.elapsed().as_nanos() as f64 / n as f64
+        );
+    }
+}

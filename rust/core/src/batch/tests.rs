@@ -199,7 +199,7 @@ fn same_epoch_same_batches_other_epochs_differ_any_thread_count() {
     for block in [1usize, 7, 1000] {
         let mut c = p.cursor(4).unwrap();
         let (mut out, mut sizes) = (Vec::<u64>::new(), Vec::new());
-        while c.next_block(block, &mut out, &mut sizes).unwrap() > 0 {}
+        while c.next_block(&p, block, &mut out, &mut sizes).unwrap() > 0 {}
         let mut got = Vec::new();
         let mut at = 0;
         for s in sizes {

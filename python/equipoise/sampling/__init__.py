@@ -1,0 +1,6 @@
+"""Samplers for training loops: batches of exact class composition, sharded for distributed data
+parallel, without materialising a resampled dataset. Nothing here imports torch."""
+
+from equipoise.sampling._batch import BalancedBatchSampler, StratifiedBatchSampler
+
+__all__ = ["BalancedBatchSampler", "StratifiedBatchSampler"]
