@@ -153,7 +153,8 @@ class _ProportionalBatchSampler:
             out = list(np.asarray(shares).tolist())
             if len(out) != len(classes):
                 raise ValueError(
-                    f"proportions has {len(out)} entries for {len(classes)} classes {classes.tolist()}"
+                    f"proportions has {len(out)} entries for {len(classes)} classes"
+                    f" {classes.tolist()}"
                 )
         for v in out:
             if (
@@ -257,7 +258,8 @@ class _ProportionalBatchSampler:
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(n_rows={int(self.class_counts_.sum())}, "
-            f"batch_size={self.batch_size}, batches={len(self)}, rank={self.rank}/{self.world_size})"
+            f"batch_size={self.batch_size}, batches={len(self)},"
+            f" rank={self.rank}/{self.world_size})"
         )
 
 
