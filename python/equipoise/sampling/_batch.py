@@ -182,6 +182,10 @@ class _ProportionalBatchSampler:
     def __iter__(self):
         """This rank's batches of the current epoch, as lists of int (the DataLoader contract)."""
         for block, sizes in self._blocks(self.epoch):
+            if sizes.size and (sizes == sizes[0]).all():
+                # Equal sizes: one C call builds every list.
+                yield from block.reshape(sizes.size, int(sizes[0])).tolist()
+                continue
             flat = block.tolist()
             at = 0
             for s in sizes.tolist():

@@ -175,10 +175,19 @@ impl Apportionment {
         let tt = t as u128;
         let mut assigned: u64 = 0;
         self.eligible.clear();
+        let small = self.total <= u64::MAX as u128;
         for (c, &w) in self.weights.iter().enumerate() {
-            let share = tt * w as u128;
-            let lo = (share / self.total) as u64;
-            let exact = share % self.total == 0;
+            // u64 division where the product fits (the common case): u128 division is slow.
+            let (lo, exact) = match (small, t.checked_mul(w)) {
+                (true, Some(share)) => {
+                    let total = self.total as u64;
+                    (share / total, share % total == 0)
+                }
+                _ => {
+                    let share = tt * w as u128;
+                    ((share / self.total) as u64, share % self.total == 0)
+                }
+            };
             let l = self.counts[c].max(lo);
             self.counts[c] = l;
             assigned += l;
@@ -407,10 +416,11 @@ impl BatchPlan {
             app.advance(self.boundary(j))?;
             if mine.peek() == Some(&j) {
                 mine.next();
+                let at = starts.len();
                 starts.extend_from_slice(app.counts());
-                let before = app.clone();
                 app.advance(self.boundary(j + 1))?;
-                counts.extend(app.counts().iter().zip(before.counts()).map(|(a, b)| a - b));
+                let before = &starts[at..];
+                counts.extend(app.counts().iter().zip(before).map(|(a, b)| a - b));
             }
         }
         Ok((starts, counts))
@@ -425,8 +435,9 @@ impl BatchPlan {
                 continue;
             }
             let n_c = self.rows.count(c);
-            let mut pos = epoch.wrapping_mul(self.per_epoch[c]) + start[c];
-            let mut perm: Option<(u64, Permutation)> = None;
+            let pos = epoch.wrapping_mul(self.per_epoch[c]) + start[c];
+            let (mut pass, mut i) = (pos / n_c, pos % n_c);
+            let mut perm = Permutation::new(n_c, self.opts.seed, c as u32, pass);
             // Two phases: the permuted positions first, then the gather, so that the gather's
             // cache misses overlap instead of waiting behind the cycle-walking branches.
             let mut tmp = [0u64; 256];
@@ -434,17 +445,12 @@ impl BatchPlan {
             while left > 0 {
                 let len = left.min(256) as usize;
                 for slot in tmp[..len].iter_mut() {
-                    let (pass, i) = (pos / n_c, pos % n_c);
-                    let p = match &perm {
-                        Some((k, p)) if *k == pass => p,
-                        _ => {
-                            perm =
-                                Some((pass, Permutation::new(n_c, self.opts.seed, c as u32, pass)));
-                            &perm.as_ref().unwrap().1
-                        }
-                    };
-                    *slot = p.apply(i);
-                    pos += 1;
+                    if i == n_c {
+                        (pass, i) = (pass + 1, 0);
+                        perm = Permutation::new(n_c, self.opts.seed, c as u32, pass);
+                    }
+                    *slot = perm.apply(i);
+                    i += 1;
                 }
                 let dst = out[at..at + len].iter_mut().zip(&tmp[..len]);
                 let lo = self.rows.offsets[c] as usize;

@@ -16,11 +16,11 @@ pub struct Permutation {
     keys: [u64; ROUNDS],
 }
 
+/// Round function: a keyed multiply-xorshift; its high bits are well mixed.
 #[inline]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+fn mix(r: u64, k: u64) -> u64 {
+    let z = (r ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (z ^ (z >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9)
 }
 
 impl Permutation {
@@ -50,7 +50,8 @@ impl Permutation {
         for &k in &self.keys {
             let r = x & ((1u64 << br) - 1);
             let l = x >> br;
-            let f = mix(r ^ k) & ((1u64 << bl) - 1);
+            // The top `bl` bits of the mix (the best mixed ones); `bl` can be 0.
+            let f = if bl == 0 { 0 } else { mix(r, k) >> (64 - bl) };
             x = (r << bl) | (l ^ f);
             std::mem::swap(&mut bl, &mut br);
         }
