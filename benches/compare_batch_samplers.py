@@ -1,6 +1,6 @@
 """Side by side: one epoch of balanced batch indices, equipoise vs torch's WeightedRandomSampler.
 
-    python benches/compare_batch_samplers.py                  # 100M labels for equipoise, 2^24 for both
+    python benches/compare_batch_samplers.py              # 100M labels alone, 2^24 side by side
     python benches/compare_batch_samplers.py --n 10000000     # smaller
 
 Labels: 0.5% minority (fraud-like). Batches of 256. torch's ``WeightedRandomSampler`` (weights
@@ -169,8 +169,9 @@ def main():
         print(
             f"  {big['arrays_s'] / big['rows'] * 1e9:.1f} ns per index (arrays), "
             f"{big['numpy_iter_s'] / big['rows'] * 1e9:.1f} ns per index (numpy batches); "
-            f"state {big['nbytes'] / big['n']:.2f} bytes per row; peak RSS {big['peak_rss_mb']:.0f} MB "
-            f"(labels int8 {a.n / 2**20:.0f} MB, epoch_indices output {big['rows'] * 8 / 2**20:.0f} MB)"
+            f"state {big['nbytes'] / big['n']:.2f} bytes per row; "
+            f"peak RSS {big['peak_rss_mb']:.0f} MB (labels int8 {a.n / 2**20:.0f} MB, "
+            f"epoch_indices output {big['rows'] * 8 / 2**20:.0f} MB)"
         )
 
 
