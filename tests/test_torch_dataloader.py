@@ -108,3 +108,36 @@ def test_shards_for_two_ranks_in_dataloaders(load):
     whole = list(BalancedBatchSampler(y, 32, seed=1, num_batches=40).iter_numpy())
     for j, b in enumerate(whole):
         np.testing.assert_array_equal(np.sort(seen[j % 2][j // 2]), np.sort(b))
+
+
+def test_online_smote_in_a_dataloader_with_fork_workers(load):
+    from equipoise.sampling import OnlineSMOTE
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    X, y = load("mammography")
+    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    smote = OnlineSMOTE(X, y, 64, seed=0, output="torch", n_jobs=2)
+    loader = DataLoader(
+        smote.index_dataset,
+        batch_sampler=smote,
+        collate_fn=smote.collate,
+        num_workers=2,
+        multiprocessing_context="fork",
+        timeout=120,
+    )
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(X.shape[1], 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    plan = smote.sampler.composition()
+    for epoch in range(2):
+        smote.set_epoch(epoch)
+        ref = list(smote.iter_batches(epoch))
+        for b, (xb, yb) in enumerate(loader):
+            np.testing.assert_array_equal(np.bincount(yb.numpy(), minlength=2), plan[b])
+            # The workers built the same rows as the main process.
+            np.testing.assert_array_equal(xb.numpy(), ref[b][0])
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+    assert _balanced_accuracy(model, X, y) > 0.8

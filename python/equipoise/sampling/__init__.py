@@ -2,5 +2,6 @@
 parallel, without materialising a resampled dataset. Nothing here imports torch."""
 
 from equipoise.sampling._batch import BalancedBatchSampler, StratifiedBatchSampler
+from equipoise.sampling._online_smote import OnlineSMOTE
 
-__all__ = ["BalancedBatchSampler", "StratifiedBatchSampler"]
+__all__ = ["BalancedBatchSampler", "OnlineSMOTE", "StratifiedBatchSampler"]

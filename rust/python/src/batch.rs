@@ -206,7 +206,25 @@ impl PyEpochCursor {
     }
 }
 
+/// Online SMOTE choices of one class in one batch: (neighbour slots uint32, gaps float64).
+#[pyfunction]
+#[pyo3(signature = (seed, class_code, batch, n, k))]
+fn online_smote_draws<'py>(
+    py: Python<'py>,
+    seed: u64,
+    class_code: u32,
+    batch: u64,
+    n: usize,
+    k: usize,
+) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f64>>)> {
+    let (a, g) = run(py, 1, || {
+        equipoise_core::batch::smote_draws(seed, class_code, batch, n, k)
+    })?;
+    Ok((a.into_pyarray(py), g.into_pyarray(py)))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(online_smote_draws, m)?)?;
     m.add_class::<PyBatchPlan>()?;
     m.add_class::<PyEpochCursor>()?;
     Ok(())

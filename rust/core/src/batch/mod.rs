@@ -19,8 +19,10 @@
 //! * **Memory.** The row lists of the classes in one flat array of `u32` (of `u64` from 2^32 rows
 //!   on): 4 bytes a row. Passes are never stored.
 
+mod online_smote;
 mod permutation;
 
+pub use online_smote::smote_draws;
 pub use permutation::Permutation;
 
 use rayon::prelude::*;
