@@ -3,5 +3,11 @@ parallel, without materialising a resampled dataset. Nothing here imports torch.
 
 from equipoise.sampling._batch import BalancedBatchSampler, StratifiedBatchSampler
 from equipoise.sampling._online_smote import OnlineSMOTE
+from equipoise.sampling._parquet import ParquetBalancedBatches
 
-__all__ = ["BalancedBatchSampler", "OnlineSMOTE", "StratifiedBatchSampler"]
+__all__ = [
+    "BalancedBatchSampler",
+    "OnlineSMOTE",
+    "ParquetBalancedBatches",
+    "StratifiedBatchSampler",
+]

@@ -223,8 +223,35 @@ fn online_smote_draws<'py>(
     Ok((a.into_pyarray(py), g.into_pyarray(py)))
 }
 
+/// Per-batch class counts of the cumulative apportionment of `n_batches` batches of `batch_size`
+/// rows (the last one holding what is left of `total_rows`), as the plans compute them.
+#[pyfunction]
+#[pyo3(signature = (weights, batch_size, n_batches, total_rows))]
+fn apportion_batches<'py>(
+    py: Python<'py>,
+    weights: Vec<u64>,
+    batch_size: u64,
+    n_batches: u64,
+    total_rows: u64,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
+    let k = weights.len();
+    let counts = run(py, 1, || {
+        let mut app = equipoise_core::batch::Apportionment::new(&weights)?;
+        let mut out = Vec::with_capacity(n_batches as usize * k);
+        for j in 0..n_batches {
+            let before = app.counts().to_vec();
+            app.advance(((j + 1) * batch_size).min(total_rows))?;
+            out.extend(app.counts().iter().zip(&before).map(|(a, b)| a - b));
+        }
+        Ok(out)
+    })?;
+    let a = ndarray::Array2::from_shape_vec((n_batches as usize, k), counts).expect("shape");
+    Ok(a.into_pyarray(py))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(online_smote_draws, m)?)?;
+    m.add_function(wrap_pyfunction!(apportion_batches, m)?)?;
     m.add_class::<PyBatchPlan>()?;
     m.add_class::<PyEpochCursor>()?;
     Ok(())
