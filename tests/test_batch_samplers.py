@@ -225,3 +225,20 @@ def test_importing_equipoise_does_not_import_torch():
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _epoch_in_child(sampler):
+    idx, _ = sampler.epoch_indices(0)
+    return idx
+
+
+def test_the_core_works_in_forked_children_after_the_parent_used_its_threads(load):
+    import multiprocessing as mp
+
+    _, y = load("pen_digits")
+    s = BalancedBatchSampler(y, 32, seed=0, n_jobs=2)
+    ref, _ = s.epoch_indices(0)  # the parent's 2-thread pool exists before the fork
+    with mp.get_context("fork").Pool(2) as pool:
+        got = [r.get(timeout=120) for r in [pool.apply_async(_epoch_in_child, (s,)) for _ in "ab"]]
+    for g in got:
+        np.testing.assert_array_equal(g, ref)
