@@ -10,6 +10,13 @@ use pyo3::prelude::*;
 
 use crate::common::{run, Error};
 
+/// Two int64 arrays (indices and offsets or sizes).
+type IndexArrays<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>);
+/// Two per-batch, per-class count matrices.
+type CountMatrices<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<u64>>);
+/// Neighbour slots and gaps of online SMOTE.
+type SmoteDraws<'py> = (Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f64>>);
+
 fn options(
     batch_size: usize,
     num_batches: Option<u64>,
@@ -146,7 +153,7 @@ impl PyBatchPlan {
         py: Python<'py>,
         epoch: u64,
         n_threads: usize,
-    ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>)> {
+    ) -> PyResult<IndexArrays<'py>> {
         let plan = Arc::clone(&self.plan);
         let (idx, off) = run(py, n_threads, || plan.epoch_indices::<i64>(epoch))?;
         let off: Vec<i64> = off.into_iter().map(|v| v as i64).collect();
@@ -154,10 +161,7 @@ impl PyBatchPlan {
     }
 
     /// Per batch of this rank: (draws of each class before it, draws of each class in it).
-    fn composition<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<u64>>)> {
+    fn composition<'py>(&self, py: Python<'py>) -> PyResult<CountMatrices<'py>> {
         let plan = Arc::clone(&self.plan);
         let k = plan.rows().n_classes();
         let (s, c) = run(py, 1, || plan.composition())?;
@@ -193,7 +197,7 @@ impl PyEpochCursor {
         py: Python<'py>,
         max_batches: usize,
         n_threads: usize,
-    ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>)> {
+    ) -> PyResult<IndexArrays<'py>> {
         let plan = Arc::clone(&self.plan);
         let cursor = &mut self.cursor;
         let (idx, sizes) = run(py, n_threads, || {
@@ -216,7 +220,7 @@ fn online_smote_draws<'py>(
     batch: u64,
     n: usize,
     k: usize,
-) -> PyResult<(Bound<'py, PyArray1<u32>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<SmoteDraws<'py>> {
     let (a, g) = run(py, 1, || {
         equipoise_core::batch::smote_draws(seed, class_code, batch, n, k)
     })?;
