@@ -88,14 +88,17 @@ class ParquetBalancedBatches:
         self.row_group_reads_ = 0
         self.max_row_groups_held_ = 0
         n_groups = self._pf.num_row_groups
-        # Label pass: class counts per row group.
-        labels = [self._read(g, [label])[label].to_numpy() for g in range(n_groups)]
-        classes = np.unique(np.concatenate([np.unique(v) for v in labels]))
+        # Label pass, one row group at a time: only each group's class counts are kept.
+        per_group = []
+        for g in range(n_groups):
+            u, c = np.unique(self._read(g, [label])[label].to_numpy(), return_counts=True)
+            per_group.append((u, c))
+        classes = np.unique(np.concatenate([u for u, _ in per_group]))
         self.classes_ = classes
-        group_counts = np.array(
-            [np.bincount(np.searchsorted(classes, v), minlength=classes.size) for v in labels]
-        ).reshape(n_groups, classes.size)
-        del labels
+        group_counts = np.zeros((n_groups, classes.size), dtype=np.int64)
+        for g, (u, c) in enumerate(per_group):
+            group_counts[g, np.searchsorted(classes, u)] = c
+        del per_group
         counts = group_counts.sum(0)
         self.class_counts_ = counts
         shares = _ProportionalBatchSampler._shares(proportions, classes, counts)
