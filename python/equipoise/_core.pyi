@@ -55,3 +55,59 @@ def smoothed_bootstrap(
 def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
 def default_threads() -> int: ...
 def _panic_for_test() -> None: ...
+
+# Batch samplers (rust/python/src/batch.rs)
+class BatchPlan:
+    def __init__(
+        self,
+        codes: npt.NDArray[np.uint32],
+        n_classes: int,
+        weights: list[int],
+        batch_size: int,
+        num_batches: int | None,
+        drop_last: bool,
+        seed: int,
+        rank: int,
+        world_size: int,
+    ) -> None: ...
+    @staticmethod
+    def from_parts(
+        rows: npt.NDArray[np.uint32] | npt.NDArray[np.uint64],
+        offsets: list[int],
+        weights: list[int],
+        batch_size: int,
+        num_batches: int | None,
+        drop_last: bool,
+        seed: int,
+        rank: int,
+        world_size: int,
+    ) -> BatchPlan: ...
+    def parts(self) -> tuple[npt.NDArray[np.unsignedinteger], list[int]]: ...
+    def __len__(self) -> int: ...
+    @property
+    def nbytes(self) -> int: ...
+    @property
+    def global_batches(self) -> int: ...
+    @property
+    def rows_per_epoch(self) -> int: ...
+    @property
+    def draws_per_epoch(self) -> list[int]: ...
+    @property
+    def class_counts(self) -> list[int]: ...
+    def epoch_indices(
+        self, epoch: int, n_threads: int = 0
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+    def composition(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+    def cursor(self, epoch: int) -> EpochCursor: ...
+
+class EpochCursor:
+    def next_block(
+        self, max_batches: int, n_threads: int = 0
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+def online_smote_draws(
+    seed: int, class_code: int, batch: int, n: int, k: int
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64]]: ...
+def apportion_batches(
+    weights: list[int], batch_size: int, n_batches: int, total_rows: int
+) -> npt.NDArray[np.uint64]: ...

@@ -5,6 +5,7 @@
 //! rayon; every random stream is derived from (seed, purpose, class, chunk), never from a thread, so
 //! the output is identical whatever the number of threads.
 
+pub mod batch;
 pub mod error;
 pub mod float;
 pub mod neighbors;

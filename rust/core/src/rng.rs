@@ -12,6 +12,12 @@ pub enum Purpose {
     RandomOverSample = 2,
     Shrinkage = 3,
     RandomUnderSample = 4,
+    /// Shuffled passes of batch samplers over a class.
+    BatchShuffle = 5,
+    /// Order of the rows inside a batch.
+    BatchOrder = 6,
+    /// Synthetic rows of online SMOTE batches.
+    OnlineSmote = 7,
 }
 
 /// A deterministic generator with the few draws the algorithms need, implemented here rather than
