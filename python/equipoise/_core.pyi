@@ -1,5 +1,7 @@
 """Type stubs of the compiled core. These functions are internal: use the estimators."""
 
+from typing import final
+
 import numpy as np
 import numpy.typing as npt
 
@@ -14,6 +16,10 @@ __all__ = [
     "smoothed_bootstrap",
     "take_rows",
     "_panic_for_test",
+    "online_smote_draws",
+    "apportion_batches",
+    "BatchPlan",
+    "EpochCursor",
 ]
 
 __version__: str
@@ -57,9 +63,10 @@ def default_threads() -> int: ...
 def _panic_for_test() -> None: ...
 
 # Batch samplers (rust/python/src/batch.rs)
+@final
 class BatchPlan:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         codes: npt.NDArray[np.uint32],
         n_classes: int,
         weights: list[int],
@@ -69,7 +76,7 @@ class BatchPlan:
         seed: int,
         rank: int,
         world_size: int,
-    ) -> None: ...
+    ) -> BatchPlan: ...
     @staticmethod
     def from_parts(
         rows: npt.NDArray[np.uint32] | npt.NDArray[np.uint64],
@@ -100,6 +107,7 @@ class BatchPlan:
     def composition(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
     def cursor(self, epoch: int) -> EpochCursor: ...
 
+@final
 class EpochCursor:
     def next_block(
         self, max_batches: int, n_threads: int = 0
