@@ -12,6 +12,11 @@ pub enum Purpose {
     RandomOverSample = 2,
     Shrinkage = 3,
     RandomUnderSample = 4,
+    // Numbered apart from the foundation's, so that parallel branches add theirs without clashing.
+    SmoteNc = 21,
+    SmoteN = 22,
+    Borderline = 23,
+    Adasyn = 24,
 }
 
 /// A deterministic generator with the few draws the algorithms need, implemented here rather than
