@@ -137,7 +137,7 @@ class Frame:
         col = self.column(name)
         if self.lib == "pandas":
             return int(col.isna().sum())
-        n = int(col.null_count)
+        n = int(col.null_count() if self.lib == "polars" else col.null_count)
         if self.kinds[self.columns.index(name)] == NUMERIC:
             n += int(self._nan_count(col))
         return n
@@ -299,8 +299,40 @@ class Frame:
         out = pd.concat([self.native, new], ignore_index=True)
         return out.astype(self.native.dtypes.to_dict())
 
+    def _new_coded(self, name, vals: Coded):
+        """A categorical column's new values built from codes, without materialising Python
+        strings; None when the column's type has no such fast path."""
+        col = self.column(name)
+        if self.lib == "pandas":
+            import pandas as pd
+
+            dt = col.dtype
+            if isinstance(dt, pd.CategoricalDtype):
+                lut = dt.categories.get_indexer(pd.Index(vals.categories))
+                return pd.Categorical.from_codes(lut[vals.codes], dtype=dt)
+            return None
+        if self.lib == "polars":
+            import polars as pl
+
+            cats = pl.Series(name, vals.categories.tolist())
+            out = cats.gather(pl.Series(vals.codes.astype(np.int64)))
+            return out.cast(col.dtype) if cats.dtype != col.dtype else out
+        import pyarrow as pa
+
+        t = col.type
+        cats = pa.array(vals.categories.tolist())
+        idx = pa.array(vals.codes.astype(np.int64))
+        if pa.types.is_dictionary(t):
+            cats = cats.cast(t.value_type)
+            return pa.DictionaryArray.from_arrays(idx.cast(t.index_type), cats)
+        return cats.cast(t).take(idx)
+
     def _new_column(self, name, kind, vals):
         col = self.column(name)
+        if isinstance(vals, Coded) and kind == CATEGORICAL:
+            fast = self._new_coded(name, vals)
+            if fast is not None:
+                return fast
         if isinstance(vals, Coded):
             values = vals.values()
         else:
@@ -356,9 +388,14 @@ class Target:
         else:
             self.lib = None
             self.name = name
-        if self.lib and y.null_count:
+        nulls = 0
+        if self.lib == "polars":
+            nulls = y.null_count()
+        elif self.lib == "arrow":
+            nulls = y.null_count
+        if nulls:
             what = f"label column {name!r}" if name is not None else "y"
-            raise ValueError(f"{what} contains {y.null_count} null values; every row needs a class")
+            raise ValueError(f"{what} contains {nulls} null values; every row needs a class")
 
     @staticmethod
     def wraps(y) -> bool:

@@ -81,11 +81,10 @@ pub fn interpolate<F: Float>(
         .enumerate()
         .for_each(|(chunk, block)| {
             let mut s = Stream::new(seed, purpose, class, chunk as u64);
-            let rows_here = if d == 0 {
-                CHUNK.min(total - chunk * CHUNK)
-            } else {
-                block.len() / d
-            };
+            let rows_here = block
+                .len()
+                .checked_div(d)
+                .unwrap_or_else(|| CHUNK.min(total - chunk * CHUNK));
             for t in 0..rows_here {
                 let (b, col) = if plan.is_empty() {
                     let p = s.below(pairs) as usize;

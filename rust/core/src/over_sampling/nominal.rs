@@ -108,11 +108,7 @@ pub fn smotenc_neighbors(
     penalty: f64,
     k: usize,
 ) -> Array2<usize> {
-    let m = if dn > 0 {
-        num.len() / dn
-    } else {
-        cat.len() / dc.max(1)
-    };
+    let m = num.len().checked_div(dn).unwrap_or(cat.len() / dc.max(1));
     let mut graph = vec![0usize; m * k];
     graph
         .par_chunks_mut(k.max(1))
@@ -204,6 +200,31 @@ pub fn smotenc<F: Float>(
     };
     let kk = graph.ncols();
     let pairs = (m * kk) as u64;
+    // The most frequent values among each class row's neighbours, per feature, computed once per
+    // row (not once per new row): `modes[(r * dc + f)]` is a range of `tied`, sorted.
+    let per_row: Vec<Vec<(usize, Vec<u32>)>> = (0..m)
+        .into_par_iter()
+        .map(|r| {
+            let mut counts: Vec<(u32, usize)> = Vec::with_capacity(kk);
+            (0..dc)
+                .map(|f| {
+                    counts.clear();
+                    for &g in graph.row(r) {
+                        let v = class_cat[g * dc + f];
+                        match counts.iter_mut().find(|e| e.0 == v) {
+                            Some(e) => e.1 += 1,
+                            None => counts.push((v, 1)),
+                        }
+                    }
+                    let top = counts.iter().map(|e| e.1).max().unwrap_or(0);
+                    let mut tied: Vec<u32> =
+                        counts.iter().filter(|e| e.1 == top).map(|e| e.0).collect();
+                    tied.sort_unstable();
+                    (tied.len(), tied)
+                })
+                .collect()
+        })
+        .collect();
     let mut out_num = vec![F::zero(); n_new * dn];
     let mut out_cat = vec![0u32; n_new * dc];
     let chunks_num = out_num.par_chunks_mut(CHUNK * dn.max(1));
@@ -213,8 +234,6 @@ pub fn smotenc<F: Float>(
         .enumerate()
         .for_each(|(chunk, (bn, bc))| {
             let mut s = Stream::new(seed, Purpose::SmoteNc, class, chunk as u64);
-            let mut counts: Vec<(u32, usize)> = Vec::with_capacity(kk);
-            let mut tied: Vec<u32> = Vec::with_capacity(kk);
             let rows_here = bn.len().checked_div(dn).unwrap_or(bc.len() / dc.max(1));
             for t in 0..rows_here {
                 let p = s.below(pairs) as usize;
@@ -225,29 +244,17 @@ pub fn smotenc<F: Float>(
                     &class_num[r * dn..(r + 1) * dn],
                     &class_num[nb * dn..(nb + 1) * dn],
                 );
+                let o = &mut bn[t * dn..(t + 1) * dn];
                 for j in 0..dn {
-                    bn[t * dn + j] = F::narrow(a[j] + gap * (b[j] - a[j]));
+                    o[j] = F::narrow(a[j] + gap * (b[j] - a[j]));
                 }
-                for f in 0..dc {
-                    counts.clear();
-                    for &g in graph.row(r) {
-                        let v = class_cat[g * dc + f];
-                        match counts.iter_mut().find(|e| e.0 == v) {
-                            Some(e) => e.1 += 1,
-                            None => counts.push((v, 1)),
-                        }
-                    }
-                    let top = counts.iter().map(|e| e.1).max().unwrap_or(0);
-                    tied.clear();
-                    tied.extend(counts.iter().filter(|e| e.1 == top).map(|e| e.0));
-                    let v = if tied.len() == 1 {
+                for (f, (n_tied, tied)) in per_row[r].iter().enumerate() {
+                    // Uniform among the tied values (imbalanced-learn's random tie break).
+                    bc[t * dc + f] = if *n_tied == 1 {
                         tied[0]
                     } else {
-                        // Uniform among the tied values, whatever their order of appearance.
-                        tied.sort_unstable();
-                        tied[s.below(tied.len() as u64) as usize]
+                        tied[s.below(*n_tied as u64) as usize]
                     };
-                    bc[t * dc + f] = v;
                 }
             }
         });
