@@ -1,6 +1,6 @@
-"""BorderlineSMOTE, ADASYN, SMOTENC and SMOTEN: class counts as imbalanced-learn's, and the geometric
-or categorical guarantee of each new row checked against independent references (scikit-learn's
-exact neighbours, imbalanced-learn's encodings and value difference metric)."""
+"""BorderlineSMOTE, ADASYN, SMOTENC and SMOTEN: class counts as imbalanced-learn's, and the
+geometric or categorical guarantee of each new row checked against independent references
+(scikit-learn's exact neighbours, imbalanced-learn's encodings and value difference metric)."""
 
 import numpy as np
 import pytest
