@@ -42,3 +42,50 @@ def smoothed_bootstrap(
 def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
 def default_threads() -> int: ...
 def _panic_for_test() -> None: ...
+def kneighbors_rows(
+    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def interpolate(
+    x: npt.NDArray[np.floating],
+    bases: npt.NDArray[np.int64],
+    graph: npt.NDArray[np.int64],
+    n: int,
+    counts: list[int] | None,
+    other: npt.NDArray[np.bool_] | None,
+    method: str,
+    class_code: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...
+def smotenc(
+    num: npt.NDArray[np.floating],
+    cat: npt.NDArray[np.uint32],
+    rows: npt.NDArray[np.int64],
+    class_code: int,
+    n_new: int,
+    k: int,
+    penalty: float,
+    graph: npt.NDArray[np.int64] | None,
+    seed: int,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.uint32]]: ...
+def smoten(
+    cat: npt.NDArray[np.uint32],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    levels: list[int],
+    n_new: list[int],
+    k: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.uint32]: ...
+def smote_new_rows(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    n_new: list[int],
+    k: int,
+    graphs: list[npt.NDArray[np.int64] | None],
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...

@@ -448,7 +448,6 @@ def split_label(X, label):
             f"label={label!r} needs a polars, pandas or pyarrow frame holding that column; got"
             f" {type(X).__name__}"
         )
-    frame = Frame.__new__(Frame)
     if _is(X, "polars", "DataFrame"):
         cols = X.columns
     elif _is(X, "pyarrow", "Table"):
@@ -464,7 +463,6 @@ def split_label(X, label):
         return X.drop(label), X.get_column(label), pos
     if _is(X, "pyarrow", "Table"):
         return X.remove_column(pos), X.column(label), pos
-    del frame
     return X.drop(columns=[label]), X[label], pos
 
 

@@ -113,7 +113,13 @@ class SamplerMixin:
             arrays_transformer = ArraysTransformer(X, y_in)
         X_v, y_v, binarize_y, classes, codes, counts = self._prepare(X_in, y_in)
         self._set_frame_names(frame)
-        X_res, y_res = self._resample(X_v, y_v, classes, codes, counts)
+        if frame is not None:
+            # Generating samplers may then return only their new rows (a `_frames.NewRows`).
+            self._new_rows_only = True
+        try:
+            X_res, y_res = self._resample(X_v, y_v, classes, codes, counts)
+        finally:
+            self.__dict__.pop("_new_rows_only", None)
         if binarize_y:
             y_res = label_binarize(y_res, classes=classes)
         if frame is None:

@@ -3,7 +3,7 @@
 
 use equipoise_core::{self as core, Float};
 use ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -193,7 +193,56 @@ fn smoten<'py>(
     Ok(out.into_pyarray(py))
 }
 
+fn smote_new_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    rows: &[Vec<usize>],
+    n_new: &[usize],
+    k: usize,
+    graphs: &[Option<Array2<usize>>],
+    seed: u64,
+    n_threads: usize,
+) -> Res<Bound<'py, PyArray2<F>>> {
+    let d = x.shape()[1];
+    let total: usize = n_new.iter().sum();
+    let xv = x.as_array();
+    let out = run(py, n_threads, || {
+        core::validate::check_finite(xv)?;
+        let mut buf = vec![F::zero(); total * d];
+        core::over_sampling::smote(xv, rows, n_new, k, graphs, seed, &mut buf)?;
+        Ok(Array2::from_shape_vec((total, d), buf).expect("shape"))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// SMOTE's new rows only (for frames, whose input rows are kept as they are): the same rows as
+/// `smote(...)[n:]`, without copying `x` into the output.
+#[pyfunction]
+#[pyo3(signature = (x, codes, n_classes, n_new, k, graphs, seed, n_threads=0))]
+fn smote_new_rows<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    codes: PyReadonlyArray1<'py, u32>,
+    n_classes: usize,
+    n_new: Vec<usize>,
+    k: usize,
+    graphs: Vec<Option<PyReadonlyArray2<'py, i64>>>,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = crate::common::codes_and_rows(&codes, n_classes)?;
+    let graphs = graphs
+        .iter()
+        .map(|g| g.as_ref().map(graph_of).transpose())
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(with_features!(x, |a| smote_new_impl(
+        py, a, &rows, &n_new, k, &graphs, seed, n_threads
+    )?
+    .into_any()))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(smote_new_rows, m)?)?;
     m.add_function(wrap_pyfunction!(kneighbors_rows, m)?)?;
     m.add_function(wrap_pyfunction!(interpolate, m)?)?;
     m.add_function(wrap_pyfunction!(smotenc, m)?)?;
