@@ -295,6 +295,15 @@ class Frame:
             return pa.concat_tables([self.native, new])
         import pandas as pd
 
+        dtypes = set(self.native.dtypes)
+        if len(dtypes) == 1 and isinstance(next(iter(dtypes)), np.dtype):
+            # One numpy dtype: one column-major block, filled once (no concat of blocks).
+            n, m = self.n_rows, len(next(iter(data.values()))) if data else 0
+            block = np.empty((n + m, len(self.columns)), dtype=next(iter(dtypes)), order="F")
+            block[:n] = self.native.to_numpy()
+            for j, name in enumerate(self.columns):
+                block[n:, j] = data[name]
+            return pd.DataFrame(block, columns=self.native.columns, copy=False)
         new = pd.DataFrame(data, columns=self.native.columns)
         out = pd.concat([self.native, new], ignore_index=True)
         return out.astype(self.native.dtypes.to_dict())
@@ -343,7 +352,7 @@ class Frame:
             import polars as pl
 
             if kind == NUMERIC:
-                values = values.astype(self._np_dtype(name))
+                values = values.astype(self._np_dtype(name), copy=False)
             elif kind == CATEGORICAL:
                 values = np.asarray(values, dtype=object)
                 return pl.Series(name, values, dtype=pl.String).cast(col.dtype)
@@ -353,7 +362,7 @@ class Frame:
 
             t = col.type
             if kind == NUMERIC:
-                return pa.array(values.astype(t.to_pandas_dtype()), type=t)
+                return pa.array(values.astype(t.to_pandas_dtype(), copy=False), type=t)
             if kind == CATEGORICAL and pa.types.is_dictionary(t):
                 vals = pa.array(np.asarray(values, dtype=object), type=t.value_type)
                 return vals.dictionary_encode().cast(t)
@@ -365,7 +374,7 @@ class Frame:
         dt = col.dtype
         if kind == NUMERIC:
             if isinstance(dt, np.dtype):
-                return values.astype(dt)
+                return values.astype(dt, copy=False)
             np_dt = np.float64 if dt.kind == "f" else dt.numpy_dtype
             return pd.array(values.astype(np_dt), dtype=dt)
         if isinstance(dt, pd.CategoricalDtype):

@@ -193,6 +193,7 @@ class SamplerMixin:
         new = X_res[frame.n_rows :]
         if sparse.issparse(new):
             new = new.toarray()
+        new = np.asfortranarray(new)
         return frame.append([new[:, j] for j in range(new.shape[1])]), None
 
     @staticmethod

@@ -129,6 +129,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             if isinstance(self.k_neighbors, numbers.Integral) and grown:
                 self.nn_k_.fit(Xf[codes == grown[-1]])
             y_res = np.concatenate([y, np.repeat(classes, n_new).astype(y.dtype, copy=False)])
+            new = np.asfortranarray(new)  # contiguous columns for the frame's per-column casts
             return _frames.NewRows([new[:, j] for j in range(new.shape[1])]), y_res
         out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
         if isinstance(self.k_neighbors, numbers.Integral) and grown:

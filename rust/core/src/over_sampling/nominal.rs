@@ -97,9 +97,19 @@ fn check_rows(n: usize, rows: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// Candidate rows per tile of the neighbour search.
+const TILE: usize = 256;
+/// Queries computed together against one tile (they share its loads).
+const QUERIES: usize = 8;
+
 /// The k nearest other rows (positions within the class) of every row of a class under the SMOTE-NC
 /// distance; `num` is the class's numeric block (`m x dn`, row-major), `cat` its codes (`m x dc`).
 /// Exact: candidates are ranked by (distance, position).
+///
+/// The class is stored in feature-major tiles of `TILE` rows so that the distances of one query to a
+/// whole tile are computed in vector lanes; each distance is the same sum, in the same order
+/// (penalty times the mismatch count, then the numeric terms feature by feature), as a direct
+/// pair-by-pair computation.
 pub fn smotenc_neighbors(
     num: &[f64],
     dn: usize,
@@ -109,33 +119,68 @@ pub fn smotenc_neighbors(
     k: usize,
 ) -> Array2<usize> {
     let m = num.len().checked_div(dn).unwrap_or(cat.len() / dc.max(1));
+    let n_tiles = m.div_ceil(TILE);
+    let mut num_t = vec![0f64; n_tiles * TILE * dn];
+    let mut cat_t = vec![0u32; n_tiles * TILE * dc];
+    for j in 0..m {
+        let (t, b) = (j / TILE, j % TILE);
+        for f in 0..dn {
+            num_t[(t * dn + f) * TILE + b] = num[j * dn + f];
+        }
+        for f in 0..dc {
+            cat_t[(t * dc + f) * TILE + b] = cat[j * dc + f];
+        }
+    }
     let mut graph = vec![0usize; m * k];
     graph
-        .par_chunks_mut(k.max(1))
+        .par_chunks_mut(QUERIES * k.max(1))
         .enumerate()
-        .for_each(|(i, out)| {
-            let (qa, qc) = (&num[i * dn..(i + 1) * dn], &cat[i * dc..(i + 1) * dc]);
-            let mut top = TopK::new(k);
-            for j in 0..m {
-                if j == i {
-                    continue;
+        .for_each(|(chunk, out)| {
+            let q0 = chunk * QUERIES;
+            let nq = (m - q0).min(QUERIES);
+            let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k)).collect();
+            let mut acc = [0f64; TILE];
+            let mut mm = [0u32; TILE];
+            for t in 0..n_tiles {
+                let len = TILE.min(m - t * TILE);
+                let nt = &num_t[t * dn * TILE..(t + 1) * dn * TILE];
+                let ct = &cat_t[t * dc * TILE..(t + 1) * dc * TILE];
+                for (qi, top) in tops.iter_mut().enumerate() {
+                    let i = q0 + qi;
+                    let (qa, qc) = (&num[i * dn..(i + 1) * dn], &cat[i * dc..(i + 1) * dc]);
+                    mm.iter_mut().for_each(|v| *v = 0);
+                    for f in 0..dc {
+                        let (q, col) = (qc[f], &ct[f * TILE..(f + 1) * TILE]);
+                        for b in 0..TILE {
+                            mm[b] += u32::from(col[b] != q);
+                        }
+                    }
+                    for b in 0..TILE {
+                        acc[b] = penalty * f64::from(mm[b]);
+                    }
+                    for f in 0..dn {
+                        let (q, col) = (qa[f], &nt[f * TILE..(f + 1) * TILE]);
+                        for b in 0..TILE {
+                            let diff = q - col[b];
+                            acc[b] += diff * diff;
+                        }
+                    }
+                    let mut bound = top.bound();
+                    for b in 0..len {
+                        if acc[b] < bound {
+                            let j = t * TILE + b;
+                            if j != i {
+                                top.push(acc[b], j);
+                                bound = top.bound();
+                            }
+                        }
+                    }
                 }
-                let cj = &cat[j * dc..(j + 1) * dc];
-                let mismatches = qc.iter().zip(cj).filter(|(a, b)| a != b).count();
-                let mut d = penalty * mismatches as f64;
-                let bound = top.bound();
-                if d > bound {
-                    continue;
-                }
-                let nj = &num[j * dn..(j + 1) * dn];
-                for t in 0..dn {
-                    let diff = qa[t] - nj[t];
-                    d += diff * diff;
-                }
-                top.push(d, j);
             }
-            for (o, &(_, j)) in out.iter_mut().zip(&top.items) {
-                *o = j;
+            for (qi, top) in tops.iter().enumerate() {
+                for (o, &(_, j)) in out[qi * k..(qi + 1) * k].iter_mut().zip(&top.items) {
+                    *o = j;
+                }
             }
         });
     Array2::from_shape_vec((m, k), graph).expect("shape")
