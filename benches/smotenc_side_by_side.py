@@ -147,7 +147,8 @@ def show(r):
             f" (data alone {r['data_gib']:.2f}), valid={r['valid']}"
         )
     else:
-        print(f"  {r['lib']:<10} {r['rows']:>9,} rows: did not finish: {r.get('error')}")
+        after = f" after {r['seconds']:.0f} s" if "seconds" in r else ""
+        print(f"  {r['lib']:<10} {r['rows']:>9,} rows: did not finish{after}: {r.get('error')}")
 
 
 def main():

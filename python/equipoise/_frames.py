@@ -192,7 +192,7 @@ class Frame:
                 shared = any(np.shares_memory(block, self.numpy_column(n)) for n in names[:1])
                 if not shared:
                     COPIES.append((tuple(names), "column-major block"))
-                return block if block.flags.f_contiguous or block.ndim < 2 else block
+                return block
         cols = [self.numpy_column(n) for n in names]
         dt = dtype or np.result_type(*[c.dtype for c in cols])
         block = np.empty((self.n_rows, len(cols)), dtype=dt, order="F")
@@ -208,6 +208,11 @@ class Frame:
         if kind == BOOLEAN:
             vals = self.numpy_column(name).astype(bool)
             return vals.astype(np.int64), np.array([False, True])
+        if (
+            kind == NUMERIC
+        ):  # numeric values taken as categories (SMOTEN): exact, no text round trip
+            cats, codes = np.unique(self.numpy_column(name), return_inverse=True)
+            return codes.reshape(-1).astype(np.int64), cats
         if self.lib == "pandas":
             import pandas as pd
 

@@ -410,7 +410,10 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             new_cat.append(xc)
             labels.append(np.full(n_new[c], cls, dtype=y.dtype))
         d_num = self.continuous_features_.size
-        xn = np.concatenate(new_num) if new_num else np.empty((0, d_num), num.dtype)
+        # Column-major, so that each column is contiguous for the per-column casts.
+        xn = np.asfortranarray(
+            np.concatenate(new_num) if new_num else np.empty((0, d_num), num.dtype)
+        )
         xc = (
             np.concatenate(new_cat)
             if new_cat
