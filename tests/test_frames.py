@@ -203,6 +203,9 @@ def test_nulls_name_the_column():
     cat = pl.DataFrame({"a": ["x", None, "y"] * 10, "b": np.arange(30.0)})
     with pytest.raises(ValueError, match="column 'a' contains 10 null"):
         SMOTENC(categorical_features="auto", k_neighbors=2).fit_resample(cat, y)
+    cat = cat.with_columns(pl.col("a").cast(pl.Categorical))
+    with pytest.raises(ValueError, match="column 'a' contains 10 null"):
+        SMOTENC(categorical_features="auto", k_neighbors=2).fit_resample(cat, y)
     # Samplers that accept NaN (as imbalanced-learn's) keep it: a row selection.
     out, _ = RandomUnderSampler(random_state=0).fit_resample(df, y)
     assert out["a"].isna().any()

@@ -227,6 +227,16 @@ class Frame:
                 cats = col.dtype.categories.to_numpy()
                 codes = col.to_physical().fill_null(-1).to_numpy().astype(np.int64)
                 return codes, cats.astype(object)
+            if col.dtype == pl.Categorical:
+                # Physical ids, mapped through the (few) distinct values: no string per row.
+                uniq = col.drop_nulls().unique()
+                ids = uniq.to_physical().cast(pl.Int64).to_numpy()
+                names = uniq.cast(pl.String).to_numpy().astype(object)
+                order = np.argsort(names, kind="stable")
+                lut = np.full(int(ids.max()) + 1 if ids.size else 1, -1, dtype=np.int64)
+                lut[ids[order]] = np.arange(ids.size)
+                phys = col.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+                return np.where(phys >= 0, lut[np.maximum(phys, 0)], -1), names[order]
             s = col.cast(pl.String)
             uniq = s.drop_nulls().unique().sort()
             codes = s.cast(pl.Enum(uniq)).to_physical()
