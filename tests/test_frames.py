@@ -171,10 +171,10 @@ def test_smoten_car_eval_every_frame_type(kind):
     assert np.bincount(np.asarray(y_res)).tolist() == [1663, 1663]
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KINDS + ["numpy"])
 def test_frame_y_kinds_come_back(load, kind):
     df, y = numeric_frame("ecoli", load)
-    frame = to_kind(df, kind)
+    frame = df.to_numpy() if kind == "numpy" else to_kind(df, kind)
     for yy in (y, pl.Series("t", y), pd.Series(y, name="t"), pa.array(y), pa.chunked_array([y])):
         _, y_res = SMOTE(random_state=0).fit_resample(frame, yy)
         assert type(y_res) is type(yy)

@@ -123,7 +123,13 @@ class SamplerMixin:
         if binarize_y:
             y_res = label_binarize(y_res, classes=classes)
         if frame is None:
-            return arrays_transformer.transform(X_res, y_res)
+            X_out, y_out = arrays_transformer.transform(X_res, y_res)
+            if target is not None:  # an array X with a polars or Arrow y
+                idx = getattr(self, "sample_indices_", None)
+                if getattr(self, "shrinkage_", None) is not None:
+                    idx = None
+                y_out = self._target_output(y, target, y_res, idx, X_out)
+            return X_out, y_out
         X_out, idx = self._frame_output(frame, X_res)
         y_out = self._target_output(y, target, y_res, idx, X_out)
         if label is not None:
