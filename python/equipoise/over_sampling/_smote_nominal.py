@@ -4,6 +4,7 @@ codes in the Rust core: no categorical column is ever expanded to a one-hot matr
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
@@ -51,6 +52,10 @@ def _column_codes(col: np.ndarray, name):
                 " cannot resample them: drop or impute them first"
             )
         try:
+            pd = sys.modules.get("pandas")
+            if pd is not None:  # hashing instead of sorting every value (already imported)
+                codes, uniques = pd.factorize(col, sort=True)
+                return codes.astype(np.int64), np.asarray(uniques, dtype=object)
             cats, codes = np.unique(col, return_inverse=True)
         except TypeError as exc:
             raise TypeError(
