@@ -10,6 +10,29 @@ use pyo3::prelude::*;
 use crate::common::{run, Res};
 use crate::with_features;
 
+/// Row-major `n x d` rows into a column-major `n x d` array, for frames (one column each): the
+/// columns are cut into groups of 8 (one cache line of `f64` per row), each group a parallel task
+/// reading its part of every row once and writing 8 sequential columns.
+fn column_major<F: Copy + Send + Sync + Default>(src: &[F], n: usize, d: usize) -> Array2<F> {
+    use ndarray::ShapeBuilder;
+    use rayon::prelude::*;
+    const G: usize = 8;
+    let mut dst = vec![F::default(); n * d];
+    if n > 0 && d > 0 {
+        dst.par_chunks_mut(n * G).enumerate().for_each(|(g, cols)| {
+            let j0 = g * G;
+            let gc = cols.len() / n;
+            for i in 0..n {
+                let row = &src[i * d + j0..i * d + j0 + gc];
+                for (jj, &v) in row.iter().enumerate() {
+                    cols[jj * n + i] = v;
+                }
+            }
+        });
+    }
+    Array2::from_shape_vec((n, d).f(), dst).expect("shape")
+}
+
 fn indices(a: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
     a.as_array()
         .iter()
@@ -141,12 +164,16 @@ fn smotenc_impl<'py, F: Float + numpy::Element>(
 ) -> Res<MixedRows<'py>> {
     let (nv, cv) = (num.as_array(), cat.as_array());
     let (xn, xc) = run(py, n_threads, || {
-        core::over_sampling::smotenc(nv, cv, rows, class, n_new, k, penalty, graph, seed)
+        let (xn, xc) =
+            core::over_sampling::smotenc(nv, cv, rows, class, n_new, k, penalty, graph, seed)?;
+        let (m, dn) = xn.dim();
+        let xn = column_major(xn.as_slice().expect("row-major"), m, dn);
+        Ok((xn, xc))
     })?;
     Ok((xn.into_pyarray(py).into_any(), xc.into_pyarray(py)))
 }
 
-/// SMOTE-NC rows of one class: (numeric rows in the dtype of `num`, category codes).
+/// SMOTE-NC rows of one class: (numeric rows in the dtype of `num`, column-major, category codes).
 #[pyfunction]
 #[pyo3(signature = (num, cat, rows, class_code, n_new, k, penalty, graph, seed, n_threads=0))]
 fn smotenc<'py>(
@@ -210,13 +237,13 @@ fn smote_new_impl<'py, F: Float + numpy::Element>(
         core::validate::check_finite(xv)?;
         let mut buf = vec![F::zero(); total * d];
         core::over_sampling::smote(xv, rows, n_new, k, graphs, seed, &mut buf)?;
-        Ok(Array2::from_shape_vec((total, d), buf).expect("shape"))
+        Ok(column_major(&buf, total, d))
     })?;
     Ok(out.into_pyarray(py))
 }
 
 /// SMOTE's new rows only (for frames, whose input rows are kept as they are): the same rows as
-/// `smote(...)[n:]`, without copying `x` into the output.
+/// `smote(...)[n:]`, column-major, without copying `x` into the output.
 #[pyfunction]
 #[pyo3(signature = (x, codes, n_classes, n_new, k, graphs, seed, n_threads=0))]
 fn smote_new_rows<'py>(
