@@ -113,6 +113,9 @@ pub fn smote<F: Float>(
         };
         let kk = graph.ncols();
         let pairs = (rows.len() * kk) as u64;
+        // The class's rows, contiguous: reading them from a column-major `x` (a frame's columns)
+        // would cost a cache miss per value.
+        let class_x = gather(x, rows);
         let dst = &mut out[offset * d..(offset + n) * d];
         dst.par_chunks_mut(CHUNK * d.max(1))
             .enumerate()
@@ -122,8 +125,8 @@ pub fn smote<F: Float>(
                     let p = s.below(pairs) as usize;
                     let (r, col) = (p / kk, p % kk);
                     let gap = s.uniform();
-                    let a = x.row(rows[r]);
-                    let b = x.row(rows[graph[[r, col]]]);
+                    let a = class_x.row(r);
+                    let b = class_x.row(graph[[r, col]]);
                     for j in 0..d {
                         let (av, bv) = (a[j].wide(), b[j].wide());
                         o[j] = F::narrow(av + gap * (bv - av));
