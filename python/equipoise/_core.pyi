@@ -6,20 +6,25 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "__version__",
-    "check_finite",
-    "default_threads",
-    "kneighbors_self",
-    "random_over_sample_indices",
-    "random_under_sample_indices",
-    "smote",
-    "smoothed_bootstrap",
-    "take_rows",
-    "_panic_for_test",
-    "online_smote_draws",
-    "apportion_batches",
     "BatchPlan",
     "EpochCursor",
+    "__version__",
+    "_panic_for_test",
+    "apportion_batches",
+    "check_finite",
+    "default_threads",
+    "interpolate",
+    "kneighbors_rows",
+    "kneighbors_self",
+    "online_smote_draws",
+    "random_over_sample_indices",
+    "random_under_sample_indices",
+    "smoothed_bootstrap",
+    "smote",
+    "smote_new_rows",
+    "smoten",
+    "smotenc",
+    "take_rows",
 ]
 
 __version__: str
@@ -119,3 +124,50 @@ def online_smote_draws(
 def apportion_batches(
     weights: list[int], batch_size: int, n_batches: int, total_rows: int
 ) -> npt.NDArray[np.uint64]: ...
+def kneighbors_rows(
+    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def interpolate(
+    x: npt.NDArray[np.floating],
+    bases: npt.NDArray[np.int64],
+    graph: npt.NDArray[np.int64],
+    n: int,
+    counts: list[int] | None,
+    other: npt.NDArray[np.bool_] | None,
+    method: str,
+    class_code: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...
+def smotenc(
+    num: npt.NDArray[np.floating],
+    cat: npt.NDArray[np.uint32],
+    rows: npt.NDArray[np.int64],
+    class_code: int,
+    n_new: int,
+    k: int,
+    penalty: float,
+    graph: npt.NDArray[np.int64] | None,
+    seed: int,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.uint32]]: ...
+def smoten(
+    cat: npt.NDArray[np.uint32],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    levels: list[int],
+    n_new: list[int],
+    k: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.uint32]: ...
+def smote_new_rows(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    n_new: list[int],
+    k: int,
+    graphs: list[npt.NDArray[np.int64] | None],
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...

@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 from imblearn.utils import check_target_type
 from imblearn.utils._validation import ArraysTransformer
+from scipy import sparse
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import _safe_indexing, check_consistent_length
 from sklearn.utils.multiclass import check_classification_targets
 
-from equipoise import _core
+from equipoise import _core, _frames
 from equipoise.utils._validation import check_sampling_strategy, encode_labels
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -31,6 +32,15 @@ def take_rows(X, idx: np.ndarray, n_threads: int):
     if is_core_float(X):
         return _core.take_rows(X, idx, n_threads)
     return _safe_indexing(X, idx)
+
+
+def _props(y) -> dict:
+    return {
+        "type": y.__class__.__name__,
+        "columns": getattr(y, "columns", None),
+        "name": getattr(y, "name", None),
+        "dtypes": getattr(y, "dtypes", None),
+    }
 
 
 class SamplerMixin:
@@ -59,34 +69,151 @@ class SamplerMixin:
         )
         return X, y, binarize_y, classes, codes, counts
 
-    def fit(self, X, y, **params):
-        """Check inputs and compute ``sampling_strategy_``; use ``fit_resample`` to resample."""
-        self._prepare(X, y)
+    def fit(self, X, y=None, *, label=None, **params):
+        """Check inputs and compute ``sampling_strategy_``; use ``fit_resample`` to resample.
+
+        ``X`` may be a numpy array, a sparse matrix, a list, or a polars, pandas or pyarrow frame;
+        ``label`` names the frame's column holding the classes, instead of passing ``y``.
+        """
+        X, y, _ = self._split_label(X, y, label)
+        X_in, y_in, frame, _ = self._adapt(X, y, label)
+        self._prepare(X_in, y_in)
+        self._set_frame_names(frame)
         return self
 
-    def fit_resample(self, X, y, **params):
+    def fit_resample(self, X, y=None, *, label=None, **params):
         """Resample the dataset.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The features.
-        y : array-like of shape (n_samples,)
-            The class of each row.
+        X : array-like, sparse matrix or frame of shape (n_samples, n_features)
+            The features: a numpy array, a list, a scipy sparse matrix, or a polars, pandas or
+            pyarrow frame (whose output is a frame of the same kind, with the same column names,
+            order and dtypes).
+        y : array-like of shape (n_samples,), default=None
+            The class of each row: numpy, list, pandas or polars Series, pyarrow array. Comes back
+            as the same type. Not given when ``label`` is.
+        label : str, default=None
+            The name of the frame's column that holds the classes; the result is then one frame,
+            the label column at its original place.
 
         Returns
         -------
-        X_resampled : array-like of shape (n_samples_new, n_features)
-            The resampled features, of the same kind as ``X``.
+        X_resampled : array-like, sparse matrix or frame of shape (n_samples_new, n_features)
+            The resampled features, of the same kind as ``X``. A frame holds the input's rows
+            first: samplers that select rows return a row selection of the input (every value and
+            dtype kept); samplers that generate rows append them, each column cast back to its
+            dtype (integer columns truncated toward zero, as imbalanced-learn casts).
         y_resampled : array-like of shape (n_samples_new,)
-            The classes of ``X_resampled``, of the same kind as ``y``.
+            The classes of ``X_resampled``, of the same kind as ``y`` (absent with ``label``).
         """
-        arrays_transformer = ArraysTransformer(X, y)
-        X, y, binarize_y, classes, codes, counts = self._prepare(X, y)
-        X_res, y_res = self._resample(X, y, classes, codes, counts)
+        X, y, pos = self._split_label(X, y, label)
+        X_in, y_in, frame, target = self._adapt(X, y, label)
+        if frame is None:
+            arrays_transformer = ArraysTransformer(X, y_in)
+        X_v, y_v, binarize_y, classes, codes, counts = self._prepare(X_in, y_in)
+        self._set_frame_names(frame)
+        if frame is not None:
+            # Generating samplers may then return only their new rows (a `_frames.NewRows`).
+            self._new_rows_only = True
+        try:
+            X_res, y_res = self._resample(X_v, y_v, classes, codes, counts)
+        finally:
+            self.__dict__.pop("_new_rows_only", None)
         if binarize_y:
             y_res = label_binarize(y_res, classes=classes)
-        return arrays_transformer.transform(X_res, y_res)
+        if frame is None:
+            X_out, y_out = arrays_transformer.transform(X_res, y_res)
+            if target is not None:  # an array X with a polars or Arrow y
+                idx = getattr(self, "sample_indices_", None)
+                if getattr(self, "shrinkage_", None) is not None:
+                    idx = None
+                y_out = self._target_output(y, target, y_res, idx, X_out)
+            return X_out, y_out
+        X_out, idx = self._frame_output(frame, X_res)
+        y_out = self._target_output(y, target, y_res, idx, X_out)
+        if label is not None:
+            return _frames.join_label(X_out, y_out, label, pos)
+        return X_out, y_out
+
+    # -- frames ---------------------------------------------------------------------------------
+    @staticmethod
+    def _split_label(X, y, label):
+        if label is None:
+            if y is None:
+                raise ValueError(
+                    "y is required: pass the classes as y, or label='column' for a frame"
+                )
+            return X, y, None
+        if y is not None:
+            raise TypeError("pass either y or label, not both")
+        return _frames.split_label(X, label)
+
+    def _adapt(self, X, y, label):
+        """(features for the sampler, target values, Frame or None, Target or None)."""
+        target = _frames.Target(y, label) if _frames.Target.wraps(y) else None
+        y_in = target.values() if target is not None else y
+        if label is not None and target is None:
+            n_null = int(y.isna().sum())
+            if n_null:
+                raise ValueError(
+                    f"label column {label!r} contains {n_null} null values; every row needs a class"
+                )
+        if not _frames.is_frame(X):
+            return X, y_in, None, target
+        frame = _frames.Frame(X)
+        return self._frame_input(frame), y_in, frame, target
+
+    def _frame_input(self, frame):
+        """What ``_check_X`` / ``_resample`` receive for a frame: by default the array
+        imbalanced-learn would see (column-major numeric, or object when there are categorical
+        columns). Samplers that read categorical columns natively override it."""
+        tags = self.__sklearn_tags__()
+        cats = [n for n, k in zip(frame.columns, frame.kinds) if k == _frames.CATEGORICAL]
+        if cats and not tags.input_tags.string:
+            raise ValueError(
+                f"{type(self).__name__} needs numeric features, but the columns {cats} are"
+                " categorical: use SMOTENC(categorical_features='auto') for mixed data, SMOTEN for"
+                " all-categorical data, or encode them first"
+            )
+        if not tags.input_tags.allow_nan:
+            frame.check_no_nulls()
+        return frame.to_array()
+
+    def _set_frame_names(self, frame):
+        if frame is None:
+            return
+        names = frame.feature_names()
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _frame_output(self, frame, X_res):
+        """The output frame, and the selected rows when the sampler selected rows."""
+        if isinstance(X_res, _frames.NewRows):
+            return frame.append(X_res.columns), None
+        idx = getattr(self, "sample_indices_", None)
+        if idx is not None and getattr(self, "shrinkage_", None) is None:
+            return frame.take(idx), idx
+        new = X_res[frame.n_rows :]
+        if sparse.issparse(new):
+            new = new.toarray()
+        new = np.asfortranarray(new)
+        return frame.append([new[:, j] for j in range(new.shape[1])]), None
+
+    @staticmethod
+    def _target_output(y, target, y_res, idx, X_out):
+        if target is not None:
+            if y_res.ndim == 2:
+                return y_res
+            if idx is not None:
+                return target.take(idx)
+            return target.from_values(np.asarray(y_res))
+        y_out = ArraysTransformer(np.empty(0), y)._transfrom_one(y_res, _props(y))
+        if hasattr(y_out, "index") and hasattr(X_out, "index"):
+            y_out.index = X_out.index
+        return y_out
 
     def _fit_resample(self, X, y, **params):
         # imbalanced-learn's hook, for callers that use it directly.

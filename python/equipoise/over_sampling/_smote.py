@@ -12,7 +12,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import validate_data
 
-from equipoise import _core
+from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
 from equipoise.utils._validation import seed_from, threads_from
 
@@ -123,9 +123,16 @@ class SMOTE(SamplerMixin, BaseOverSampler):
                 self.nn_k_.fit(X_class)
                 nns = self.nn_k_.kneighbors(X_class, return_distance=False)[:, 1:]
                 graphs[c] = np.ascontiguousarray(nns, dtype=np.int64)
-        out = _core.smote(
-            Xf, codes, len(classes), n_new, k, graphs, seed_from(self.random_state), threads
-        )
+        seed = seed_from(self.random_state)
+        if getattr(self, "_new_rows_only", False):
+            # A frame keeps its own rows: only the new ones are made (no copy of X).
+            new = _core.smote_new_rows(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
+            if isinstance(self.k_neighbors, numbers.Integral) and grown:
+                self.nn_k_.fit(Xf[codes == grown[-1]])
+            y_res = np.concatenate([y, np.repeat(classes, n_new).astype(y.dtype, copy=False)])
+            new = np.asfortranarray(new)  # contiguous columns for the frame's per-column casts
+            return _frames.NewRows([new[:, j] for j in range(new.shape[1])]), y_res
+        out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
         if isinstance(self.k_neighbors, numbers.Integral) and grown:
             self.nn_k_.fit(Xf[codes == grown[-1]])
         if Xf is not X:

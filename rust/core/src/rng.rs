@@ -18,6 +18,11 @@ pub enum Purpose {
     BatchOrder = 6,
     /// Synthetic rows of online SMOTE batches.
     OnlineSmote = 7,
+    // Numbered apart from the foundation's, so that parallel branches add theirs without clashing.
+    SmoteNc = 21,
+    SmoteN = 22,
+    Borderline = 23,
+    Adasyn = 24,
 }
 
 /// A deterministic generator with the few draws the algorithms need, implemented here rather than

@@ -3,6 +3,7 @@
 
 mod batch;
 mod common;
+mod variants;
 
 use common::{alloc_rows, codes_and_rows, copy_into, run, Error, Res};
 use equipoise_core::{self as core, Float};
@@ -293,5 +294,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     batch::register(m)?;
+    variants::register(m)?;
     Ok(())
 }

@@ -79,6 +79,23 @@ impl<'a, F: Float> BruteForce<'a, F> {
         }
     }
 
+    /// The `k` nearest other indexed rows of the indexed rows `rows` (each excluded from its own
+    /// list by index): `query_self` restricted to some rows, e.g. the rows of one class searched
+    /// among the whole data (Borderline-SMOTE's "danger" test, ADASYN's ratio).
+    pub fn query_rows_self(&self, rows: &[usize], k: usize) -> Result<Neighbors> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.n) {
+            return Err(CoreError::Shape(format!(
+                "row index {bad} is out of range for {} rows",
+                self.n
+            )));
+        }
+        let mut q = Vec::with_capacity(rows.len() * self.d);
+        for &r in rows {
+            q.extend_from_slice(self.row(r));
+        }
+        self.search(&q, Some(rows), k)
+    }
+
     fn row(&self, i: usize) -> &[F] {
         &self.data[i * self.d..(i + 1) * self.d]
     }
