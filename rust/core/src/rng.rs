@@ -12,6 +12,8 @@ pub enum Purpose {
     RandomOverSample = 2,
     Shrinkage = 3,
     RandomUnderSample = 4,
+    /// Level assignment of an HNSW graph.
+    Hnsw = 40,
 }
 
 /// A deterministic generator with the few draws the algorithms need, implemented here rather than
