@@ -42,3 +42,33 @@ def smoothed_bootstrap(
 def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
 def default_threads() -> int: ...
 def _panic_for_test() -> None: ...
+
+class HnswGraph:
+    """A built HNSW graph, kept apart from its data."""
+
+    @property
+    def memory_bytes(self) -> int: ...
+    @property
+    def n_rows(self) -> int: ...
+
+def kneighbors(
+    x: npt.NDArray[np.floating],
+    k: int,
+    queries: npt.NDArray[np.floating] | None = None,
+    rows: npt.NDArray[np.int64] | None = None,
+    algorithm: str = "auto",
+    graph: HnswGraph | None = None,
+    m: int = 16,
+    ef_construction: int = 200,
+    ef_search: int = 64,
+    seed: int = 0,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def hnsw_build(
+    x: npt.NDArray[np.floating],
+    m: int = 16,
+    ef_construction: int = 200,
+    seed: int = 0,
+    n_threads: int = 0,
+) -> HnswGraph: ...
+def index_memory_bytes(x: npt.NDArray[np.floating], algorithm: str = "exact") -> int: ...

@@ -2,6 +2,7 @@
 //! No algorithm lives here.
 
 mod common;
+mod neighbors;
 
 use common::{alloc_rows, codes_and_rows, copy_into, run, Error, Res};
 use equipoise_core::{self as core, Float};
@@ -283,5 +284,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_finite, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    neighbors::register(m)?;
     Ok(())
 }

@@ -86,36 +86,59 @@ fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f64) {
     (c, r2.sqrt() * (1.0 + 1e-9) + 1e-300)
 }
 
-/// Split `rows` at the median of the widest feature until every part has at most `LEAF` rows;
-/// returns the part sizes in order (the parts are consecutive in `rows`).
+/// Split `rows` in halves along the direction between two far-apart rows (a cheap stand-in for the
+/// principal axis, as in a ball tree) until every part has at most `LEAF` rows; returns the part
+/// sizes in order (the parts are consecutive in `rows`). Axis-parallel splits would leave a tile
+/// unbounded in most features when d is large; this keeps tiles compact, so their bounds prune.
 fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
     if rows.len() <= LEAF {
         return vec![rows.len()];
     }
-    let mut best = (0usize, 0f64);
-    for j in 0..d {
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    let far = |from: &[f64]| -> usize {
+        let mut best = (f64::NEG_INFINITY, usize::MAX);
         for &i in rows.iter() {
-            let v = data[i * d + j].wide();
-            lo = lo.min(v);
-            hi = hi.max(v);
+            let r = row(i);
+            let mut s = 0f64;
+            for j in 0..d {
+                let t = r[j].wide() - from[j];
+                s += t * t;
+            }
+            if s > best.0 || (s == best.0 && i < best.1) {
+                best = (s, i);
+            }
         }
-        if hi - lo > best.1 {
-            best = (j, hi - lo);
+        best.1
+    };
+    let mut c = vec![0f64; d];
+    for &i in rows.iter() {
+        for (cj, v) in c.iter_mut().zip(row(i)) {
+            *cj += v.wide();
         }
     }
+    let inv = 1.0 / rows.len() as f64;
+    c.iter_mut().for_each(|v| *v *= inv);
+    let a = far(&c);
+    let av: Vec<f64> = row(a).iter().map(|v| v.wide()).collect();
+    let b = far(&av);
+    let dir: Vec<f64> = row(b).iter().zip(&av).map(|(x, y)| x.wide() - y).collect();
+    let mut keyed: Vec<(f64, usize)> = rows
+        .iter()
+        .map(|&i| {
+            let r = row(i);
+            let mut s = 0f64;
+            for j in 0..d {
+                s += r[j].wide() * dir[j];
+            }
+            (s, i)
+        })
+        .collect();
     let mid = rows.len() / 2;
-    if best.1 > 0.0 {
-        let j = best.0;
-        rows.select_nth_unstable_by(mid, |&a, &b| {
-            data[a * d + j]
-                .wide()
-                .total_cmp(&data[b * d + j].wide())
-                .then(a.cmp(&b))
-        });
-    } else {
-        rows.sort_unstable();
+    keyed.select_nth_unstable_by(mid, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    for (r, k) in rows.iter_mut().zip(&keyed) {
+        *r = k.1;
     }
+    drop(keyed);
     let (l, r) = rows.split_at_mut(mid);
     let (mut a, b) = if l.len() * d > 1 << 14 {
         rayon::join(|| split(data, d, l), || split(data, d, r))
@@ -270,7 +293,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
     ) -> Neighbors {
         let keep = (2 * k + 8).min(available);
         let kind = Kernel::detect();
-        let results: Vec<Vec<(usize, Vec<(f64, usize)>)>> = tasks
+        let results: Vec<TaskResult> = tasks
             .par_iter()
             .map(|t| self.run_task(t, k, keep, available, kind))
             .collect();
@@ -308,13 +331,11 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .iter()
             .map(|r| r.iter().map(|&v| v * v).sum())
             .collect();
-        let err = qnorms
-            .iter()
-            .map(|q| self.error_bound(q.wide()))
-            .fold(0f64, f64::max);
+        let errs: Vec<f64> = qnorms.iter().map(|q| self.error_bound(q.wide())).collect();
+        let err = errs.iter().copied().fold(0f64, f64::max);
         // Tiles nearest-first by a lower bound on the distance of any of their rows to any query.
         let (c, r) = centroid_radius(&qrows, d);
-        let mut order: Vec<(f64, usize)> = self
+        let mut order: Vec<(f64, f64, usize)> = self
             .tiles
             .iter()
             .enumerate()
@@ -326,10 +347,11 @@ impl<'a, F: Float> BruteForce<'a, F> {
                     s += v * v;
                 }
                 let lb = (s.sqrt() * (1.0 - 1e-9) - (r + tile.radius) * (1.0 + 1e-9)).max(0.0);
-                (lb * lb * (1.0 - 1e-9), t)
+                (s, lb * lb * (1.0 - 1e-9), t)
             })
             .collect();
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // Nearest centroids first, so that the thresholds tighten early.
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
 
         let mq = kind.mq::<F>();
         let n_blocks = nq.div_ceil(mq);
@@ -350,19 +372,42 @@ impl<'a, F: Float> BruteForce<'a, F> {
         let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
             .map(|_| Vec::with_capacity(keep + 1))
             .collect();
-        for &(lb, t) in &order {
+        for &(_, lb, t) in &order {
             let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
             if lb - err > worst.wide() {
-                // Every row of this tile and of all later ones has a pass-1 distance above every
-                // query's threshold: none of them can enter a candidate list.
-                break;
+                // Every row of this tile has a pass-1 distance above every query's threshold:
+                // none of them can enter a candidate list.
+                continue;
             }
+            #[cfg(test)]
+            tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tile = &self.tiles[t];
             let (p0, p1) = (tile.panel_start, tile.panel_end);
             let panels = &self.panels[p0 * d * PANEL..p1 * d * PANEL];
             let pnorms = &self.pnorms[p0 * PANEL..p1 * PANEL];
             let prow = &self.prow[p0 * PANEL..p1 * PANEL];
+            let ct = &self.centroids[t * d..(t + 1) * d];
             for b in 0..n_blocks {
+                // Per-query bound: skip the tile for this block when no query of it can accept a
+                // row of the tile (|q - c| - radius is a lower bound on every row's distance).
+                let needed = (b * mq..((b + 1) * mq).min(nq)).any(|i| {
+                    let th = thr[i];
+                    if th == F::infinity() {
+                        return true;
+                    }
+                    let mut s = 0f64;
+                    for (j, &v) in qrows[i].iter().enumerate() {
+                        let u = v.wide() - ct[j];
+                        s += u * u;
+                    }
+                    let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
+                    l * l * (1.0 - 1e-9) - errs[i] <= th.wide()
+                });
+                if !needed {
+                    continue;
+                }
+                #[cfg(test)]
+                tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let blk = Block {
                     qt: &qt[b * d * mq..(b + 1) * d * mq],
                     qn: &qn[b * mq..(b + 1) * mq],
@@ -379,17 +424,18 @@ impl<'a, F: Float> BruteForce<'a, F> {
         for (i, &(q, slot, ex)) in qs.iter().enumerate() {
             let cand = &cands[i];
             exact.clear();
-            exact.extend(cand.iter().map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)));
+            exact.extend(
+                cand.iter()
+                    .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+            );
             exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let proven = cand.len() < keep
-                || cand.len() == available
-                || {
-                    // Pass 1's error is at most `err`; every row outside the candidates has a pass-1
-                    // distance >= the last candidate's, so a true distance >= last - err.
-                    let last = cand[keep - 1].0.wide();
-                    let kth = exact[k - 1].0;
-                    kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
-                };
+            let proven = cand.len() < keep || cand.len() == available || {
+                // Pass 1's error is at most `err`; every row outside the candidates has a pass-1
+                // distance >= the last candidate's, so a true distance >= last - err.
+                let last = cand[keep - 1].0.wide();
+                let kth = exact[k - 1].0;
+                kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
+            };
             if !proven {
                 self.scan(q, ex, &mut exact);
             }
@@ -430,6 +476,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
         tasks
     }
 }
+
+/// A task's answers: (output slot, its k nearest as (squared distance, row)).
+type TaskResult = Vec<(usize, Vec<(f64, usize)>)>;
 
 /// Up to `mq` queries of one microkernel call.
 struct Block<'b, F> {
@@ -578,9 +627,7 @@ fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
         let panel = &panels[p * d * PANEL..(p + 1) * d * PANEL];
         let mut acc = [[F::zero(); PANEL]; MQ];
         for j in 0..d {
-            let col: &[F; PANEL] = panel[j * PANEL..(j + 1) * PANEL]
-                .try_into()
-                .expect("panel");
+            let col: &[F; PANEL] = panel[j * PANEL..(j + 1) * PANEL].try_into().expect("panel");
             let qj: &[F; MQ] = qt[j * MQ..(j + 1) * MQ].try_into().expect("block");
             for qi in 0..MQ {
                 let qv = qj[qi];
@@ -611,7 +658,7 @@ fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
             let c = &mut cands[qi];
             for w in 0..PANEL {
                 let dv = dist[w];
-                if !(dv < thr[qi]) {
+                if dv >= thr[qi] {
                     continue;
                 }
                 let j = prow[p * PANEL + w];
@@ -719,6 +766,52 @@ mod tests {
     use super::*;
     use ndarray::Array2;
     use proptest::prelude::*;
+
+    pub(super) static KERNELS: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+    pub(super) static VISITED: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    #[ignore]
+    fn pruning_report() {
+        let (n, d) = (100_000, 30);
+        let mut s = crate::rng::Stream::new(1, crate::rng::Purpose::Smote, 9, 0);
+        let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            (centers[(i * 7919 % 20) * d + j] + s.normal()) as f32
+        });
+        let t = std::time::Instant::now();
+        let bf = BruteForce::new(x.view());
+        let radii: Vec<f64> = bf.tiles.iter().map(|t| t.radius).collect();
+        eprintln!(
+            "build {:?}, {} tiles, mean radius {}",
+            t.elapsed(),
+            bf.tiles.len(),
+            radii.iter().sum::<f64>() / radii.len() as f64
+        );
+        let t = std::time::Instant::now();
+        VISITED.store(0, std::sync::atomic::Ordering::Relaxed);
+        let r = bf.query_self(4).unwrap();
+        let v = VISITED.load(std::sync::atomic::Ordering::Relaxed);
+        let kc = KERNELS.load(std::sync::atomic::Ordering::Relaxed);
+        let mut rs = radii.clone();
+        rs.sort_by(f64::total_cmp);
+        eprintln!(
+            "kernel calls {} = {:.4} of block-tile pairs; radius min {} med {} max {}",
+            kc,
+            kc as f64 / (bf.tiles.len() as f64 * bf.tiles.len() as f64 * 390.0 / 6.0 / 2.0),
+            rs[0],
+            rs[rs.len() / 2],
+            rs[rs.len() - 1]
+        );
+        eprintln!(
+            "query {:?}, visited {:.4} of task-tile pairs, mean kth dist {}",
+            t.elapsed(),
+            v as f64 / (bf.tiles.len() * bf.tiles.len()) as f64,
+            r.distances.column(3).mean().unwrap()
+        );
+    }
 
     /// Reference: sort every row by (exact f64 distance, index).
     fn reference(data: &Array2<f64>, k: usize) -> Vec<Vec<usize>> {

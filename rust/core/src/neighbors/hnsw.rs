@@ -7,6 +7,10 @@
 //! so that the graph is as good as a sequential build. Distances during the search are computed in
 //! the data's precision with a fixed summation order (identical on every instruction set); the
 //! returned neighbours are re-ranked by their exact `f64` distance, ties by row index.
+//!
+//! Identical rows are indexed once (a graph node per distinct row, expanded to its rows in index
+//! order when found): a large group of duplicates would otherwise fill its members' link lists
+//! with one another and cut them off from the rest of the graph.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -49,8 +53,15 @@ impl Default for HnswParams {
 /// again ([`Hnsw::from_graph`]).
 #[derive(Clone, Debug)]
 pub struct HnswGraph {
+    /// Graph nodes (distinct rows).
     n: usize,
+    /// Indexed rows.
+    n_rows: usize,
     d: usize,
+    /// Rows of node `v`: `group_rows[group_start[v]..group_start[v + 1]]`, ascending; the first is
+    /// the node's representative.
+    group_start: Vec<u32>,
+    group_rows: Vec<u32>,
     m: usize,
     m0: usize,
     levels: Vec<u8>,
@@ -67,6 +78,7 @@ impl HnswGraph {
     pub fn memory_bytes(&self) -> usize {
         self.links0.len() * 4
             + self.levels.len()
+            + (self.group_start.len() + self.group_rows.len()) * 4
             + self
                 .upper
                 .iter()
@@ -76,7 +88,12 @@ impl HnswGraph {
 
     /// Number of indexed rows.
     pub fn n_rows(&self) -> usize {
-        self.n
+        self.n_rows
+    }
+
+    #[inline]
+    fn group(&self, v: usize) -> &[u32] {
+        &self.group_rows[self.group_start[v] as usize..self.group_start[v + 1] as usize]
     }
 
     #[inline]
@@ -222,6 +239,31 @@ impl<'a, F: Float> Hnsw<'a, F> {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(data.iter().copied().collect()),
         };
+        // Distinct rows, in order of their first row.
+        let key = |i: usize| &data[i * d..(i + 1) * d];
+        let mut order: Vec<usize> = (0..n).collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            key(a)
+                .iter()
+                .zip(key(b))
+                .map(|(x, y)| x.wide().to_bits().cmp(&y.wide().to_bits()))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+                .then(a.cmp(&b))
+        });
+        let mut groups: Vec<&[usize]> = order.chunk_by(|&a, &b| key(a) == key(b)).collect();
+        groups.sort_unstable_by_key(|g| g[0]);
+        let mut group_start = Vec::with_capacity(groups.len() + 1);
+        let mut group_rows = Vec::with_capacity(n);
+        group_start.push(0u32);
+        for g in &groups {
+            group_rows.extend(g.iter().map(|&r| r as u32));
+            group_start.push(group_rows.len() as u32);
+        }
+        let n_rows = n;
+        let n = groups.len();
+        drop(groups);
+        drop(order);
         let (m, m0) = (params.m, 2 * params.m);
         let ml = 1.0 / (m as f64).ln();
         let mut s = Stream::new(params.seed, Purpose::Hnsw, 0, 0);
@@ -237,7 +279,10 @@ impl<'a, F: Float> Hnsw<'a, F> {
             .collect();
         let graph = HnswGraph {
             n,
+            n_rows,
             d,
+            group_start,
+            group_rows,
             m,
             m0,
             entry: 0,
@@ -258,18 +303,16 @@ impl<'a, F: Float> Hnsw<'a, F> {
 
     /// Attach `data` (the rows the graph was built on) to a kept graph.
     pub fn from_graph(data: ArrayView2<'a, F>, graph: HnswGraph, ef_search: usize) -> Result<Self> {
-        if data.dim() != (graph.n, graph.d) {
+        if data.dim() != (graph.n_rows, graph.d) {
             return Err(CoreError::Shape(format!(
                 "the graph was built on {} x {} data, got {:?}",
-                graph.n,
+                graph.n_rows,
                 graph.d,
                 data.dim()
             )));
         }
         if ef_search == 0 {
-            return Err(CoreError::InvalidArgument(
-                "ef_search must be >= 1".into(),
-            ));
+            return Err(CoreError::InvalidArgument("ef_search must be >= 1".into()));
         }
         let data: Cow<'a, [F]> = match data.to_slice() {
             Some(s) => Cow::Borrowed(s),
@@ -298,15 +341,23 @@ impl<'a, F: Float> Hnsw<'a, F> {
         self.ef_search = ef.max(1);
     }
 
+    /// Data row `i`.
     #[inline]
     fn row(&self, i: usize) -> &[F] {
         let d = self.graph.d;
         &self.data[i * d..(i + 1) * d]
     }
 
+    /// The row of graph node `v` (its representative).
     #[inline]
-    fn dist_to(&self, q: &[F], i: usize) -> F {
-        (self.dist)(q, self.row(i))
+    fn node(&self, v: usize) -> &[F] {
+        let g = &self.graph;
+        self.row(g.group_rows[g.group_start[v] as usize] as usize)
+    }
+
+    #[inline]
+    fn dist_to(&self, q: &[F], v: usize) -> F {
+        (self.dist)(q, self.node(v))
     }
 
     fn build(&mut self, ef_c: usize) {
@@ -341,7 +392,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
     /// The neighbours node `i` links to on each of its levels, found in the current graph.
     fn plan(&self, i: usize, ef_c: usize) -> Vec<Vec<u32>> {
         let g = &self.graph;
-        let q = self.row(i);
+        let q = self.node(i);
         let level = g.levels[i] as usize;
         let mut cur = Cand {
             d: self.dist_to(q, g.entry),
@@ -373,9 +424,8 @@ impl<'a, F: Float> Hnsw<'a, F> {
             }
         }
         reverse.sort_unstable();
-        let groups: Vec<&[(usize, u32, u32)]> = reverse
-            .chunk_by(|a, b| a.0 == b.0 && a.1 == b.1)
-            .collect();
+        let groups: Vec<&[(usize, u32, u32)]> =
+            reverse.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1).collect();
         let updates: Vec<(usize, u32, Vec<u32>)> = groups
             .par_iter()
             .map(|grp| {
@@ -385,7 +435,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
                 let mut ids: Vec<u32> = cur.to_vec();
                 ids.extend(grp.iter().map(|e| e.2));
                 if ids.len() > cap {
-                    let base = self.row(nb as usize);
+                    let base = self.node(nb as usize);
                     let mut cands: Vec<Cand<F>> = ids
                         .iter()
                         .map(|&id| Cand {
@@ -419,7 +469,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
             if out.len() >= m {
                 break;
             }
-            let row = self.row(c.id as usize);
+            let row = self.node(c.id as usize);
             if out.iter().all(|&s| self.dist_to(row, s as usize) >= c.d) {
                 out.push(c.id);
             }
@@ -515,11 +565,15 @@ impl<'a, F: Float> Hnsw<'a, F> {
             cur = self.greedy(q, cur, l);
         }
         let w = self.search_layer(q, &[cur], self.ef_search.max(want), 0);
-        let mut out: Vec<(f64, usize)> = w
-            .iter()
-            .filter(|c| c.id as usize != excl)
-            .map(|c| (exact_sq_dist(q, self.row(c.id as usize)), c.id as usize))
-            .collect();
+        let mut out: Vec<(f64, usize)> = Vec::with_capacity(w.len() + 8);
+        for c in &w {
+            let dist = exact_sq_dist(q, self.node(c.id as usize));
+            for &r in g.group(c.id as usize) {
+                if r as usize != excl {
+                    out.push((dist, r as usize));
+                }
+            }
+        }
         out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         out.truncate(k);
         out
@@ -549,7 +603,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
     }
 
     fn check_k(&self, k: usize, self_query: bool) -> Result<()> {
-        let n = self.graph.n;
+        let n = self.graph.n_rows;
         let available = n.saturating_sub(self_query as usize);
         if k == 0 || k > available {
             return Err(CoreError::InvalidArgument(format!(
@@ -563,7 +617,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
 
 impl<F: Float> KnnIndex<F> for Hnsw<'_, F> {
     fn n_rows(&self) -> usize {
-        self.graph.n
+        self.graph.n_rows
     }
 
     fn query(&self, queries: ArrayView2<F>, k: usize) -> Result<Neighbors> {
@@ -586,16 +640,16 @@ impl<F: Float> KnnIndex<F> for Hnsw<'_, F> {
     }
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
-        let rows: Vec<usize> = (0..self.graph.n).collect();
+        let rows: Vec<usize> = (0..self.graph.n_rows).collect();
         self.query_self_rows(&rows, k)
     }
 
     fn query_self_rows(&self, rows: &[usize], k: usize) -> Result<Neighbors> {
         self.check_k(k, true)?;
-        if let Some(&bad) = rows.iter().find(|&&i| i >= self.graph.n) {
+        if let Some(&bad) = rows.iter().find(|&&i| i >= self.graph.n_rows) {
             return Err(CoreError::Shape(format!(
                 "row {bad} is out of range for an index of {} rows",
-                self.graph.n
+                self.graph.n_rows
             )));
         }
         let qs = rows.iter().map(|&i| (self.row(i), i)).collect();
@@ -611,7 +665,9 @@ mod tests {
     fn clustered(n: usize, d: usize, seed: u64) -> Array2<f32> {
         let mut s = Stream::new(seed, Purpose::Smote, 7, 0);
         let centers: Vec<f64> = (0..10 * d).map(|_| s.normal() * 3.0).collect();
-        Array2::from_shape_fn((n, d), |(i, j)| (centers[(i % 10) * d + j] + s.normal()) as f32)
+        Array2::from_shape_fn((n, d), |(i, j)| {
+            (centers[(i % 10) * d + j] + s.normal()) as f32
+        })
     }
 
     fn recall(a: &Neighbors, b: &Neighbors) -> f64 {
@@ -650,6 +706,18 @@ mod tests {
         let ext = h2.query(q.view(), 3).unwrap();
         let ex = BruteForce::new(x.view()).query(q.view(), 3).unwrap();
         assert!(recall(&ex, &ext) >= 0.98);
+    }
+
+    #[test]
+    fn duplicate_groups_are_found_whole() {
+        // 40 copies each of 50 points: every row's 10 nearest are copies of it, in index order.
+        let mut s = Stream::new(2, Purpose::Smote, 8, 0);
+        let base: Vec<f64> = (0..50 * 4).map(|_| s.normal()).collect();
+        let x = Array2::from_shape_fn((2000, 4), |(i, j)| base[(i % 50) * 4 + j]);
+        let h = Hnsw::new(x.view(), &HnswParams::default()).unwrap();
+        let got = h.query_self(10).unwrap();
+        let want = BruteForce::new(x.view()).query_self(10).unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]

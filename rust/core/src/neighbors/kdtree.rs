@@ -134,7 +134,10 @@ impl<'a, F: Float> KdTree<'a, F> {
     /// Squared distance from `q` to the box of `node`, never above a computed row distance.
     fn box_dist(&self, node: usize, q: &[F]) -> f64 {
         let d = self.d;
-        let (lo, hi) = (&self.lo[node * d..(node + 1) * d], &self.hi[node * d..(node + 1) * d]);
+        let (lo, hi) = (
+            &self.lo[node * d..(node + 1) * d],
+            &self.hi[node * d..(node + 1) * d],
+        );
         let mut s = 0f64;
         for j in 0..d {
             let v = q[j].wide();
