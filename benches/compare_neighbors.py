@@ -54,7 +54,9 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="0: every core")
     ap.add_argument("--query-sample", type=int, default=0, help="0: every row")
     ap.add_argument("--ef", type=int, nargs="+", default=[32, 64, 128])
-    ap.add_argument("--skip", nargs="*", default=[], help="sklearn-brute, sklearn-kd_tree, ...")
+    ap.add_argument(
+        "--skip", nargs="*", default=[], help="sklearn-brute, sklearn-kd_tree, faiss, hnsw, ..."
+    )
     args = ap.parse_args()
     import os
 
@@ -113,6 +115,8 @@ def main():
         tq, (_, ind) = timed(lambda: index.search(X[rows], k + 1))
         report("faiss IndexFlatL2", t / scale + tq, drop_self(ind, rows, k))
 
+    if "hnsw" in args.skip:
+        return
     print("# approximate (build + query; the build is not extrapolated)")
     tb, g = timed(lambda: _core.hnsw_build(X, m=16, ef_construction=200, seed=0))
     print(f"  equipoise HNSW graph: {g.memory_bytes / X.nbytes:.2f} x the data")

@@ -291,7 +291,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
         k: usize,
         available: usize,
     ) -> Neighbors {
-        let keep = (2 * k + 8).min(available);
+        // A few spare candidates: enough for the rounding proof, few enough to keep the pruning
+        // threshold (the last candidate) tight.
+        let keep = (k + k / 2 + 4).min(available);
         let kind = Kernel::detect();
         let results: Vec<TaskResult> = tasks
             .par_iter()
@@ -437,6 +439,8 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
             };
             if !proven {
+                #[cfg(test)]
+                tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.scan(q, ex, &mut exact);
             }
             exact.truncate(k);
@@ -767,6 +771,8 @@ mod tests {
     use ndarray::Array2;
     use proptest::prelude::*;
 
+    pub(super) static FALLBACKS: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
     pub(super) static KERNELS: std::sync::atomic::AtomicUsize =
         std::sync::atomic::AtomicUsize::new(0);
     pub(super) static VISITED: std::sync::atomic::AtomicUsize =
@@ -795,6 +801,10 @@ mod tests {
         let r = bf.query_self(4).unwrap();
         let v = VISITED.load(std::sync::atomic::Ordering::Relaxed);
         let kc = KERNELS.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "fallbacks {}",
+            FALLBACKS.load(std::sync::atomic::Ordering::Relaxed)
+        );
         let mut rs = radii.clone();
         rs.sort_by(f64::total_cmp);
         eprintln!(
@@ -870,7 +880,7 @@ mod tests {
         /// Clustered data over many tiles, so that pruning skips most of them; subsets and
         /// external queries agree with the full self-query.
         #[test]
-        fn pruned_clusters_match_reference(n in 300usize..2500, d in 1usize..12, seed in 0u64..1000) {
+        fn pruned_clusters_match_reference(n in 300usize..1500, d in 1usize..12, seed in 0u64..1000) {
             let k = 4;
             let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 2, 0);
             let centers: Vec<f64> = (0..8 * d).map(|_| s.normal() * 20.0).collect();
