@@ -460,7 +460,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
         out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     }
 
-    /// Self-query tasks for the given rows, grouped by tile (nearby rows share a task).
+    /// Self-query tasks for the given rows, in tile order (nearby rows share a task).
     fn self_tasks(&self, rows: &[usize]) -> Vec<Vec<(&[F], usize, usize)>> {
         let mut by_tile: Vec<(u32, usize, usize)> = rows
             .iter()
@@ -468,16 +468,16 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .map(|(slot, &i)| (self.tile_of[i], slot, i))
             .collect();
         by_tile.sort_unstable();
-        let mut tasks: Vec<Vec<(&[F], usize, usize)>> = Vec::new();
-        let mut cur_tile = u32::MAX;
-        for (t, slot, i) in by_tile {
-            if t != cur_tile || tasks.last().is_none_or(|v| v.len() >= LEAF) {
-                tasks.push(Vec::new());
-                cur_tile = t;
-            }
-            tasks.last_mut().unwrap().push((self.row(i), slot, i));
-        }
-        tasks
+        // Tiles are in the split tree's leaf order, so consecutive rows of this list are near each
+        // other: a sparse subset (a sample, the rows near a minority class) still fills its tasks.
+        by_tile
+            .chunks(TASK)
+            .map(|c| {
+                c.iter()
+                    .map(|&(_, slot, i)| (self.row(i), slot, i))
+                    .collect()
+            })
+            .collect()
     }
 }
 
