@@ -60,6 +60,7 @@ pub struct HnswGraph {
     d: usize,
     /// Rows of node `v`: `group_rows[group_start[v]..group_start[v + 1]]`, ascending; the first is
     /// the node's representative.
+    /// Both empty when every row is distinct (node `v` is row `v`): no indirection on the hot path.
     group_start: Vec<u32>,
     group_rows: Vec<u32>,
     m: usize,
@@ -262,6 +263,10 @@ impl<'a, F: Float> Hnsw<'a, F> {
         }
         let n_rows = n;
         let n = groups.len();
+        if n == n_rows {
+            group_start.clear();
+            group_rows.clear();
+        }
         drop(groups);
         drop(order);
         let (m, m0) = (params.m, 2 * params.m);
@@ -352,7 +357,11 @@ impl<'a, F: Float> Hnsw<'a, F> {
     #[inline]
     fn node(&self, v: usize) -> &[F] {
         let g = &self.graph;
-        self.row(g.group_rows[g.group_start[v] as usize] as usize)
+        if g.group_rows.is_empty() {
+            self.row(v)
+        } else {
+            self.row(g.group_rows[g.group_start[v] as usize] as usize)
+        }
     }
 
     #[inline]
@@ -568,6 +577,12 @@ impl<'a, F: Float> Hnsw<'a, F> {
         let mut out: Vec<(f64, usize)> = Vec::with_capacity(w.len() + 8);
         for c in &w {
             let dist = exact_sq_dist(q, self.node(c.id as usize));
+            if g.group_rows.is_empty() {
+                if c.id as usize != excl {
+                    out.push((dist, c.id as usize));
+                }
+                continue;
+            }
             for &r in g.group(c.id as usize) {
                 if r as usize != excl {
                     out.push((dist, r as usize));
