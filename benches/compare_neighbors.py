@@ -110,6 +110,7 @@ def main():
         print("faiss not installed: skipped")
     if faiss is not None:
         faiss.omp_set_num_threads(threads)
+    if faiss is not None and "faiss-flat" not in args.skip:
         index = faiss.IndexFlatL2(d)
         t, _ = timed(lambda: index.add(X))
         tq, (_, ind) = timed(lambda: index.search(X[rows], k + 1))
