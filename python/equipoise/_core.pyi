@@ -8,12 +8,16 @@ import numpy.typing as npt
 __all__ = [
     "BatchPlan",
     "EpochCursor",
+    "HnswGraph",
     "__version__",
     "_panic_for_test",
     "apportion_batches",
     "check_finite",
     "default_threads",
+    "hnsw_build",
+    "index_memory_bytes",
     "interpolate",
+    "kneighbors",
     "kneighbors_rows",
     "kneighbors_self",
     "online_smote_draws",
@@ -171,3 +175,34 @@ def smote_new_rows(
     seed: int,
     n_threads: int = 0,
 ) -> npt.NDArray[np.floating]: ...
+
+@final
+class HnswGraph:
+    """A built HNSW graph, kept apart from its data."""
+
+    @property
+    def memory_bytes(self) -> int: ...
+    @property
+    def n_rows(self) -> int: ...
+
+def kneighbors(
+    x: npt.NDArray[np.floating],
+    k: int,
+    queries: npt.NDArray[np.floating] | None = None,
+    rows: npt.NDArray[np.int64] | None = None,
+    algorithm: str = "auto",
+    graph: HnswGraph | None = None,
+    m: int = 16,
+    ef_construction: int = 200,
+    ef_search: int = 64,
+    seed: int = 0,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def hnsw_build(
+    x: npt.NDArray[np.floating],
+    m: int = 16,
+    ef_construction: int = 200,
+    seed: int = 0,
+    n_threads: int = 0,
+) -> HnswGraph: ...
+def index_memory_bytes(x: npt.NDArray[np.floating], algorithm: str = "exact") -> int: ...

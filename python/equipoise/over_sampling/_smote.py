@@ -14,6 +14,7 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
+from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
 from equipoise.utils._validation import seed_from, threads_from
 
 
@@ -41,6 +42,12 @@ class SMOTE(SamplerMixin, BaseOverSampler):
     n_jobs : int, default=None
         Threads of the core: None or -1 use every core, -2 all but one, a positive number that many.
         (An addition to imbalanced-learn's parameters.)
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index used when ``k_neighbors`` is an int: 'auto', 'exact' and 'kdtree' are
+        exact (the same neighbours as imbalanced-learn); 'hnsw' is approximate and much faster on
+        large classes; a dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200,
+        "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored when ``k_neighbors`` is an
+        object. (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -78,13 +85,23 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             HasMethods(["kneighbors", "kneighbors_graph"]),
         ],
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5, n_jobs=None):
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        n_jobs=None,
+        neighbors="auto",
+    ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.k_neighbors = k_neighbors
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _check_X(self, X):
         return validate_data(
@@ -115,6 +132,11 @@ class SMOTE(SamplerMixin, BaseOverSampler):
                         f" rows, fewer than k_neighbors + 1 = {k + 1} needed to grow it"
                     )
             self.nn_k_ = NearestNeighbors(n_neighbors=k + 1)
+            spec = check_neighbors(self.neighbors)
+            if spec.algorithm in ("kdtree", "hnsw"):
+                # The core's own search is the exact brute force; other indexes hand it a graph.
+                for c in grown:
+                    graphs[c] = self_kneighbors(Xf[codes == c], k, spec, n_jobs=self.n_jobs)
         else:
             k = 1
             self.nn_k_ = clone(self.k_neighbors)

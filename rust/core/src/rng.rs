@@ -23,6 +23,8 @@ pub enum Purpose {
     SmoteN = 22,
     Borderline = 23,
     Adasyn = 24,
+    /// Level assignment of an HNSW graph.
+    Hnsw = 40,
 }
 
 /// A deterministic generator with the few draws the algorithms need, implemented here rather than

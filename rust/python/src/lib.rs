@@ -3,6 +3,7 @@
 
 mod batch;
 mod common;
+mod neighbors;
 mod variants;
 
 use common::{alloc_rows, codes_and_rows, copy_into, run, Error, Res};
@@ -295,5 +296,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     batch::register(m)?;
     variants::register(m)?;
+    neighbors::register(m)?;
     Ok(())
 }

@@ -1,12 +1,19 @@
-//! Exact blocked brute-force search.
+//! Exact blocked brute-force search, pruned by tile bounds.
 //!
-//! Pass 1 ranks every data row for a tile of queries with the norm expansion
-//! `|q|^2 + |x|^2 - 2 q.x` in the data's own precision (a vectorisable tile product over a
-//! transposed copy of the data). It keeps a few more candidates than asked for. Pass 2 recomputes the
-//! candidates' distances directly in `f64` and ranks them by (distance, index). A rigorous bound on
-//! the rounding error of pass 1 then proves that no row left out of the candidates could rank in the
-//! top k; where the bound cannot prove it (many near-ties, far-from-origin data), that query falls
-//! back to a direct scan. The result is the exact Euclidean ranking, whatever the rounding.
+//! The rows are grouped into tiles of at most `LEAF` rows, the leaves of a median-split tree, so that
+//! a tile is spatially compact; each tile keeps its centroid and radius (in `f64`). Queries are
+//! processed in tasks of nearby queries (for self-queries: the rows of one tile). A task visits the
+//! tiles nearest-first and stops as soon as a triangle-inequality bound proves that no row of the
+//! remaining tiles could enter any of its candidate lists.
+//!
+//! Pass 1 ranks the rows of each visited tile with the norm expansion `|q|^2 + |x|^2 - 2 q.x` in the
+//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows stored
+//! feature-major, compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run time). It keeps a
+//! few more candidates than asked for. Pass 2 recomputes the candidates' distances directly in `f64`
+//! and ranks them by (distance, index). A rigorous bound on the rounding error of pass 1 then proves
+//! that no row left out of the candidates could rank in the top k; where the bound cannot prove it
+//! (many near-ties, far-from-origin data), that query falls back to a direct scan. The result is the
+//! exact Euclidean ranking, whatever the rounding, the pruning or the instruction set.
 
 use std::borrow::Cow;
 
@@ -17,23 +24,129 @@ use super::{exact_sq_dist, KnnIndex, Neighbors};
 use crate::error::{CoreError, Result};
 use crate::float::Float;
 
-/// Data rows in one tile of pass 1.
-const BLOCK: usize = 256;
-/// Queries computed together against one tile (they share its loads).
-const MICRO: usize = 4;
-/// Queries handed to one parallel task.
-const TASK: usize = 64;
+/// Rows of one panel: the width of the microkernel (one AVX-512 vector of `f32`).
+const PANEL: usize = 16;
+/// Largest number of rows in a tile (a leaf of the split tree).
+const LEAF: usize = 256;
+/// Queries of one task when they are not the data's own rows.
+const TASK: usize = 128;
+/// Slot of a padding row in `prow`.
+const NONE: usize = usize::MAX;
+
+/// One tile: a run of panels holding the rows `perm[row_start..row_end]`.
+struct Tile {
+    panel_start: usize,
+    panel_end: usize,
+    row_start: usize,
+    row_end: usize,
+    radius: f64,
+}
 
 /// Exact brute-force index over a set of rows.
 pub struct BruteForce<'a, F: Float> {
     data: Cow<'a, [F]>,
     n: usize,
     d: usize,
-    /// Squared norms of the rows, in `F` (pass 1 only).
-    norms: Vec<F>,
     max_norm: f64,
-    /// Tiles of `BLOCK` rows, each stored feature-major: `tiles[t][j * BLOCK + b]`.
-    tiles: Vec<F>,
+    /// Panels of `PANEL` rows, feature-major: `panels[(p * d + j) * PANEL + w]`.
+    panels: Vec<F>,
+    /// Squared norms per panel slot (`+inf` for padding).
+    pnorms: Vec<F>,
+    /// Original row of each panel slot (`NONE` for padding).
+    prow: Vec<usize>,
+    /// Rows in tile order.
+    perm: Vec<usize>,
+    /// Tile of each row.
+    tile_of: Vec<u32>,
+    tiles: Vec<Tile>,
+    /// Tile centroids, `tiles.len() x d`.
+    centroids: Vec<f64>,
+}
+
+/// Centroid (f64) and a radius that bounds every row's true distance to it from above.
+fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f64) {
+    let mut c = vec![0f64; d];
+    for r in rows {
+        for j in 0..d {
+            c[j] += r[j].wide();
+        }
+    }
+    let inv = 1.0 / rows.len().max(1) as f64;
+    c.iter_mut().for_each(|v| *v *= inv);
+    let mut r2 = 0f64;
+    for r in rows {
+        let mut s = 0f64;
+        for j in 0..d {
+            let t = r[j].wide() - c[j];
+            s += t * t;
+        }
+        r2 = r2.max(s);
+    }
+    // Relative slack far above f64 rounding of a d-term sum.
+    (c, r2.sqrt() * (1.0 + 1e-9) + 1e-300)
+}
+
+/// Split `rows` in halves along the direction between two far-apart rows (a cheap stand-in for the
+/// principal axis, as in a ball tree) until every part has at most `LEAF` rows; returns the part
+/// sizes in order (the parts are consecutive in `rows`). Axis-parallel splits would leave a tile
+/// unbounded in most features when d is large; this keeps tiles compact, so their bounds prune.
+fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
+    if rows.len() <= LEAF {
+        return vec![rows.len()];
+    }
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    let far = |from: &[f64]| -> usize {
+        let mut best = (f64::NEG_INFINITY, usize::MAX);
+        for &i in rows.iter() {
+            let r = row(i);
+            let mut s = 0f64;
+            for j in 0..d {
+                let t = r[j].wide() - from[j];
+                s += t * t;
+            }
+            if s > best.0 || (s == best.0 && i < best.1) {
+                best = (s, i);
+            }
+        }
+        best.1
+    };
+    let mut c = vec![0f64; d];
+    for &i in rows.iter() {
+        for (cj, v) in c.iter_mut().zip(row(i)) {
+            *cj += v.wide();
+        }
+    }
+    let inv = 1.0 / rows.len() as f64;
+    c.iter_mut().for_each(|v| *v *= inv);
+    let a = far(&c);
+    let av: Vec<f64> = row(a).iter().map(|v| v.wide()).collect();
+    let b = far(&av);
+    let dir: Vec<f64> = row(b).iter().zip(&av).map(|(x, y)| x.wide() - y).collect();
+    let mut keyed: Vec<(f64, usize)> = rows
+        .iter()
+        .map(|&i| {
+            let r = row(i);
+            let mut s = 0f64;
+            for j in 0..d {
+                s += r[j].wide() * dir[j];
+            }
+            (s, i)
+        })
+        .collect();
+    let mid = rows.len() / 2;
+    keyed.select_nth_unstable_by(mid, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    for (r, k) in rows.iter_mut().zip(&keyed) {
+        *r = k.1;
+    }
+    drop(keyed);
+    let (l, r) = rows.split_at_mut(mid);
+    let (mut a, b) = if l.len() * d > 1 << 14 {
+        rayon::join(|| split(data, d, l), || split(data, d, r))
+    } else {
+        (split(data, d, l), split(data, d, r))
+    };
+    a.extend(b);
+    a
 }
 
 impl<'a, F: Float> BruteForce<'a, F> {
@@ -52,30 +165,84 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 .collect()
         };
         let max_norm = norms.iter().fold(0.0f64, |m, v| m.max(v.wide()));
-        let n_tiles = n.div_ceil(BLOCK);
-        let mut tiles = vec![F::zero(); n_tiles * BLOCK * d.max(1)];
-        if d > 0 {
-            tiles
-                .par_chunks_mut(BLOCK * d)
+        let mut perm: Vec<usize> = (0..n).collect();
+        let sizes = if n == 0 {
+            vec![]
+        } else {
+            split(&data, d, &mut perm)
+        };
+        let mut tiles = Vec::with_capacity(sizes.len());
+        let (mut row, mut panel) = (0usize, 0usize);
+        for s in sizes {
+            let np = s.div_ceil(PANEL);
+            tiles.push(Tile {
+                panel_start: panel,
+                panel_end: panel + np,
+                row_start: row,
+                row_end: row + s,
+                radius: 0.0,
+            });
+            row += s;
+            panel += np;
+        }
+        let n_panels = panel;
+        let mut panels = vec![F::zero(); n_panels * d * PANEL];
+        let mut pnorms = vec![F::infinity(); n_panels * PANEL];
+        let mut prow = vec![NONE; n_panels * PANEL];
+        let mut tile_of = vec![0u32; n];
+        for (t, tile) in tiles.iter().enumerate() {
+            for (s, &i) in perm[tile.row_start..tile.row_end].iter().enumerate() {
+                let slot = tile.panel_start * PANEL + s;
+                pnorms[slot] = norms[i];
+                prow[slot] = i;
+                tile_of[i] = t as u32;
+            }
+        }
+        {
+            let data = &data;
+            let prow = &prow;
+            panels
+                .par_chunks_mut(d.max(1) * PANEL)
                 .enumerate()
-                .for_each(|(t, tile)| {
-                    let start = t * BLOCK;
-                    let end = (start + BLOCK).min(n);
-                    for (b, i) in (start..end).enumerate() {
-                        let row = &data[i * d..(i + 1) * d];
+                .for_each(|(p, panel)| {
+                    for w in 0..PANEL {
+                        let i = prow[p * PANEL + w];
+                        if i == NONE {
+                            continue;
+                        }
                         for j in 0..d {
-                            tile[j * BLOCK + b] = row[j];
+                            panel[j * PANEL + w] = data[i * d + j];
                         }
                     }
                 });
+        }
+        let geo: Vec<(Vec<f64>, f64)> = tiles
+            .par_iter()
+            .map(|t| {
+                let rows: Vec<&[F]> = perm[t.row_start..t.row_end]
+                    .iter()
+                    .map(|&i| &data[i * d..(i + 1) * d])
+                    .collect();
+                centroid_radius(&rows, d)
+            })
+            .collect();
+        let mut centroids = Vec::with_capacity(tiles.len() * d);
+        for (t, (c, r)) in tiles.iter_mut().zip(geo) {
+            centroids.extend(c);
+            t.radius = r;
         }
         BruteForce {
             data,
             n,
             d,
-            norms,
             max_norm,
+            panels,
+            pnorms,
+            prow,
+            perm,
+            tile_of,
             tiles,
+            centroids,
         }
     }
 
@@ -89,105 +256,73 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 self.n
             )));
         }
-        let mut q = Vec::with_capacity(rows.len() * self.d);
-        for &r in rows {
-            q.extend_from_slice(self.row(r));
-        }
-        self.search(&q, Some(rows), k)
+        KnnIndex::query_self_rows(self, rows, k)
     }
 
     fn row(&self, i: usize) -> &[F] {
         &self.data[i * self.d..(i + 1) * self.d]
     }
 
-    /// Search for `queries` (row-major, `nq x d`); `self_ids[i]`, when given, is excluded for query i.
-    fn search(&self, queries: &[F], self_ids: Option<&[usize]>, k: usize) -> Result<Neighbors> {
-        let d = self.d;
-        let nq = queries
-            .len()
-            .checked_div(d)
-            .unwrap_or_else(|| self_ids.map_or(0, |s| s.len()));
-        let available = if self_ids.is_some() {
+    /// Bytes held by the index beyond the data it borrows.
+    pub fn memory_bytes(&self) -> usize {
+        let f = std::mem::size_of::<F>();
+        let owned = match self.data {
+            Cow::Owned(ref v) => v.len() * f,
+            Cow::Borrowed(_) => 0,
+        };
+        owned
+            + self.panels.len() * f
+            + self.pnorms.len() * f
+            + self.prow.len() * 8
+            + self.perm.len() * 8
+            + self.tile_of.len() * 4
+            + self.centroids.len() * 8
+            + self.tiles.len() * std::mem::size_of::<Tile>()
+    }
+
+    fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
+        let available = if self_query {
             self.n.saturating_sub(1)
         } else {
             self.n
         };
         if k == 0 || k > available {
             return Err(CoreError::InvalidArgument(format!(
-                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, n_samples_fit = {available}"
+                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {}",
+                k + self_query as usize,
+                self.n
             )));
         }
-        let keep = (2 * k + 8).min(available);
-        let mut indices = vec![0usize; nq * k];
-        let mut distances = vec![0f64; nq * k];
-        indices
-            .par_chunks_mut(TASK * k)
-            .zip(distances.par_chunks_mut(TASK * k))
-            .enumerate()
-            .for_each(|(task, (idx_out, dist_out))| {
-                let q0 = task * TASK;
-                let q1 = (q0 + TASK).min(nq);
-                let mut acc = vec![F::zero(); MICRO * BLOCK];
-                let mut cands: Vec<Vec<(F, usize)>> =
-                    (0..MICRO).map(|_| Vec::with_capacity(keep + 1)).collect();
-                let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
-                let mut m0 = q0;
-                while m0 < q1 {
-                    let m1 = (m0 + MICRO).min(q1);
-                    let mq = m1 - m0;
-                    for c in cands.iter_mut() {
-                        c.clear();
-                    }
-                    let qrows: Vec<&[F]> = (m0..m1).map(|i| &queries[i * d..(i + 1) * d]).collect();
-                    let qnorms: Vec<F> = qrows
-                        .iter()
-                        .map(|r| r.iter().map(|&v| v * v).sum())
-                        .collect();
-                    self.pass1(
-                        &qrows,
-                        &qnorms,
-                        self_ids.map(|s| &s[m0..m1]),
-                        keep,
-                        &mut acc,
-                        &mut cands,
-                    );
-                    for qi in 0..mq {
-                        let i = m0 + qi;
-                        let excl = self_ids.map(|s| s[i]);
-                        let q = qrows[qi];
-                        exact.clear();
-                        exact.extend(
-                            cands[qi]
-                                .iter()
-                                .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
-                        );
-                        exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                        let proven = cands[qi].len() < keep
-                            || {
-                                // Pass 1's error is at most `err`; every row outside the candidates has a
-                                // pass-1 distance >= the last candidate's, so a true distance >= last - err.
-                                let last = cands[qi][keep - 1].0.wide();
-                                let err = self.error_bound(qnorms[qi].wide());
-                                let kth = exact[k - 1].0;
-                                kth * (1.0 + 1e-12) + 1e-300 < last - err
-                            }
-                            || cands[qi].len() == available;
-                        if !proven {
-                            self.scan(q, excl, &mut exact);
-                        }
-                        let o = (i - q0) * k;
-                        for t in 0..k {
-                            idx_out[o + t] = exact[t].1;
-                            dist_out[o + t] = exact[t].0.sqrt();
-                        }
-                    }
-                    m0 = m1;
+        Ok(available)
+    }
+
+    /// Search. Each task is a list of queries `(vector, output slot, excluded row)`.
+    fn search(
+        &self,
+        tasks: Vec<Vec<(&[F], usize, usize)>>,
+        nq: usize,
+        k: usize,
+        available: usize,
+    ) -> Neighbors {
+        // A few spare candidates: enough for the rounding proof, few enough to keep the pruning
+        // threshold (the last candidate) tight.
+        let keep = (k + k / 2 + 4).min(available);
+        let kind = Kernel::detect();
+        let results: Vec<TaskResult> = tasks
+            .par_iter()
+            .map(|t| self.run_task(t, k, keep, available, kind))
+            .collect();
+        let mut indices = Array2::<usize>::zeros((nq, k));
+        let mut distances = Array2::<f64>::zeros((nq, k));
+        for task in results {
+            for (slot, list) in task {
+                for (t, &(dd, j)) in list.iter().enumerate() {
+                    indices[[slot, t]] = j;
+                    distances[[slot, t]] = dd.sqrt();
                 }
-            });
-        Ok(Neighbors {
-            indices: Array2::from_shape_vec((nq, k), indices).expect("shape"),
-            distances: Array2::from_shape_vec((nq, k), distances).expect("shape"),
-        })
+            }
+        }
+        Neighbors { indices, distances }
     }
 
     /// Upper bound on |pass-1 distance - true distance| for a query of squared norm `qn`.
@@ -196,69 +331,368 @@ impl<'a, F: Float> BruteForce<'a, F> {
         (2.0 * self.d as f64 + 8.0) * u * (qn + self.max_norm) * 1.1
     }
 
-    /// Pass 1 over every tile for up to `MICRO` queries.
-    fn pass1(
+    fn run_task(
         &self,
-        qrows: &[&[F]],
-        qnorms: &[F],
-        excl: Option<&[usize]>,
+        qs: &[(&[F], usize, usize)],
+        k: usize,
         keep: usize,
-        acc: &mut [F],
-        cands: &mut [Vec<(F, usize)>],
-    ) {
+        available: usize,
+        kind: Kernel,
+    ) -> Vec<(usize, Vec<(f64, usize)>)> {
         let d = self.d;
-        let mq = qrows.len();
-        let two = F::one() + F::one();
-        for (t, tile) in self.tiles.chunks(BLOCK * d.max(1)).enumerate() {
-            let start = t * BLOCK;
-            let len = BLOCK.min(self.n - start);
-            for a in acc[..mq * BLOCK].iter_mut() {
-                *a = F::zero();
-            }
+        let nq = qs.len();
+        let qrows: Vec<&[F]> = qs.iter().map(|q| q.0).collect();
+        let qnorms: Vec<F> = qrows
+            .iter()
+            .map(|r| r.iter().map(|&v| v * v).sum())
+            .collect();
+        let errs: Vec<f64> = qnorms.iter().map(|q| self.error_bound(q.wide())).collect();
+        let err = errs.iter().copied().fold(0f64, f64::max);
+        // Tiles nearest-first by a lower bound on the distance of any of their rows to any query.
+        let (c, r) = centroid_radius(&qrows, d);
+        let mut order: Vec<(f64, f64, usize)> = self
+            .tiles
+            .iter()
+            .enumerate()
+            .map(|(t, tile)| {
+                let ct = &self.centroids[t * d..(t + 1) * d];
+                let mut s = 0f64;
+                for j in 0..d {
+                    let v = ct[j] - c[j];
+                    s += v * v;
+                }
+                let lb = (s.sqrt() * (1.0 - 1e-9) - (r + tile.radius) * (1.0 + 1e-9)).max(0.0);
+                (s, lb * lb * (1.0 - 1e-9), t)
+            })
+            .collect();
+        // Nearest centroids first, so that the thresholds tighten early.
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+
+        let mq = kind.mq::<F>();
+        let n_blocks = nq.div_ceil(mq);
+        // Queries transposed per block: qt[b][j * mq + qi]; padding queries never accept a row.
+        let mut qt = vec![F::zero(); n_blocks * d * mq];
+        let mut qn = vec![F::zero(); n_blocks * mq];
+        let mut thr = vec![F::neg_infinity(); n_blocks * mq];
+        let mut excl = vec![NONE; n_blocks * mq];
+        for (i, q) in qs.iter().enumerate() {
+            let (b, qi) = (i / mq, i % mq);
             for j in 0..d {
-                let col = &tile[j * BLOCK..j * BLOCK + BLOCK];
-                for qi in 0..mq {
-                    let qv = qrows[qi][j];
-                    let a = &mut acc[qi * BLOCK..(qi + 1) * BLOCK];
-                    for b in 0..BLOCK {
-                        a[b] += qv * col[b];
+                qt[(b * d + j) * mq + qi] = q.0[j];
+            }
+            qn[i] = qnorms[i];
+            thr[i] = F::infinity();
+            excl[i] = q.2;
+        }
+        let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
+            .map(|_| Vec::with_capacity(keep + 1))
+            .collect();
+        for &(_, lb, t) in &order {
+            let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+            if lb - err > worst.wide() {
+                // Every row of this tile has a pass-1 distance above every query's threshold:
+                // none of them can enter a candidate list.
+                continue;
+            }
+            #[cfg(test)]
+            tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tile = &self.tiles[t];
+            let (p0, p1) = (tile.panel_start, tile.panel_end);
+            let panels = &self.panels[p0 * d * PANEL..p1 * d * PANEL];
+            let pnorms = &self.pnorms[p0 * PANEL..p1 * PANEL];
+            let prow = &self.prow[p0 * PANEL..p1 * PANEL];
+            let ct = &self.centroids[t * d..(t + 1) * d];
+            for b in 0..n_blocks {
+                // Per-query bound: skip the tile for this block when no query of it can accept a
+                // row of the tile (|q - c| - radius is a lower bound on every row's distance).
+                let needed = (b * mq..((b + 1) * mq).min(nq)).any(|i| {
+                    let th = thr[i];
+                    if th == F::infinity() {
+                        return true;
                     }
+                    let mut s = 0f64;
+                    for (j, &v) in qrows[i].iter().enumerate() {
+                        let u = v.wide() - ct[j];
+                        s += u * u;
+                    }
+                    let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
+                    l * l * (1.0 - 1e-9) - errs[i] <= th.wide()
+                });
+                if !needed {
+                    continue;
+                }
+                #[cfg(test)]
+                tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let blk = Block {
+                    qt: &qt[b * d * mq..(b + 1) * d * mq],
+                    qn: &qn[b * mq..(b + 1) * mq],
+                    excl: &excl[b * mq..(b + 1) * mq],
+                };
+                let th = &mut thr[b * mq..(b + 1) * mq];
+                let cs = &mut cands[b * mq..(b + 1) * mq];
+                kind.run(panels, pnorms, prow, d, &blk, th, cs, keep);
+            }
+        }
+
+        let mut out = Vec::with_capacity(nq);
+        let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
+        for (i, &(q, slot, ex)) in qs.iter().enumerate() {
+            let cand = &cands[i];
+            exact.clear();
+            exact.extend(
+                cand.iter()
+                    .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+            );
+            exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let proven = cand.len() < keep || cand.len() == available || {
+                // Pass 1's error is at most `err`; every row outside the candidates has a pass-1
+                // distance >= the last candidate's, so a true distance >= last - err.
+                let last = cand[keep - 1].0.wide();
+                let kth = exact[k - 1].0;
+                kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
+            };
+            if !proven {
+                #[cfg(test)]
+                tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.scan(q, ex, &mut exact);
+            }
+            exact.truncate(k);
+            out.push((slot, exact.clone()));
+        }
+        out
+    }
+
+    /// Direct scan of every row in `f64`, for a query pass 1 could not settle.
+    fn scan(&self, q: &[F], excl: usize, out: &mut Vec<(f64, usize)>) {
+        out.clear();
+        out.extend(
+            (0..self.n)
+                .filter(|&j| j != excl)
+                .map(|j| (exact_sq_dist(q, self.row(j)), j)),
+        );
+        out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+
+    /// Self-query tasks for the given rows, in tile order (nearby rows share a task).
+    fn self_tasks(&self, rows: &[usize]) -> Vec<Vec<(&[F], usize, usize)>> {
+        let mut by_tile: Vec<(u32, usize, usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(slot, &i)| (self.tile_of[i], slot, i))
+            .collect();
+        by_tile.sort_unstable();
+        // Tiles are in the split tree's leaf order, so consecutive rows of this list are near each
+        // other: a sparse subset (a sample, the rows near a minority class) still fills its tasks.
+        by_tile
+            .chunks(TASK)
+            .map(|c| {
+                c.iter()
+                    .map(|&(_, slot, i)| (self.row(i), slot, i))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// A task's answers: (output slot, its k nearest as (squared distance, row)).
+type TaskResult = Vec<(usize, Vec<(f64, usize)>)>;
+
+/// Up to `mq` queries of one microkernel call.
+struct Block<'b, F> {
+    qt: &'b [F],
+    qn: &'b [F],
+    excl: &'b [usize],
+}
+
+/// The instruction set the microkernel runs with, detected once per search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Kernel {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::env::var_os("EQUIPOISE_PORTABLE_KERNEL").is_some() {
+                return Kernel::Portable;
+            }
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+                return Kernel::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return Kernel::Avx2;
+            }
+        }
+        Kernel::Portable
+    }
+
+    /// Queries per microkernel call: as many accumulators as the register file holds.
+    fn mq<F: Float>(self) -> usize {
+        let wide = std::mem::size_of::<F>() == 8;
+        match self {
+            Kernel::Portable => 4,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => {
+                if wide {
+                    3
+                } else {
+                    6
                 }
             }
-            for qi in 0..mq {
-                let c = &mut cands[qi];
-                let ex = excl.map(|e| e[qi]);
-                let qn = qnorms[qi];
-                let a = &acc[qi * BLOCK..(qi + 1) * BLOCK];
-                for b in 0..len {
-                    let j = start + b;
-                    let dist = qn + self.norms[j] - two * a[b];
-                    if c.len() == keep && dist >= c[keep - 1].0 {
-                        continue;
-                    }
-                    if Some(j) == ex {
-                        continue;
-                    }
-                    // Sorted insertion; `keep` is small.
-                    let pos = c.partition_point(|&(v, _)| v <= dist);
-                    if c.len() == keep {
-                        c.pop();
-                    }
-                    c.insert(pos, (dist, j));
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => {
+                if wide {
+                    8
+                } else {
+                    12
                 }
             }
         }
     }
 
-    /// Direct scan of every row in `f64`, for a query pass 1 could not settle.
-    fn scan(&self, q: &[F], excl: Option<usize>, out: &mut Vec<(f64, usize)>) {
-        out.clear();
-        out.extend(
-            (0..self.n)
-                .filter(|&j| Some(j) != excl)
-                .map(|j| (exact_sq_dist(q, self.row(j)), j)),
-        );
-        out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    #[allow(clippy::too_many_arguments)]
+    fn run<F: Float>(
+        self,
+        panels: &[F],
+        pnorms: &[F],
+        prow: &[usize],
+        d: usize,
+        blk: &Block<F>,
+        thr: &mut [F],
+        cands: &mut [Vec<(F, usize)>],
+        keep: usize,
+    ) {
+        let wide = std::mem::size_of::<F>() == 8;
+        match self {
+            Kernel::Portable => {
+                microkernel::<F, 4, false>(panels, pnorms, prow, d, blk, thr, cands, keep)
+            }
+            // SAFETY: the features these functions enable were detected at run time.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => unsafe {
+                if wide {
+                    kernel_avx2::<F, 3>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                } else {
+                    kernel_avx2::<F, 6>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                }
+            },
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => unsafe {
+                if wide {
+                    kernel_avx512::<F, 8>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                } else {
+                    kernel_avx512::<F, 12>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                }
+            },
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_avx2<F: Float, const MQ: usize>(
+    panels: &[F],
+    pnorms: &[F],
+    prow: &[usize],
+    d: usize,
+    blk: &Block<F>,
+    thr: &mut [F],
+    cands: &mut [Vec<(F, usize)>],
+    keep: usize,
+) {
+    microkernel::<F, MQ, true>(panels, pnorms, prow, d, blk, thr, cands, keep)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn kernel_avx512<F: Float, const MQ: usize>(
+    panels: &[F],
+    pnorms: &[F],
+    prow: &[usize],
+    d: usize,
+    blk: &Block<F>,
+    thr: &mut [F],
+    cands: &mut [Vec<(F, usize)>],
+    keep: usize,
+) {
+    microkernel::<F, MQ, true>(panels, pnorms, prow, d, blk, thr, cands, keep)
+}
+
+/// Pass 1 of `MQ` queries over a run of panels: distances of all `PANEL x MQ` pairs of a panel held
+/// in registers, then only the rows under a query's threshold go to its candidate list.
+#[inline(always)]
+fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
+    panels: &[F],
+    pnorms: &[F],
+    prow: &[usize],
+    d: usize,
+    blk: &Block<F>,
+    thr: &mut [F],
+    cands: &mut [Vec<(F, usize)>],
+    keep: usize,
+) {
+    let two = F::one() + F::one();
+    let qt = &blk.qt[..d * MQ];
+    let qn: &[F; MQ] = blk.qn[..MQ].try_into().expect("block");
+    let n_panels = pnorms.len() / PANEL;
+    for p in 0..n_panels {
+        let panel = &panels[p * d * PANEL..(p + 1) * d * PANEL];
+        let mut acc = [[F::zero(); PANEL]; MQ];
+        for j in 0..d {
+            let col: &[F; PANEL] = panel[j * PANEL..(j + 1) * PANEL].try_into().expect("panel");
+            let qj: &[F; MQ] = qt[j * MQ..(j + 1) * MQ].try_into().expect("block");
+            for qi in 0..MQ {
+                let qv = qj[qi];
+                let a = &mut acc[qi];
+                for w in 0..PANEL {
+                    a[w] = if FMA {
+                        qv.mul_add(col[w], a[w])
+                    } else {
+                        a[w] + qv * col[w]
+                    };
+                }
+            }
+        }
+        let pn: &[F; PANEL] = pnorms[p * PANEL..(p + 1) * PANEL]
+            .try_into()
+            .expect("panel");
+        for qi in 0..MQ {
+            let t = thr[qi];
+            let mut dist = [F::zero(); PANEL];
+            let mut hits = 0u32;
+            for w in 0..PANEL {
+                dist[w] = qn[qi] + pn[w] - two * acc[qi][w];
+                hits += (dist[w] < t) as u32;
+            }
+            if hits == 0 {
+                continue;
+            }
+            let c = &mut cands[qi];
+            for w in 0..PANEL {
+                let dv = dist[w];
+                if dv >= thr[qi] {
+                    continue;
+                }
+                let j = prow[p * PANEL + w];
+                if j == blk.excl[qi] {
+                    continue;
+                }
+                // Sorted insertion; `keep` is small.
+                let pos = c.partition_point(|&(v, _)| v <= dv);
+                if c.len() == keep {
+                    c.pop();
+                }
+                c.insert(pos, (dv, j));
+                if c.len() == keep {
+                    thr[qi] = c[keep - 1].0;
+                }
+            }
+        }
     }
 }
 
@@ -275,16 +709,72 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
                 self.d
             )));
         }
+        let available = self.check_k(k, false)?;
         let q: Cow<[F]> = match queries.to_slice() {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(queries.iter().copied().collect()),
         };
-        self.search(&q, None, k)
+        let nq = queries.nrows();
+        let d = self.d;
+        // Group the queries by their nearest tile centroid so that a task's queries are close to
+        // each other and its bounds prune; the cost is 1/LEAF of the search.
+        let near: Vec<(u32, usize)> = (0..nq)
+            .into_par_iter()
+            .map(|i| {
+                let qv = &q[i * d..(i + 1) * d];
+                let mut best = (f64::INFINITY, 0u32);
+                for t in 0..self.tiles.len() {
+                    let ct = &self.centroids[t * d..(t + 1) * d];
+                    let mut s = 0f64;
+                    for j in 0..d {
+                        let v = ct[j] - qv[j].wide();
+                        s += v * v;
+                    }
+                    if s < best.0 {
+                        best = (s, t as u32);
+                    }
+                }
+                (best.1, i)
+            })
+            .collect();
+        let mut near = near;
+        near.sort_unstable();
+        let tasks: Vec<Vec<(&[F], usize, usize)>> = near
+            .chunks(TASK)
+            .map(|c| {
+                c.iter()
+                    .map(|&(_, i)| (&q[i * d..(i + 1) * d], i, NONE))
+                    .collect()
+            })
+            .collect();
+        Ok(self.search(tasks, nq, k, available))
     }
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
-        let ids: Vec<usize> = (0..self.n).collect();
-        self.search(&self.data, Some(&ids), k)
+        let available = self.check_k(k, true)?;
+        let tasks: Vec<Vec<(&[F], usize, usize)>> = self
+            .tiles
+            .iter()
+            .map(|t| {
+                self.perm[t.row_start..t.row_end]
+                    .iter()
+                    .map(|&i| (self.row(i), i, i))
+                    .collect()
+            })
+            .collect();
+        Ok(self.search(tasks, self.n, k, available))
+    }
+
+    fn query_self_rows(&self, rows: &[usize], k: usize) -> Result<Neighbors> {
+        let available = self.check_k(k, true)?;
+        if let Some(&bad) = rows.iter().find(|&&i| i >= self.n) {
+            return Err(CoreError::Shape(format!(
+                "row {bad} is out of range for an index of {} rows",
+                self.n
+            )));
+        }
+        let tasks = self.self_tasks(rows);
+        Ok(self.search(tasks, rows.len(), k, available))
     }
 }
 
@@ -293,6 +783,58 @@ mod tests {
     use super::*;
     use ndarray::Array2;
     use proptest::prelude::*;
+
+    pub(super) static FALLBACKS: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+    pub(super) static KERNELS: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+    pub(super) static VISITED: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    #[ignore]
+    fn pruning_report() {
+        let (n, d) = (100_000, 30);
+        let mut s = crate::rng::Stream::new(1, crate::rng::Purpose::Smote, 9, 0);
+        let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            (centers[(i * 7919 % 20) * d + j] + s.normal()) as f32
+        });
+        let t = std::time::Instant::now();
+        let bf = BruteForce::new(x.view());
+        let radii: Vec<f64> = bf.tiles.iter().map(|t| t.radius).collect();
+        eprintln!(
+            "build {:?}, {} tiles, mean radius {}",
+            t.elapsed(),
+            bf.tiles.len(),
+            radii.iter().sum::<f64>() / radii.len() as f64
+        );
+        let t = std::time::Instant::now();
+        VISITED.store(0, std::sync::atomic::Ordering::Relaxed);
+        let r = bf.query_self(4).unwrap();
+        let v = VISITED.load(std::sync::atomic::Ordering::Relaxed);
+        let kc = KERNELS.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "fallbacks {}",
+            FALLBACKS.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut rs = radii.clone();
+        rs.sort_by(f64::total_cmp);
+        eprintln!(
+            "kernel calls {} = {:.4} of block-tile pairs; radius min {} med {} max {}",
+            kc,
+            kc as f64 / (bf.tiles.len() as f64 * bf.tiles.len() as f64 * 390.0 / 6.0 / 2.0),
+            rs[0],
+            rs[rs.len() / 2],
+            rs[rs.len() - 1]
+        );
+        eprintln!(
+            "query {:?}, visited {:.4} of task-tile pairs, mean kth dist {}",
+            t.elapsed(),
+            v as f64 / (bf.tiles.len() * bf.tiles.len()) as f64,
+            r.distances.column(3).mean().unwrap()
+        );
+    }
 
     /// Reference: sort every row by (exact f64 distance, index).
     fn reference(data: &Array2<f64>, k: usize) -> Vec<Vec<usize>> {
@@ -347,6 +889,33 @@ mod tests {
                 prop_assert_eq!(got.indices.row(i).to_vec(), want[i].clone());
             }
         }
+
+        /// Clustered data over many tiles, so that pruning skips most of them; subsets and
+        /// external queries agree with the full self-query.
+        #[test]
+        fn pruned_clusters_match_reference(n in 300usize..1500, d in 1usize..12, seed in 0u64..1000) {
+            let k = 4;
+            let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 2, 0);
+            let centers: Vec<f64> = (0..8 * d).map(|_| s.normal() * 20.0).collect();
+            let data32 = Array2::from_shape_fn((n, d), |(i, j)| (centers[(i % 8) * d + j] + s.normal()) as f32);
+            let data64 = data32.mapv(|v| v as f64);
+            let bf = BruteForce::new(data32.view());
+            let got = bf.query_self(k).unwrap();
+            let want = reference(&data64, k);
+            for i in 0..n {
+                prop_assert_eq!(got.indices.row(i).to_vec(), want[i].clone());
+            }
+            let rows: Vec<usize> = (0..n).filter(|i| i % 3 == 1).collect();
+            let sub = bf.query_self_rows(&rows, k).unwrap();
+            for (r, &i) in rows.iter().enumerate() {
+                prop_assert_eq!(sub.indices.row(r).to_vec(), want[i].clone());
+            }
+            let ext = bf.query(data32.view(), k + 1).unwrap();
+            for i in 0..n {
+                // The row itself (distance 0) or an equal duplicate comes first.
+                prop_assert_eq!(ext.distances[[i, 0]], 0.0);
+            }
+        }
     }
 
     #[test]
@@ -360,5 +929,26 @@ mod tests {
         assert!(bf.query_self(3).is_err());
         assert!(bf.query(q.view(), 4).is_err());
         assert!(bf.query(ndarray::array![[1.0f64]].view(), 1).is_err());
+        assert!(bf.query_self_rows(&[3], 1).is_err());
+    }
+
+    #[test]
+    fn every_kernel_gives_the_same_answer() {
+        let mut s = crate::rng::Stream::new(5, crate::rng::Purpose::Smote, 3, 0);
+        let data = Array2::from_shape_fn((1500, 30), |_| s.normal() as f32);
+        let bf = BruteForce::new(data.view());
+        let want = reference(&data.mapv(|v| v as f64), 6);
+        let kinds = [Kernel::Portable, Kernel::detect()];
+        for kind in kinds {
+            let rows: Vec<usize> = (0..1500).collect();
+            let tasks = bf.self_tasks(&rows);
+            let keep = 20;
+            for t in &tasks {
+                for (slot, list) in bf.run_task(t, 6, keep, 1499, kind) {
+                    let got: Vec<usize> = list.iter().map(|p| p.1).collect();
+                    assert_eq!(got, want[slot], "{kind:?}");
+                }
+            }
+        }
     }
 }

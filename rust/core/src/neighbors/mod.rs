@@ -4,12 +4,16 @@
 //! ranked by the lower row index first, which is the documented tie rule of the whole package.
 
 mod brute;
+mod hnsw;
+mod kdtree;
 
 pub use brute::BruteForce;
+pub use hnsw::{Hnsw, HnswGraph, HnswParams};
+pub use kdtree::KdTree;
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::float::Float;
 
 /// The k nearest neighbours of a set of queries, row-major `n_queries x k`.
@@ -32,6 +36,63 @@ pub trait KnnIndex<F: Float>: Send + Sync {
     /// The `k` nearest *other* indexed rows of each indexed row: row `i` is excluded from its own
     /// list by index (a duplicate of it at distance 0 is still a neighbour), as SMOTE and ENN need.
     fn query_self(&self, k: usize) -> Result<Neighbors>;
+
+    /// [`KnnIndex::query_self`] for the indexed rows `rows` only (row `r` of the result is the
+    /// neighbour list of indexed row `rows[r]`, itself excluded), e.g. the majority rows near a
+    /// minority class.
+    fn query_self_rows(&self, rows: &[usize], k: usize) -> Result<Neighbors>;
+}
+
+/// Which index [`build_index`] builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexKind {
+    /// Pick an exact index by size and dimension (never an approximate one).
+    Auto,
+    /// Blocked brute force ([`BruteForce`]).
+    Exact,
+    /// KD-tree ([`KdTree`]): exact, fastest in low dimension.
+    KdTree,
+    /// Approximate HNSW graph ([`Hnsw`]).
+    Hnsw,
+}
+
+impl IndexKind {
+    /// Parse `"auto" | "exact" | "kdtree" | "hnsw"`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(IndexKind::Auto),
+            "exact" | "brute" => Ok(IndexKind::Exact),
+            "kdtree" | "kd_tree" => Ok(IndexKind::KdTree),
+            "hnsw" => Ok(IndexKind::Hnsw),
+            _ => Err(CoreError::InvalidArgument(format!(
+                "neighbors must be one of 'auto', 'exact', 'kdtree', 'hnsw'; got {s:?}"
+            ))),
+        }
+    }
+
+    /// The exact index "auto" picks for `n` rows of `d` features: a KD-tree in low dimension,
+    /// where its pruning beats brute force, else brute force.
+    pub fn resolve(self, n: usize, d: usize) -> Self {
+        match self {
+            IndexKind::Auto if d <= 8 && n >= 2048 => IndexKind::KdTree,
+            IndexKind::Auto => IndexKind::Exact,
+            other => other,
+        }
+    }
+}
+
+/// Build an index of the given kind over `data` (`params` is used by HNSW only).
+pub fn build_index<'a, F: Float>(
+    kind: IndexKind,
+    data: ArrayView2<'a, F>,
+    params: &HnswParams,
+) -> Result<Box<dyn KnnIndex<F> + 'a>> {
+    let (n, d) = data.dim();
+    Ok(match kind.resolve(n, d) {
+        IndexKind::KdTree => Box::new(KdTree::new(data)),
+        IndexKind::Hnsw => Box::new(Hnsw::new(data, params)?),
+        _ => Box::new(BruteForce::new(data)),
+    })
 }
 
 /// Squared Euclidean distance computed in `f64` (exact widening for `f32` data).

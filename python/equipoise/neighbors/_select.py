@@ -1,0 +1,132 @@
+"""The ``neighbors=`` parameter of every neighbour-based estimator, and the searches it selects.
+
+An estimator adds ``neighbors="auto"`` to its ``__init__``, :data:`NEIGHBORS_CONSTRAINT` to its
+``_parameter_constraints``, and calls :func:`self_kneighbors` (or :func:`kneighbors`) where it needs
+neighbours. ``neighbors`` is one of
+
+- ``"auto"``: an exact index chosen by size and dimension (a KD-tree in low dimension, else blocked
+  brute force). Never an approximate one, so results match imbalanced-learn.
+- ``"exact"``: blocked brute force, exact.
+- ``"kdtree"``: a KD-tree, exact (fastest when there are few features).
+- ``"hnsw"``: an approximate HNSW graph, much faster on large data; recall is measured in the tests.
+- a dict ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
+  to set HNSW's options (any subset; ``algorithm`` defaults to ``"hnsw"`` in a dict).
+
+Distances are Euclidean; equal distances are ranked by row index.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils._param_validation import StrOptions
+
+from equipoise import _core
+from equipoise.utils._validation import threads_from
+
+ALGORITHMS = ("auto", "exact", "kdtree", "hnsw")
+HNSW_DEFAULTS = {"M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}
+
+#: The ``_parameter_constraints`` entry of a ``neighbors`` parameter.
+NEIGHBORS_CONSTRAINT = [StrOptions(set(ALGORITHMS)), dict]
+
+
+@dataclass(frozen=True)
+class NeighborSpec:
+    """A checked ``neighbors=`` value."""
+
+    algorithm: str = "auto"
+    M: int = 16
+    ef_construction: int = 200
+    ef_search: int = 64
+    seed: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.algorithm != "hnsw"
+
+    def core_kwargs(self) -> dict:
+        return {
+            "algorithm": self.algorithm,
+            "m": self.M,
+            "ef_construction": self.ef_construction,
+            "ef_search": self.ef_search,
+            "seed": self.seed,
+        }
+
+
+def check_neighbors(neighbors) -> NeighborSpec:
+    """Check a ``neighbors=`` value (a name or a dict of HNSW options) and return its spec."""
+    if isinstance(neighbors, NeighborSpec):
+        return neighbors
+    if isinstance(neighbors, str):
+        if neighbors not in ALGORITHMS:
+            raise ValueError(f"neighbors must be one of {ALGORITHMS} or a dict; got {neighbors!r}")
+        return NeighborSpec(algorithm=neighbors)
+    if isinstance(neighbors, dict):
+        opts = dict(neighbors)
+        algorithm = opts.pop("algorithm", "hnsw")
+        if algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"neighbors['algorithm'] must be one of {ALGORITHMS}; got {algorithm!r}"
+            )
+        unknown = set(opts) - set(HNSW_DEFAULTS)
+        if unknown:
+            raise ValueError(
+                f"unknown neighbors option(s) {sorted(unknown)}; known: {sorted(HNSW_DEFAULTS)}"
+            )
+        values = {**HNSW_DEFAULTS, **opts}
+        for name, value in values.items():
+            low = 0 if name == "seed" else (2 if name == "M" else 1)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+                raise ValueError(f"neighbors[{name!r}] must be an integer >= {low}; got {value!r}")
+        return NeighborSpec(algorithm=algorithm, **{k: int(v) for k, v in values.items()})
+    raise TypeError(
+        f"neighbors must be a string among {ALGORITHMS} or a dict of options; got {neighbors!r}"
+    )
+
+
+def as_core_float(X) -> np.ndarray:
+    """``X`` as a C-contiguous float32 or float64 array (float32 stays float32, no copy if fine)."""
+    X = np.asarray(X)
+    if X.dtype not in (np.float32, np.float64) or not X.dtype.isnative:
+        X = X.astype(np.float64)
+    return np.ascontiguousarray(X)
+
+
+def self_kneighbors(
+    X, k: int, neighbors="auto", *, rows=None, n_jobs=None, return_distance: bool = False
+):
+    """The ``k`` nearest other rows of each row of ``X`` (or of the rows ``rows`` of ``X``).
+
+    A row is excluded from its own list by index (a duplicate of it at distance 0 is still a
+    neighbour), as SMOTE, ENN and Tomek links need.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_queries, k), int64
+        Row indices into ``X``, nearest first.
+    distances : ndarray of shape (n_queries, k), float64
+        Only when ``return_distance``.
+    """
+    spec = check_neighbors(neighbors)
+    X = as_core_float(X)
+    if rows is not None:
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+    dist, idx = _core.kneighbors(
+        X, int(k), rows=rows, n_threads=threads_from(n_jobs), **spec.core_kwargs()
+    )
+    return (idx, dist) if return_distance else idx
+
+
+def kneighbors(X_fit, X_query, k: int, neighbors="auto", *, n_jobs=None, return_distance=False):
+    """The ``k`` nearest rows of ``X_fit`` to each row of ``X_query`` (no exclusion)."""
+    spec = check_neighbors(neighbors)
+    X_fit = as_core_float(X_fit)
+    X_query = np.ascontiguousarray(X_query, dtype=X_fit.dtype)
+    dist, idx = _core.kneighbors(
+        X_fit, int(k), queries=X_query, n_threads=threads_from(n_jobs), **spec.core_kwargs()
+    )
+    return (idx, dist) if return_distance else idx

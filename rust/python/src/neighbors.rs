@@ -1,0 +1,222 @@
+//! Bindings of the neighbour engine: exact and approximate k-nearest-neighbour queries.
+
+use equipoise_core::neighbors::{
+    build_index, BruteForce, Hnsw, HnswGraph, HnswParams, IndexKind, KdTree, KnnIndex, Neighbors,
+};
+use equipoise_core::{self as core, CoreError, Float};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::common::{run, Error, Res};
+use crate::with_features;
+
+/// A built HNSW graph, kept apart from its data (the data stays with the caller).
+#[pyclass(name = "HnswGraph", module = "equipoise._core", frozen)]
+pub(crate) struct PyHnswGraph {
+    graph: HnswGraph,
+    /// Item size of the data it was built on (4 or 8).
+    itemsize: usize,
+}
+
+#[pymethods]
+impl PyHnswGraph {
+    /// Bytes held by the graph.
+    #[getter]
+    fn memory_bytes(&self) -> usize {
+        self.graph.memory_bytes()
+    }
+
+    /// Number of indexed rows.
+    #[getter]
+    fn n_rows(&self) -> usize {
+        self.graph.n_rows()
+    }
+}
+
+/// (distances, indices) of a neighbour search.
+type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
+
+fn to_arrays(py: Python<'_>, nb: Neighbors) -> KnnArrays<'_> {
+    (
+        nb.distances.into_pyarray(py),
+        nb.indices.mapv(|v| v as i64).into_pyarray(py),
+    )
+}
+
+fn rows_arg(rows: Option<PyReadonlyArray1<'_, i64>>) -> PyResult<Option<Vec<usize>>> {
+    rows.map(|r| {
+        r.as_array()
+            .iter()
+            .map(|&v| {
+                usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0"))
+            })
+            .collect()
+    })
+    .transpose()
+}
+
+fn params(m: usize, ef_construction: usize, ef_search: usize, seed: u64) -> HnswParams {
+    HnswParams {
+        m,
+        ef_construction,
+        ef_search,
+        seed,
+    }
+}
+
+fn ask<F: Float>(
+    index: &dyn KnnIndex<F>,
+    queries: Option<ndarray::ArrayView2<'_, F>>,
+    rows: Option<&[usize]>,
+    k: usize,
+) -> core::Result<Neighbors> {
+    match (queries, rows) {
+        (Some(q), _) => {
+            core::validate::check_finite(q)?;
+            index.query(q, k)
+        }
+        (None, Some(r)) => index.query_self_rows(r, k),
+        (None, None) => index.query_self(k),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn kneighbors_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    k: usize,
+    queries: Option<&Bound<'py, PyAny>>,
+    rows: Option<Vec<usize>>,
+    kind: IndexKind,
+    graph: Option<&PyHnswGraph>,
+    p: HnswParams,
+    n_threads: usize,
+) -> Res<KnnArrays<'py>> {
+    let q = match queries {
+        Some(q) => Some(q.extract::<PyReadonlyArray2<'py, F>>().map_err(|_| {
+            Error(PyTypeError::new_err(
+                "queries must be a 2-D numpy array of the fitted data's dtype",
+            ))
+        })?),
+        None => None,
+    };
+    let xv = x.as_array();
+    let qv = q.as_ref().map(|a| a.as_array());
+    let rows = rows.as_deref();
+    let nb = match (kind, graph) {
+        (IndexKind::Hnsw, Some(g)) => {
+            if g.itemsize != std::mem::size_of::<F>() {
+                return Err(Error(PyTypeError::new_err(
+                    "the HNSW graph was built on data of another dtype",
+                )));
+            }
+            let graph = g.graph.clone();
+            run(py, n_threads, || {
+                let h = Hnsw::from_graph(xv, graph, p.ef_search)?;
+                ask(&h, qv, rows, k)
+            })?
+        }
+        _ => run(py, n_threads, || {
+            core::validate::check_finite(xv)?;
+            let index = build_index(kind, xv, &p)?;
+            ask(index.as_ref(), qv, rows, k)
+        })?,
+    };
+    Ok(to_arrays(py, nb))
+}
+
+/// The k nearest neighbours (Euclidean, ties by row index) in the rows of `x` of: the rows of
+/// `queries`; or, without queries, the rows `rows` of `x` (all rows when None), each excluding
+/// itself by index. `algorithm` is "auto", "exact", "kdtree" or "hnsw" (with `graph`, a kept graph
+/// built on `x`, or built here from `m`, `ef_construction`, `seed`).
+#[pyfunction]
+#[pyo3(signature = (x, k, queries=None, rows=None, algorithm="auto", graph=None, m=16,
+    ef_construction=200, ef_search=64, seed=0, n_threads=0))]
+#[allow(clippy::too_many_arguments)]
+fn kneighbors<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    k: usize,
+    queries: Option<&Bound<'py, PyAny>>,
+    rows: Option<PyReadonlyArray1<'py, i64>>,
+    algorithm: &str,
+    graph: Option<PyRef<'py, PyHnswGraph>>,
+    m: usize,
+    ef_construction: usize,
+    ef_search: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<KnnArrays<'py>> {
+    let kind = IndexKind::parse(algorithm).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let rows = rows_arg(rows)?;
+    let p = params(m, ef_construction, ef_search, seed);
+    let g = graph.as_deref();
+    Ok(with_features!(x, |a| kneighbors_impl(
+        py, a, k, queries, rows, kind, g, p, n_threads
+    )?))
+}
+
+/// Build an HNSW graph over the rows of `x`, deterministically for a given seed.
+#[pyfunction]
+#[pyo3(signature = (x, m=16, ef_construction=200, seed=0, n_threads=0))]
+fn hnsw_build(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    m: usize,
+    ef_construction: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<PyHnswGraph> {
+    let p = params(m, ef_construction, 1, seed);
+    Ok(with_features!(x, |a| hnsw_build_impl(
+        py, a, &p, n_threads
+    )?))
+}
+
+fn hnsw_build_impl<F: Float + numpy::Element>(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, F>,
+    p: &HnswParams,
+    n_threads: usize,
+) -> Res<PyHnswGraph> {
+    let xv = x.as_array();
+    let graph = run(py, n_threads, || {
+        core::validate::check_finite(xv)?;
+        Ok::<_, CoreError>(Hnsw::new(xv, p)?.into_graph())
+    })?;
+    Ok(PyHnswGraph {
+        graph,
+        itemsize: std::mem::size_of::<F>(),
+    })
+}
+
+/// Bytes an exact index ("exact" or "kdtree") over `x` holds beyond the data it borrows.
+#[pyfunction]
+#[pyo3(signature = (x, algorithm="exact"))]
+fn index_memory_bytes(py: Python<'_>, x: &Bound<'_, PyAny>, algorithm: &str) -> PyResult<usize> {
+    let kind = IndexKind::parse(algorithm).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(with_features!(x, |a| {
+        let xv = a.as_array();
+        let (n, d) = xv.dim();
+        run(py, 1, || {
+            Ok::<_, CoreError>(match kind.resolve(n, d) {
+                IndexKind::KdTree => KdTree::new(xv).memory_bytes(),
+                IndexKind::Exact => BruteForce::new(xv).memory_bytes(),
+                _ => {
+                    return Err(CoreError::InvalidArgument(
+                        "use hnsw_build(...).memory_bytes for HNSW".into(),
+                    ))
+                }
+            })
+        })?
+    }))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyHnswGraph>()?;
+    m.add_function(wrap_pyfunction!(kneighbors, m)?)?;
+    m.add_function(wrap_pyfunction!(hnsw_build, m)?)?;
+    m.add_function(wrap_pyfunction!(index_memory_bytes, m)?)?;
+    Ok(())
+}
