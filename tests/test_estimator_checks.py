@@ -3,8 +3,16 @@
 import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks
 
+from equipoise.combine import SMOTEENN, SMOTETomek
 from equipoise.over_sampling import SMOTE, RandomOverSampler
-from equipoise.under_sampling import RandomUnderSampler
+from equipoise.under_sampling import (
+    AllKNN,
+    EditedNearestNeighbours,
+    NeighbourhoodCleaningRule,
+    RandomUnderSampler,
+    RepeatedEditedNearestNeighbours,
+    TomekLinks,
+)
 
 # Seeded, as imbalanced-learn's own test suite seeds its estimators: several checks compare two runs
 # on differently typed copies of the data, which imbalanced-learn's samplers fail too when unseeded.
@@ -12,6 +20,13 @@ ESTIMATORS = [
     SMOTE(random_state=0),
     RandomOverSampler(random_state=0),
     RandomUnderSampler(random_state=0),
+    EditedNearestNeighbours(),
+    RepeatedEditedNearestNeighbours(),
+    AllKNN(),
+    TomekLinks(),
+    NeighbourhoodCleaningRule(),
+    SMOTEENN(random_state=0),
+    SMOTETomek(random_state=0),
 ]
 
 # imbalanced-learn hands pytest a generator, which pytest 9 deprecates; the same mark with a list.

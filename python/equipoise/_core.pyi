@@ -42,3 +42,22 @@ def smoothed_bootstrap(
 def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
 def default_threads() -> int: ...
 def _panic_for_test() -> None: ...
+def edited_nearest_neighbours(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targeted: list[bool],
+    k: int,
+    mode: bool,
+    n_threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+def tomek_links(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targeted: list[bool],
+    n_threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+def knn_of_rows(
+    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
+) -> npt.NDArray[np.int64]: ...

@@ -1,6 +1,7 @@
 //! pyo3 bindings of equipoise-core: extract arguments, release the GIL, call the core, convert.
 //! No algorithm lives here.
 
+mod cleaning;
 mod common;
 
 use common::{alloc_rows, codes_and_rows, copy_into, run, Error, Res};
@@ -283,5 +284,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_finite, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    cleaning::register(m)?;
     Ok(())
 }
