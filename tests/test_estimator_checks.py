@@ -7,8 +7,10 @@ from equipoise.combine import SMOTEENN, SMOTETomek
 from equipoise.over_sampling import SMOTE, RandomOverSampler
 from equipoise.under_sampling import (
     AllKNN,
+    CondensedNearestNeighbour,
     EditedNearestNeighbours,
     NeighbourhoodCleaningRule,
+    OneSidedSelection,
     RandomUnderSampler,
     RepeatedEditedNearestNeighbours,
     TomekLinks,
@@ -25,6 +27,8 @@ ESTIMATORS = [
     AllKNN(),
     TomekLinks(),
     NeighbourhoodCleaningRule(),
+    OneSidedSelection(random_state=0),
+    CondensedNearestNeighbour(random_state=0),
     SMOTEENN(random_state=0),
     SMOTETomek(random_state=0),
 ]

@@ -61,3 +61,6 @@ def tomek_links(
 def knn_of_rows(
     x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
 ) -> npt.NDArray[np.int64]: ...
+def knn_query(
+    data: npt.NDArray[np.floating], queries: npt.NDArray[np.floating], k: int, n_threads: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...

@@ -97,9 +97,39 @@ fn knn_of_rows<'py>(
     Ok(nb.mapv(|v| v as i64).into_pyarray(py))
 }
 
+/// (distances, indices) of the exact k nearest rows of `data` to each row of `queries`.
+#[pyfunction]
+#[pyo3(signature = (data, queries, k, n_threads=0))]
+fn knn_query<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    queries: &Bound<'py, PyAny>,
+    k: usize,
+    n_threads: usize,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>)> {
+    let (dist, idx) = with_features!(data, |a| {
+        let q = queries
+            .extract::<numpy::PyReadonlyArray2<'py, _>>()
+            .map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err("queries must have the dtype of data")
+            })?;
+        let (v, qv) = (a.as_array(), q.as_array());
+        run(py, n_threads, || {
+            core::validate::check_finite(v)?;
+            core::validate::check_finite(qv)?;
+            core::under_sampling::knn_query(v, qv, k)
+        })?
+    });
+    Ok((
+        dist.into_pyarray(py),
+        idx.mapv(|v| v as i64).into_pyarray(py),
+    ))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(edited_nearest_neighbours, m)?)?;
     m.add_function(wrap_pyfunction!(tomek_links, m)?)?;
     m.add_function(wrap_pyfunction!(knn_of_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(knn_query, m)?)?;
     Ok(())
 }

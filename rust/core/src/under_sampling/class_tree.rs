@@ -266,6 +266,14 @@ impl<'a, F: Float> ClassTree<'a, F> {
         }
     }
 
+    /// The exact `k` nearest rows of an arbitrary point `q`, by (distance, index), into `best`.
+    pub(crate) fn knn_point(&self, q: &[F], best: &mut Best) {
+        best.clear();
+        for tree in &self.trees {
+            self.knn_tree(tree, q, usize::MAX, best);
+        }
+    }
+
     /// The nearest row of a class other than row `i`'s, by (distance, index), or None.
     pub(crate) fn nearest_other(&self, i: usize) -> Option<(f64, usize)> {
         let q = self.row(i);

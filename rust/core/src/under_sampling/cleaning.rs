@@ -230,6 +230,54 @@ pub fn knn_of_rows<F: Float>(x: ArrayView2<F>, rows: &[usize], k: usize) -> Resu
     Ok(Array2::from_shape_vec((rows.len(), k), out).expect("shape"))
 }
 
+/// The exact `k` nearest rows of `data` to each row of `queries`, by (distance, row index):
+/// (Euclidean distances, row indices), each `queries.nrows() x k`.
+pub fn knn_query<F: Float>(
+    data: ArrayView2<F>,
+    queries: ArrayView2<F>,
+    k: usize,
+) -> Result<(Array2<f64>, Array2<usize>)> {
+    let n = data.nrows();
+    if k == 0 || k > n {
+        return Err(CoreError::InvalidArgument(format!(
+            "Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, n_samples_fit = {n}, \
+             n_samples = {}",
+            queries.nrows()
+        )));
+    }
+    if queries.ncols() != data.ncols() {
+        return Err(CoreError::Shape(format!(
+            "queries have {} features, the data {}",
+            queries.ncols(),
+            data.ncols()
+        )));
+    }
+    let codes = vec![0u32; n];
+    let tree = ClassTree::new(data, &codes, 1);
+    let q: Vec<F> = queries.iter().copied().collect();
+    let d = data.ncols();
+    let nq = queries.nrows();
+    let mut dist = vec![0f64; nq * k];
+    let mut idx = vec![0usize; nq * k];
+    dist.par_chunks_mut(k)
+        .zip(idx.par_chunks_mut(k))
+        .enumerate()
+        .for_each_init(
+            || Best::new(k),
+            |best, (r, (od, oi))| {
+                tree.knn_point(&q[r * d..(r + 1) * d], best);
+                for (t, &(s, j)) in best.items.iter().enumerate() {
+                    od[t] = s.sqrt();
+                    oi[t] = j;
+                }
+            },
+        );
+    Ok((
+        Array2::from_shape_vec((nq, k), dist).expect("shape"),
+        Array2::from_shape_vec((nq, k), idx).expect("shape"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +358,17 @@ mod tests {
                 !(targeted[codes[i] as usize] && codes[j] != codes[i] && nn[j] == i)
             }).collect();
             prop_assert_eq!(got, want);
+
+            let (_, got_q) = knn_query(x.view(), x.view(), k).unwrap();
+            for i in 0..n {
+                let mut want = brute_knn(&x, i, k.min(n - 1));
+                // The point itself (distance 0) ranks among equals by index.
+                want.push(i);
+                let di = |j: usize| exact_sq_dist(x.row(i).as_slice().unwrap(), x.row(j).as_slice().unwrap());
+                want.sort_by(|&a, &b| di(a).total_cmp(&di(b)).then(a.cmp(&b)));
+                want.truncate(k);
+                prop_assert_eq!(got_q.row(i).to_vec(), want);
+            }
 
             let rows: Vec<usize> = (0..n).step_by(3).collect();
             let got = knn_of_rows(x.view(), &rows, k).unwrap();
