@@ -97,6 +97,9 @@ fn knn_of_rows<'py>(
     Ok(nb.mapv(|v| v as i64).into_pyarray(py))
 }
 
+/// (distances, indices) of a neighbour search.
+type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
+
 /// (distances, indices) of the exact k nearest rows of `data` to each row of `queries`.
 #[pyfunction]
 #[pyo3(signature = (data, queries, k, n_threads=0))]
@@ -106,7 +109,7 @@ fn knn_query<'py>(
     queries: &Bound<'py, PyAny>,
     k: usize,
     n_threads: usize,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>)> {
+) -> PyResult<KnnArrays<'py>> {
     let (dist, idx) = with_features!(data, |a| {
         let q = queries
             .extract::<numpy::PyReadonlyArray2<'py, _>>()

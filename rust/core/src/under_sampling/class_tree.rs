@@ -82,7 +82,7 @@ const FAST_EPS: f64 = 1e-9;
 /// Squared distance with eight independent `f64` accumulators (vectorisable). Used only for
 /// bounds, always with a [`FAST_EPS`] margin; rankings use [`exact_sq_dist`].
 #[inline]
-fn fast_sq_dist<F: Float>(a: &[F], b: &[F]) -> f64 {
+fn fast_sq_dist<A: Float, F: Float>(a: &[A], b: &[F]) -> f64 {
     let mut acc = [0.0f64; 8];
     let mut ca = a.chunks_exact(8);
     let mut cb = b.chunks_exact(8);
@@ -101,7 +101,7 @@ fn fast_sq_dist<F: Float>(a: &[F], b: &[F]) -> f64 {
 }
 
 #[inline]
-fn fast_center_sq<F: Float>(a: &[F], c: &[f64]) -> f64 {
+fn fast_center_sq<A: Float>(a: &[A], c: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
     let mut ca = a.chunks_exact(8);
     let mut cc = c.chunks_exact(8);
@@ -135,8 +135,6 @@ pub struct ClassTree<'a, F: Float> {
     codes: &'a [u32],
     /// One tree per class code.
     trees: Vec<Tree>,
-    /// Leaf (in its class's tree) of each row.
-    leaf_of: Vec<usize>,
 }
 
 impl<'a, F: Float> ClassTree<'a, F> {
@@ -165,23 +163,12 @@ impl<'a, F: Float> ClassTree<'a, F> {
                 }
             })
             .collect();
-        let mut leaf_of = vec![0usize; n];
-        for tree in &trees {
-            for (t, node) in tree.nodes.iter().enumerate() {
-                if node.left == 0 {
-                    for p in node.lo..node.hi {
-                        leaf_of[tree.ids[p]] = t;
-                    }
-                }
-            }
-        }
         ClassTree {
             data,
             n,
             d,
             codes,
             trees,
-            leaf_of,
         }
     }
 
@@ -198,23 +185,9 @@ impl<'a, F: Float> ClassTree<'a, F> {
         &self.data[i * self.d..(i + 1) * self.d]
     }
 
-    fn center_dist(&self, tree: &Tree, q: &[F], t: usize) -> f64 {
+    fn center_dist<Q: Float>(&self, tree: &Tree, q: &[Q], t: usize) -> f64 {
         let d = self.d;
         fast_center_sq(q, &tree.centers[t * d..(t + 1) * d]).sqrt()
-    }
-
-    /// The nearest rows (as many as `best` holds) of row `i`'s class, other than `i`, inside its
-    /// leaf, with squared distances rounded up: upper bounds on its same-class neighbour distances.
-    pub(crate) fn leaf_same_class(&self, i: usize, best: &mut Best) {
-        best.clear();
-        let tree = &self.trees[self.codes[i] as usize];
-        let node = &tree.nodes[self.leaf_of[i]];
-        let q = self.row(i);
-        for &j in &tree.ids[node.lo..node.hi] {
-            if j != i {
-                best.push(fast_sq_dist(q, self.row(j)) * (1.0 + FAST_EPS), j);
-            }
-        }
     }
 
     /// Search `tree` near-first, adding rows other than `excl` to `best`.
@@ -288,7 +261,7 @@ impl<'a, F: Float> ClassTree<'a, F> {
     }
 
     /// Whether some row of a class other than `class` lies within squared distance `thr_sq` of `q`.
-    pub(crate) fn any_other_within(&self, q: &[F], class: u32, thr_sq: f64) -> bool {
+    pub(crate) fn any_other_within<Q: Float>(&self, q: &[Q], class: u32, thr_sq: f64) -> bool {
         let thr = thr_sq.sqrt();
         self.trees.iter().enumerate().any(|(c, tree)| {
             c != class as usize
@@ -297,7 +270,15 @@ impl<'a, F: Float> ClassTree<'a, F> {
         })
     }
 
-    fn within_rec(&self, tree: &Tree, q: &[F], thr_sq: f64, thr: f64, t: usize, dqc: f64) -> bool {
+    fn within_rec<Q: Float>(
+        &self,
+        tree: &Tree,
+        q: &[Q],
+        thr_sq: f64,
+        thr: f64,
+        t: usize,
+        dqc: f64,
+    ) -> bool {
         let node = &tree.nodes[t];
         if beyond(dqc, node.radius, thr) {
             return false;
@@ -381,15 +362,66 @@ impl<'a, F: Float> ClassTree<'a, F> {
         (0..self.trees.len()).any(|c| self.count_before(q, c as u32, excl, bound, 1))
     }
 
-    /// Proof that the `k` nearest rows of row `i` (itself excluded) all share its class: `true`
-    /// when proven, `false` when an exact search must decide.
-    pub(crate) fn proven_pure(&self, i: usize, k: usize, best: &mut Best) -> bool {
-        self.leaf_same_class(i, best);
-        if best.items.len() < k {
-            return false;
+    /// The leaves of class `class`'s tree, as node indices.
+    pub(crate) fn leaves(&self, class: usize) -> Vec<usize> {
+        let tree = &self.trees[class];
+        (0..tree.nodes.len())
+            .filter(|&t| tree.nodes[t].left == 0)
+            .collect()
+    }
+
+    /// The rows of leaf `leaf` of class `class`'s tree.
+    pub(crate) fn leaf_rows(&self, class: usize, leaf: usize) -> &[usize] {
+        let tree = &self.trees[class];
+        let node = &tree.nodes[leaf];
+        &tree.ids[node.lo..node.hi]
+    }
+
+    /// For each row of a leaf of class `class` (in [`Self::leaf_rows`] order): whether its `k`
+    /// nearest rows are proven to share its class. One pairwise pass bounds every row's k-th
+    /// same-class distance; when the ball around the leaf centre holding all those bounds has no
+    /// other-class row, the whole leaf is proven by one search.
+    pub(crate) fn prove_leaf(
+        &self,
+        class: usize,
+        leaf: usize,
+        k: usize,
+        scratch: &mut Vec<f64>,
+    ) -> Vec<bool> {
+        let tree = &self.trees[class];
+        let node = &tree.nodes[leaf];
+        let ids = &tree.ids[node.lo..node.hi];
+        let m = ids.len();
+        if m <= k {
+            return vec![false; m];
         }
-        let u = best.items[k - 1].0;
-        !self.any_other_within(self.row(i), self.codes[i], u)
+        scratch.clear();
+        scratch.resize(m * m, 0.0);
+        for a in 0..m {
+            for b in a + 1..m {
+                let v = fast_sq_dist(self.row(ids[a]), self.row(ids[b])) * (1.0 + FAST_EPS);
+                scratch[a * m + b] = v;
+                scratch[b * m + a] = v;
+            }
+        }
+        let mut bounds = Vec::with_capacity(m);
+        let mut row = Vec::with_capacity(m);
+        for a in 0..m {
+            row.clear();
+            row.extend((0..m).filter(|&b| b != a).map(|b| scratch[a * m + b]));
+            row.select_nth_unstable_by(k - 1, |x, y| x.total_cmp(y));
+            bounds.push(row[k - 1]);
+        }
+        let reach = bounds.iter().fold(0.0f64, |acc, &u| acc.max(u)).sqrt();
+        let d = self.d;
+        let center = &tree.centers[leaf * d..(leaf + 1) * d];
+        let r = (node.radius + reach) * (1.0 + 1e-12);
+        if !self.any_other_within(center, class as u32, r * r) {
+            return vec![true; m];
+        }
+        (0..m)
+            .map(|a| !self.any_other_within(self.row(ids[a]), class as u32, bounds[a]))
+            .collect()
     }
 }
 

@@ -83,39 +83,53 @@ pub fn enn_keep_mask<F: Float>(
 ) -> Result<Vec<bool>> {
     let n = tree.n_rows();
     check_k(n, k)?;
-    let order: Vec<usize> = tree
-        .order()
-        .filter(|&i| targeted[codes[i] as usize])
-        .collect();
     let mut keep = vec![true; n];
-    let decided: Vec<(usize, bool)> = order
+    let decided: Vec<(usize, bool)> = targeted_leaves(tree, targeted)
         .par_iter()
         .map_init(
-            || (Best::new(k), Vec::new()),
-            |(best, scratch), &i| {
-                if tree.proven_pure(i, k, best) {
-                    return (i, true);
-                }
-                let c = codes[i];
-                let kept = match kind {
-                    KindSel::All => match tree.nearest_other(i) {
-                        None => true,
-                        // Kept iff k rows of its class rank before the nearest other-class row.
-                        Some(o) => tree.count_before(tree.row(i), c, i, o, k),
-                    },
-                    KindSel::Mode => {
-                        tree.knn_of(i, best);
-                        mode_code(best.items.iter().map(|&(_, j)| codes[j]), scratch) == c
-                    }
-                };
-                (i, kept)
+            || (Best::new(k), Vec::new(), Vec::new()),
+            |(best, scratch, dist), &(c, leaf)| {
+                let proven = tree.prove_leaf(c, leaf, k, dist);
+                let rows = tree.leaf_rows(c, leaf);
+                rows.iter()
+                    .zip(proven)
+                    .map(|(&i, proven)| {
+                        if proven {
+                            return (i, true);
+                        }
+                        let c = codes[i];
+                        let kept = match kind {
+                            KindSel::All => match tree.nearest_other(i) {
+                                None => true,
+                                // Kept iff k rows of its class rank before the nearest other.
+                                Some(o) => tree.count_before(tree.row(i), c, i, o, k),
+                            },
+                            KindSel::Mode => {
+                                tree.knn_of(i, best);
+                                mode_code(best.items.iter().map(|&(_, j)| codes[j]), scratch) == c
+                            }
+                        };
+                        (i, kept)
+                    })
+                    .collect::<Vec<_>>()
             },
         )
+        .flatten()
         .collect();
     for (i, kept) in decided {
         keep[i] = kept;
     }
     Ok(keep)
+}
+
+/// (class, leaf) of every leaf of a targeted class.
+fn targeted_leaves<F: Float>(tree: &ClassTree<F>, targeted: &[bool]) -> Vec<(usize, usize)> {
+    targeted
+        .iter()
+        .enumerate()
+        .filter(|&(_, &t)| t)
+        .flat_map(|(c, _)| tree.leaves(c).into_iter().map(move |l| (c, l)))
+        .collect()
 }
 
 /// Edited Nearest Neighbours: the rows kept, class by class in code order, each class's rows in row
@@ -154,29 +168,25 @@ pub fn tomek_link_mask<F: Float>(
 ) -> Result<Vec<bool>> {
     let n = tree.n_rows();
     check_k(n, 1)?;
-    let order: Vec<usize> = tree
-        .order()
-        .filter(|&i| targeted[codes[i] as usize])
-        .collect();
-    let linked: Vec<usize> = order
+    let linked: Vec<usize> = targeted_leaves(tree, targeted)
         .par_iter()
-        .map_init(
-            || Best::new(1),
-            |best, &i| {
-                if tree.proven_pure(i, 1, best) {
-                    return None;
-                }
-                // The nearest other-class row, and whether a row of its own class beats it.
-                let (d2, j) = tree.nearest_other(i)?;
-                let q = tree.row(i);
-                if tree.count_before(q, codes[i], i, (d2, j), 1) {
-                    return None;
-                }
-                // i's nearest is j; a link iff no row beats i as j's nearest.
-                let linked = !tree.any_before(tree.row(j), j, (d2, i));
-                linked.then_some(i)
-            },
-        )
+        .map_init(Vec::new, |dist, &(c, leaf)| {
+            let proven = tree.prove_leaf(c, leaf, 1, dist);
+            let rows = tree.leaf_rows(c, leaf);
+            rows.iter()
+                .zip(proven)
+                .filter(|&(_, proven)| !proven)
+                .filter_map(|(&i, _)| {
+                    // The nearest other-class row, and whether a row of its own class beats it.
+                    let (d2, j) = tree.nearest_other(i)?;
+                    if tree.count_before(tree.row(i), codes[i], i, (d2, j), 1) {
+                        return None;
+                    }
+                    // i's nearest is j; a link iff no row beats i as j's nearest.
+                    (!tree.any_before(tree.row(j), j, (d2, i))).then_some(i)
+                })
+                .collect::<Vec<_>>()
+        })
         .flatten()
         .collect();
     let mut mask = vec![false; n];
@@ -432,22 +442,8 @@ mod profile {
         let n = codes.len();
         let x = ndarray::ArrayView2::from_shape((n, 30), &x).unwrap();
         let t = Instant::now();
-        let tree = ClassTree::new(x, &codes, 2);
+        let _tree = ClassTree::new(x, &codes, 2);
         eprintln!("build {:?}", t.elapsed());
-        let t = Instant::now();
-        let mut best = Best::new(3);
-        let mut proven = 0;
-        for i in 0..n {
-            if codes[i] == 0 && tree.proven_pure(i, 3, &mut best) {
-                proven += 1;
-            }
-        }
-        eprintln!("proofs {:?} proven {proven}", t.elapsed());
-        let t = Instant::now();
-        for i in 0..200 {
-            tree.knn_of(i, &mut best);
-        }
-        eprintln!("200 exact knn {:?}", t.elapsed());
         let t = Instant::now();
         let e = edited_nearest_neighbours(x, &codes, 2, &[true, false], 3, KindSel::All).unwrap();
         eprintln!("enn {:?} kept {}", t.elapsed(), e.len());
