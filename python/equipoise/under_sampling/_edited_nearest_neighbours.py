@@ -81,11 +81,11 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
     --------
     >>> import numpy as np
     >>> from equipoise.under_sampling import EditedNearestNeighbours
-    >>> X = np.array([[0.0], [0.1], [0.2], [0.3], [0.15], [5.0], [5.1], [5.2]])
-    >>> y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> X = np.array([[0.0], [1], [2], [3], [4], [5], [6], [7], [8], [9], [4.5], [20], [21], [22]])
+    >>> y = np.array([0] * 10 + [1] * 4)
     >>> X_res, y_res = EditedNearestNeighbours().fit_resample(X, y)
-    >>> EditedNearestNeighbours().fit(X, y).sampling_strategy_
-    OrderedDict({np.int64(0): 4})
+    >>> X_res.ravel().tolist()  # the class-0 rows around 4.5 are gone
+    [0.0, 1.0, 2.0, 7.0, 8.0, 9.0, 4.5, 20.0, 21.0, 22.0]
     """
 
     _parameter_constraints: dict = {
