@@ -192,19 +192,33 @@ impl<'a, F: Float> ClassTree<'a, F> {
 
     /// Search `tree` near-first, adding rows other than `excl` to `best`.
     fn knn_tree(&self, tree: &Tree, q: &[F], excl: usize, best: &mut Best) {
+        self.knn_tree_capped(tree, q, excl, f64::INFINITY, best);
+    }
+
+    /// As [`Self::knn_tree`], skipping nodes wholly farther than `cap` (a squared distance that
+    /// the caller knows the k-th neighbour does not exceed).
+    fn knn_tree_capped(&self, tree: &Tree, q: &[F], excl: usize, cap: f64, best: &mut Best) {
         if tree.nodes.is_empty() {
             return;
         }
         let d0 = self.center_dist(tree, q, 0);
-        self.knn_rec(tree, q, excl, 0, d0, best);
+        self.knn_rec(tree, q, excl, cap, 0, d0, best);
     }
 
-    fn knn_rec(&self, tree: &Tree, q: &[F], excl: usize, t: usize, dqc: f64, best: &mut Best) {
+    fn knn_rec(
+        &self,
+        tree: &Tree,
+        q: &[F],
+        excl: usize,
+        cap: f64,
+        t: usize,
+        dqc: f64,
+        best: &mut Best,
+    ) {
         let node = &tree.nodes[t];
-        if let Some((w, _)) = best.worst() {
-            if beyond(dqc, node.radius, w.sqrt()) {
-                return;
-            }
+        let limit = best.worst().map_or(cap, |(w, _)| w.min(cap));
+        if limit.is_finite() && beyond(dqc, node.radius, limit.sqrt()) {
+            return;
         }
         if node.left == 0 {
             for &j in &tree.ids[node.lo..node.hi] {
@@ -217,11 +231,11 @@ impl<'a, F: Float> ClassTree<'a, F> {
         let (l, r) = (node.left, node.right);
         let (dl, dr) = (self.center_dist(tree, q, l), self.center_dist(tree, q, r));
         if dl <= dr {
-            self.knn_rec(tree, q, excl, l, dl, best);
-            self.knn_rec(tree, q, excl, r, dr, best);
+            self.knn_rec(tree, q, excl, cap, l, dl, best);
+            self.knn_rec(tree, q, excl, cap, r, dr, best);
         } else {
-            self.knn_rec(tree, q, excl, r, dr, best);
-            self.knn_rec(tree, q, excl, l, dl, best);
+            self.knn_rec(tree, q, excl, cap, r, dr, best);
+            self.knn_rec(tree, q, excl, cap, l, dl, best);
         }
     }
 
@@ -239,25 +253,26 @@ impl<'a, F: Float> ClassTree<'a, F> {
         }
     }
 
+    /// As [`Self::knn_of`], when the k-th neighbour of row `i` is known to lie within squared
+    /// distance `cap`: nodes wholly beyond it are never opened.
+    pub(crate) fn knn_of_capped(&self, i: usize, cap: f64, best: &mut Best) {
+        best.clear();
+        let q = self.row(i);
+        let own = self.codes[i] as usize;
+        self.knn_tree_capped(&self.trees[own], q, i, cap, best);
+        for (c, tree) in self.trees.iter().enumerate() {
+            if c != own {
+                self.knn_tree_capped(tree, q, i, cap, best);
+            }
+        }
+    }
+
     /// The exact `k` nearest rows of an arbitrary point `q`, by (distance, index), into `best`.
     pub(crate) fn knn_point(&self, q: &[F], best: &mut Best) {
         best.clear();
         for tree in &self.trees {
             self.knn_tree(tree, q, usize::MAX, best);
         }
-    }
-
-    /// The nearest row of a class other than row `i`'s, by (distance, index), or None.
-    pub(crate) fn nearest_other(&self, i: usize) -> Option<(f64, usize)> {
-        let q = self.row(i);
-        let own = self.codes[i] as usize;
-        let mut best = Best::new(1);
-        for (c, tree) in self.trees.iter().enumerate() {
-            if c != own {
-                self.knn_tree(tree, q, i, &mut best);
-            }
-        }
-        best.items.first().copied()
     }
 
     /// Whether some row of a class other than `class` lies within squared distance `thr_sq` of `q`.
@@ -381,19 +396,21 @@ impl<'a, F: Float> ClassTree<'a, F> {
     /// nearest rows are proven to share its class. One pairwise pass bounds every row's k-th
     /// same-class distance; when the ball around the leaf centre holding all those bounds has no
     /// other-class row, the whole leaf is proven by one search.
+    /// Each row also gets its bound (a squared distance its k-th neighbour does not exceed;
+    /// infinity when the leaf has too few rows).
     pub(crate) fn prove_leaf(
         &self,
         class: usize,
         leaf: usize,
         k: usize,
         scratch: &mut Vec<f64>,
-    ) -> Vec<bool> {
+    ) -> Vec<(bool, f64)> {
         let tree = &self.trees[class];
         let node = &tree.nodes[leaf];
         let ids = &tree.ids[node.lo..node.hi];
         let m = ids.len();
         if m <= k {
-            return vec![false; m];
+            return vec![(false, f64::INFINITY); m];
         }
         scratch.clear();
         scratch.resize(m * m, 0.0);
@@ -417,10 +434,13 @@ impl<'a, F: Float> ClassTree<'a, F> {
         let center = &tree.centers[leaf * d..(leaf + 1) * d];
         let r = (node.radius + reach) * (1.0 + 1e-12);
         if !self.any_other_within(center, class as u32, r * r) {
-            return vec![true; m];
+            return bounds.into_iter().map(|u| (true, u)).collect();
         }
         (0..m)
-            .map(|a| !self.any_other_within(self.row(ids[a]), class as u32, bounds[a]))
+            .map(|a| {
+                let proven = !self.any_other_within(self.row(ids[a]), class as u32, bounds[a]);
+                (proven, bounds[a])
+            })
             .collect()
     }
 }

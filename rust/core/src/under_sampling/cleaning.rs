@@ -93,21 +93,17 @@ pub fn enn_keep_mask<F: Float>(
                 let rows = tree.leaf_rows(c, leaf);
                 rows.iter()
                     .zip(proven)
-                    .map(|(&i, proven)| {
+                    .map(|(&i, (proven, bound))| {
                         if proven {
                             return (i, true);
                         }
+                        // The exact neighbours, searched only within the leaf's bound.
+                        tree.knn_of_capped(i, bound, best);
                         let c = codes[i];
+                        let labels = best.items.iter().map(|&(_, j)| codes[j]);
                         let kept = match kind {
-                            KindSel::All => match tree.nearest_other(i) {
-                                None => true,
-                                // Kept iff k rows of its class rank before the nearest other.
-                                Some(o) => tree.count_before(tree.row(i), c, i, o, k),
-                            },
-                            KindSel::Mode => {
-                                tree.knn_of(i, best);
-                                mode_code(best.items.iter().map(|&(_, j)| codes[j]), scratch) == c
-                            }
+                            KindSel::All => labels.into_iter().all(|l| l == c),
+                            KindSel::Mode => mode_code(labels, scratch) == c,
                         };
                         (i, kept)
                     })
@@ -170,23 +166,27 @@ pub fn tomek_link_mask<F: Float>(
     check_k(n, 1)?;
     let linked: Vec<usize> = targeted_leaves(tree, targeted)
         .par_iter()
-        .map_init(Vec::new, |dist, &(c, leaf)| {
-            let proven = tree.prove_leaf(c, leaf, 1, dist);
-            let rows = tree.leaf_rows(c, leaf);
-            rows.iter()
-                .zip(proven)
-                .filter(|&(_, proven)| !proven)
-                .filter_map(|(&i, _)| {
-                    // The nearest other-class row, and whether a row of its own class beats it.
-                    let (d2, j) = tree.nearest_other(i)?;
-                    if tree.count_before(tree.row(i), codes[i], i, (d2, j), 1) {
-                        return None;
-                    }
-                    // i's nearest is j; a link iff no row beats i as j's nearest.
-                    (!tree.any_before(tree.row(j), j, (d2, i))).then_some(i)
-                })
-                .collect::<Vec<_>>()
-        })
+        .map_init(
+            || (Vec::new(), Best::new(1)),
+            |(dist, best), &(c, leaf)| {
+                let proven = tree.prove_leaf(c, leaf, 1, dist);
+                let rows = tree.leaf_rows(c, leaf);
+                rows.iter()
+                    .zip(proven)
+                    .filter(|&(_, (proven, _))| !proven)
+                    .filter_map(|(&i, (_, bound))| {
+                        // i's exact nearest neighbour j, searched within the leaf's bound.
+                        tree.knn_of_capped(i, bound, best);
+                        let (d2, j) = best.items[0];
+                        if codes[j] == codes[i] {
+                            return None;
+                        }
+                        // A link iff no row beats i as j's nearest.
+                        (!tree.any_before(tree.row(j), j, (d2, i))).then_some(i)
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
         .flatten()
         .collect();
     let mut mask = vec![false; n];
