@@ -3,6 +3,7 @@
 import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks
 
+from equipoise.combine import SMOTEENN, SMOTETomek
 from equipoise.over_sampling import (
     ADASYN,
     SMOTE,
@@ -11,7 +12,16 @@ from equipoise.over_sampling import (
     BorderlineSMOTE,
     RandomOverSampler,
 )
-from equipoise.under_sampling import RandomUnderSampler
+from equipoise.under_sampling import (
+    AllKNN,
+    CondensedNearestNeighbour,
+    EditedNearestNeighbours,
+    NeighbourhoodCleaningRule,
+    OneSidedSelection,
+    RandomUnderSampler,
+    RepeatedEditedNearestNeighbours,
+    TomekLinks,
+)
 
 # Seeded, as imbalanced-learn's own test suite seeds its estimators: several checks compare two runs
 # on differently typed copies of the data, which imbalanced-learn's samplers fail too when unseeded.
@@ -24,6 +34,15 @@ ESTIMATORS = [
     ADASYN(random_state=0),
     SMOTENC(categorical_features=[0], random_state=0),
     SMOTEN(random_state=0),
+    EditedNearestNeighbours(),
+    RepeatedEditedNearestNeighbours(),
+    AllKNN(),
+    TomekLinks(),
+    NeighbourhoodCleaningRule(),
+    OneSidedSelection(random_state=0),
+    CondensedNearestNeighbour(random_state=0),
+    SMOTEENN(random_state=0),
+    SMOTETomek(random_state=0),
 ]
 
 

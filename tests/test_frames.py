@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from equipoise import _frames, datasets
+from equipoise.combine import SMOTEENN, SMOTETomek
 from equipoise.over_sampling import (
     ADASYN,
     SMOTE,
@@ -19,7 +20,16 @@ from equipoise.over_sampling import (
     BorderlineSMOTE,
     RandomOverSampler,
 )
-from equipoise.under_sampling import RandomUnderSampler
+from equipoise.under_sampling import (
+    AllKNN,
+    CondensedNearestNeighbour,
+    EditedNearestNeighbours,
+    NeighbourhoodCleaningRule,
+    OneSidedSelection,
+    RandomUnderSampler,
+    RepeatedEditedNearestNeighbours,
+    TomekLinks,
+)
 
 NUMERIC_SAMPLERS = [
     SMOTE(random_state=0),
@@ -28,6 +38,15 @@ NUMERIC_SAMPLERS = [
     RandomOverSampler(random_state=0),
     RandomOverSampler(random_state=0, shrinkage=1.0),
     RandomUnderSampler(random_state=0),
+    EditedNearestNeighbours(),
+    RepeatedEditedNearestNeighbours(),
+    AllKNN(),
+    TomekLinks(),
+    NeighbourhoodCleaningRule(),
+    OneSidedSelection(random_state=0),
+    CondensedNearestNeighbour(random_state=0),
+    SMOTEENN(random_state=0),
+    SMOTETomek(random_state=0),
 ]
 KINDS = ["polars", "pandas", "arrow"]
 

@@ -7,7 +7,15 @@ A drop-in for imbalanced-learn's samplers (same class names, parameters, ``fit_r
     X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
 """
 
-from equipoise import datasets, neighbors, over_sampling, sampling, under_sampling
+from equipoise import combine, datasets, neighbors, over_sampling, sampling, under_sampling
 from equipoise._core import __version__
 
-__all__ = ["__version__", "datasets", "neighbors", "over_sampling", "sampling", "under_sampling"]
+__all__ = [
+    "__version__",
+    "combine",
+    "datasets",
+    "neighbors",
+    "over_sampling",
+    "sampling",
+    "under_sampling",
+]

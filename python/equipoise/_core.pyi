@@ -14,12 +14,15 @@ __all__ = [
     "apportion_batches",
     "check_finite",
     "default_threads",
+    "edited_nearest_neighbours",
     "hnsw_build",
     "index_memory_bytes",
     "interpolate",
     "kneighbors",
     "kneighbors_rows",
     "kneighbors_self",
+    "knn_of_rows",
+    "knn_query",
     "online_smote_draws",
     "random_over_sample_indices",
     "random_under_sample_indices",
@@ -29,6 +32,7 @@ __all__ = [
     "smoten",
     "smotenc",
     "take_rows",
+    "tomek_links",
 ]
 
 __version__: str
@@ -206,3 +210,25 @@ def hnsw_build(
     n_threads: int = 0,
 ) -> HnswGraph: ...
 def index_memory_bytes(x: npt.NDArray[np.floating], algorithm: str = "exact") -> int: ...
+def edited_nearest_neighbours(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targeted: list[bool],
+    k: int,
+    mode: bool,
+    n_threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+def tomek_links(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targeted: list[bool],
+    n_threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+def knn_of_rows(
+    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
+) -> npt.NDArray[np.int64]: ...
+def knn_query(
+    data: npt.NDArray[np.floating], queries: npt.NDArray[np.floating], k: int, n_threads: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...

@@ -193,6 +193,13 @@ class SamplerMixin:
         """The output frame, and the selected rows when the sampler selected rows."""
         if isinstance(X_res, _frames.NewRows):
             return frame.append(X_res.columns), None
+        if getattr(self, "_rebuilds_rows", False):
+            # Output rows that are neither a selection of the input nor the input plus new rows
+            # (SMOTE then cleaning): the whole frame is rebuilt from them, column by column.
+            X_all = X_res.toarray() if sparse.issparse(X_res) else np.asarray(X_res)
+            X_all = np.asfortranarray(X_all)
+            empty = _frames.Frame(frame.take(np.empty(0, dtype=np.int64)))
+            return empty.append([X_all[:, j] for j in range(X_all.shape[1])]), None
         idx = getattr(self, "sample_indices_", None)
         if idx is not None and getattr(self, "shrinkage_", None) is None:
             return frame.take(idx), idx

@@ -2,6 +2,7 @@
 //! No algorithm lives here.
 
 mod batch;
+mod cleaning;
 mod common;
 mod neighbors;
 mod variants;
@@ -297,5 +298,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     batch::register(m)?;
     variants::register(m)?;
     neighbors::register(m)?;
+    cleaning::register(m)?;
     Ok(())
 }

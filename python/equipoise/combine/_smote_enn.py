@@ -1,0 +1,173 @@
+"""SMOTE followed by a cleaning step (ENN or Tomek links), as in imbalanced-learn."""
+
+from __future__ import annotations
+
+import numbers
+
+from imblearn.base import BaseSampler
+from imblearn.over_sampling.base import BaseOverSampler
+from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.validation import validate_data
+
+from equipoise.base import SamplerMixin
+from equipoise.over_sampling import SMOTE
+from equipoise.under_sampling import EditedNearestNeighbours, TomekLinks
+
+
+class _SmoteThenClean(SamplerMixin, BaseSampler):
+    # A BaseSampler that over-samples, as imbalanced-learn's combined samplers (not a
+    # BaseOverSampler: the cleaning step may leave classes below the majority's size).
+    _sampling_type = "over-sampling"
+    _cleaner_name: str
+
+    # Its rows are SMOTE's output filtered by a cleaner: a frame output is rebuilt from them.
+    _rebuilds_rows = True
+
+    def _check_X(self, X):
+        return validate_data(self, X=X, reset=True, accept_sparse=["csr", "csc"])
+
+    def _smote(self):
+        if self.smote is not None:
+            return clone(self.smote)
+        return SMOTE(
+            sampling_strategy=self.sampling_strategy,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+        )
+
+    def _resample(self, X, y, classes, codes, counts):
+        self.smote_ = self._smote()
+        given = getattr(self, self._cleaner_name)
+        cleaner = clone(given) if given is not None else self._default_cleaner()
+        setattr(self, self._cleaner_name + "_", cleaner)
+        # imbalanced-learn stores the raw parameter here.
+        self.sampling_strategy_ = self.sampling_strategy
+        X_res, y_res = self.smote_.fit_resample(X, y)
+        return cleaner.fit_resample(X_res, y_res)
+
+
+class SMOTEENN(_SmoteThenClean):
+    """Over-sample with SMOTE, then clean with Edited Nearest Neighbours, as in imbalanced-learn.
+
+    Both steps are equipoise's by default (exact neighbours in the Rust core); imbalanced-learn's
+    own ``SMOTE`` / ``EditedNearestNeighbours`` objects, or any sampler, are accepted too.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default='auto'
+        SMOTE's target (see :class:`equipoise.over_sampling.SMOTE`).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the default SMOTE.
+    smote : sampler object, default=None
+        The over-sampler; default ``SMOTE(sampling_strategy, random_state, n_jobs)``.
+    enn : sampler object, default=None
+        The cleaner; default ``EditedNearestNeighbours(sampling_strategy='all', n_jobs=n_jobs)``.
+    n_jobs : int, default=None
+        Threads of the core.
+
+    Attributes
+    ----------
+    sampling_strategy_ : same as ``sampling_strategy``
+        The raw parameter, as imbalanced-learn stores it.
+    smote_ : sampler object
+        The fitted over-sampler.
+    enn_ : sampler object
+        The fitted cleaner.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.combine import SMOTEENN
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = (np.arange(200) < 20).astype(int)
+    >>> X_res, y_res = SMOTEENN(random_state=0).fit_resample(X, y)
+    >>> bool(len(y_res) < 360)
+    True
+    """
+
+    _cleaner_name = "enn"
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "smote": [HasMethods(["fit_resample"]), None],
+        "enn": [HasMethods(["fit_resample"]), None],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(
+        self, *, sampling_strategy="auto", random_state=None, smote=None, enn=None, n_jobs=None
+    ):
+        super().__init__()
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        self.smote = smote
+        self.enn = enn
+        self.n_jobs = n_jobs
+
+    def _default_cleaner(self):
+        return EditedNearestNeighbours(sampling_strategy="all", n_jobs=self.n_jobs)
+
+
+class SMOTETomek(_SmoteThenClean):
+    """Over-sample with SMOTE, then remove Tomek links, as in imbalanced-learn.
+
+    Both steps are equipoise's by default (exact neighbours in the Rust core); imbalanced-learn's
+    own ``SMOTE`` / ``TomekLinks`` objects, or any sampler, are accepted too.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default='auto'
+        SMOTE's target (see :class:`equipoise.over_sampling.SMOTE`).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the default SMOTE.
+    smote : sampler object, default=None
+        The over-sampler; default ``SMOTE(sampling_strategy, random_state, n_jobs)``.
+    tomek : sampler object, default=None
+        The cleaner; default ``TomekLinks(sampling_strategy='all', n_jobs=n_jobs)``.
+    n_jobs : int, default=None
+        Threads of the core.
+
+    Attributes
+    ----------
+    sampling_strategy_ : same as ``sampling_strategy``
+        The raw parameter, as imbalanced-learn stores it.
+    smote_ : sampler object
+        The fitted over-sampler.
+    tomek_ : sampler object
+        The fitted cleaner.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.combine import SMOTETomek
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = (np.arange(200) < 20).astype(int)
+    >>> X_res, y_res = SMOTETomek(random_state=0).fit_resample(X, y)
+    >>> bool(len(y_res) <= 360)
+    True
+    """
+
+    _cleaner_name = "tomek"
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "smote": [HasMethods(["fit_resample"]), None],
+        "tomek": [HasMethods(["fit_resample"]), None],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(
+        self, *, sampling_strategy="auto", random_state=None, smote=None, tomek=None, n_jobs=None
+    ):
+        super().__init__()
+        self.sampling_strategy = sampling_strategy
+        self.random_state = random_state
+        self.smote = smote
+        self.tomek = tomek
+        self.n_jobs = n_jobs
+
+    def _default_cleaner(self):
+        return TomekLinks(sampling_strategy="all", n_jobs=self.n_jobs)

@@ -1,0 +1,350 @@
+"""Edited Nearest Neighbours and its repeated forms (RENN, AllKNN), decided in the Rust core."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from imblearn import under_sampling as imblearn_under
+from imblearn.under_sampling.base import BaseCleaningSampler
+from imblearn.utils import check_neighbors_object
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from equipoise import _core
+from equipoise.base import take_rows
+from equipoise.under_sampling._cleaning import (
+    CleaningMixin,
+    check_enough_rows,
+    core_floats,
+    euclidean_k,
+    first_seen_minority,
+    warn_emptied,
+)
+from equipoise.utils._validation import threads_from
+
+_NN_CONSTRAINT = [
+    Interval(numbers.Integral, 1, None, closed="left"),
+    HasMethods(["kneighbors", "kneighbors_graph"]),
+]
+
+
+class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
+    """Remove rows whose nearest neighbours disagree with their class, as in imbalanced-learn.
+
+    A row of a targeted class is removed when any (``kind_sel='all'``) or most (``'mode'``) of
+    its ``n_neighbors`` nearest neighbours in the whole data are of another class.
+
+    Neighbours are exact Euclidean neighbours, the row itself excluded by index, ranked by
+    (distance, row index): equal distances go to the lower row index. imbalanced-learn takes
+    ``n_neighbors + 1`` neighbours from scikit-learn and drops the first, which is the row itself
+    unless another row lies at distance 0 from it; the two can differ only on such ties. Most rows
+    are decided without a full search: the nearest rows of its own class in its neighbourhood
+    bound its k-th neighbour distance, and the core proves that no other class is that close.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Classes to clean, with imbalanced-learn's meaning: 'majority', 'not minority',
+        'not majority', 'all', 'auto' (= 'not minority'), or a list of classes.
+    n_neighbors : int or object, default=3
+        Size of the neighbourhood, or a ``NearestNeighbors``-like object (counting the row itself,
+        as in imbalanced-learn). A plain Euclidean ``NearestNeighbors`` runs in the core; any other
+        object, like sparse ``X``, is handed to imbalanced-learn's implementation.
+    kind_sel : {'all', 'mode'}, default='all'
+        'all': a row stays only if all its neighbours share its class; 'mode': if the most frequent
+        class among them (the smallest label among equally frequent ones) is its class.
+    n_jobs : int, default=None
+        Threads of the core (None or -1: every core).
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        The targeted classes.
+    nn_ : estimator object
+        The neighbour estimator, ``NearestNeighbors(n_neighbors + 1)`` fitted on ``X`` as in
+        imbalanced-learn.
+    sample_indices_ : ndarray of shape (n_new_samples,)
+        Rows kept, class by class in sorted class order, each class's rows in row order.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    Notes
+    -----
+    A class emptied by the cleaning is emptied as imbalanced-learn does, with a ``UserWarning``
+    that names it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.under_sampling import EditedNearestNeighbours
+    >>> X = np.array([[0.0], [1], [2], [3], [4], [5], [6], [7], [8], [9], [4.5], [20], [21], [22]])
+    >>> y = np.array([0] * 10 + [1] * 4)
+    >>> X_res, y_res = EditedNearestNeighbours().fit_resample(X, y)
+    >>> X_res.ravel().tolist()  # the class-0 rows around 4.5 are gone
+    [0.0, 1.0, 2.0, 7.0, 8.0, 9.0, 4.5, 20.0, 21.0, 22.0]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCleaningSampler._parameter_constraints,
+        "n_neighbors": _NN_CONSTRAINT,
+        "kind_sel": [StrOptions({"all", "mode"})],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", n_neighbors=3, kind_sel="all", n_jobs=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.n_neighbors = n_neighbors
+        self.kind_sel = kind_sel
+        self.n_jobs = n_jobs
+
+    def _resample(self, X, y, classes, codes, counts):
+        self.nn_ = check_neighbors_object("n_neighbors", self.n_neighbors, additional_neighbor=1)
+        self.nn_.set_params(n_jobs=self.n_jobs)
+        k = euclidean_k(self.n_neighbors, 1)
+        Xf = core_floats(X)
+        if k is None or Xf is None:
+            ref = imblearn_under.EditedNearestNeighbours(
+                sampling_strategy=self.sampling_strategy,
+                n_neighbors=self.n_neighbors,
+                kind_sel=self.kind_sel,
+                n_jobs=self.n_jobs,
+            )
+            ref.sampling_strategy_ = self.sampling_strategy_
+            X_res, y_res = ref._fit_resample(X, y)
+            self.nn_, idx = ref.nn_, ref.sample_indices_
+        else:
+            check_enough_rows(k + 1, X.shape[0])
+            idx = _core.edited_nearest_neighbours(
+                Xf,
+                codes,
+                len(classes),
+                self._targeted(classes),
+                k,
+                self.kind_sel == "mode",
+                threads_from(self.n_jobs),
+            )
+            self.nn_.fit(X)
+            X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
+        self.sample_indices_ = idx
+        warn_emptied(classes, counts, codes[idx], len(classes))
+        return X_res, y_res
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+
+def _stop_flags(y_enn, class_minority, target_stats):
+    """imbalanced-learn's stopping tests: a non-minority class fell below the minority's original
+    count, or a class disappeared."""
+    values, counts = np.unique(y_enn, return_counts=True)
+    below = any(
+        c < target_stats[class_minority] for v, c in zip(values, counts) if v != class_minority
+    )
+    return below, len(values) < len(target_stats)
+
+
+class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
+    """Repeat Edited Nearest Neighbours until nothing changes, as in imbalanced-learn.
+
+    Stops after ``max_iter`` rounds, when a round removes nothing, when a non-minority class falls
+    below the minority's original size, or when a class disappears. Each round re-reads
+    ``sampling_strategy`` on the remaining rows, as imbalanced-learn does. Neighbours and ties as
+    in :class:`EditedNearestNeighbours`.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Classes to clean (see :class:`EditedNearestNeighbours`).
+    n_neighbors : int or object, default=3
+        Size of the neighbourhood (see :class:`EditedNearestNeighbours`).
+    max_iter : int, default=100
+        Most rounds.
+    kind_sel : {'all', 'mode'}, default='all'
+        Rule of each round (see :class:`EditedNearestNeighbours`).
+    n_jobs : int, default=None
+        Threads of the core.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        The targeted classes.
+    nn_ : estimator object
+        ``NearestNeighbors(n_neighbors + 1)`` (or a clone of the given object).
+    enn_ : sampler object
+        The :class:`EditedNearestNeighbours` of the rounds.
+    sample_indices_ : ndarray of shape (n_new_samples,)
+        Rows kept. When the first round removes nothing, imbalanced-learn 0.14 applies that
+        round's class-grouping permutation twice; equipoise reproduces it for parity.
+    n_iter_ : int
+        Rounds run.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.under_sampling import RepeatedEditedNearestNeighbours
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0.8).astype(int)
+    >>> renn = RepeatedEditedNearestNeighbours().fit(X, y)
+    >>> X_res, y_res = renn.fit_resample(X, y)
+    >>> bool((y_res == 1).sum() == (y == 1).sum())
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCleaningSampler._parameter_constraints,
+        "n_neighbors": _NN_CONSTRAINT,
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "kind_sel": [StrOptions({"all", "mode"})],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(
+        self, *, sampling_strategy="auto", n_neighbors=3, max_iter=100, kind_sel="all", n_jobs=None
+    ):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.n_neighbors = n_neighbors
+        self.kind_sel = kind_sel
+        self.n_jobs = n_jobs
+        self.max_iter = max_iter
+
+    def _resample(self, X, y, classes, codes, counts):
+        self.nn_ = check_neighbors_object("n_neighbors", self.n_neighbors, additional_neighbor=1)
+        self.enn_ = EditedNearestNeighbours(
+            sampling_strategy=self.sampling_strategy,
+            n_neighbors=self.nn_,
+            kind_sel=self.kind_sel,
+            n_jobs=self.n_jobs,
+        )
+        X_, y_ = X, y
+        self.sample_indices_ = np.arange(X.shape[0], dtype=int)
+        class_minority, target_stats = first_seen_minority(y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            for n_iter in range(self.max_iter):  # noqa: B007 (read after the loop)
+                prev_len = y_.shape[0]
+                X_enn, y_enn = self.enn_.fit_resample(X_, y_)
+                b_conv = prev_len == y_enn.shape[0]
+                b_min_bec_maj, b_remove_maj_class = _stop_flags(y_enn, class_minority, target_stats)
+                X_, y_ = X_enn, y_enn
+                self.sample_indices_ = self.sample_indices_[self.enn_.sample_indices_]
+                if b_conv or b_min_bec_maj or b_remove_maj_class:
+                    if b_conv:
+                        # imbalanced-learn 0.14 composes this round's indices a second time here.
+                        self.sample_indices_ = self.sample_indices_[self.enn_.sample_indices_]
+                    break
+        self.n_iter_ = n_iter + 1
+        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
+        return X_, y_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+
+class AllKNN(CleaningMixin, BaseCleaningSampler):
+    """Edited Nearest Neighbours with neighbourhoods of 1, 2, ..., ``n_neighbors``, as in
+    imbalanced-learn.
+
+    Stops early when a non-minority class falls below the minority's original size (unless
+    ``allow_minority``) or a class disappears. Neighbours and ties as in
+    :class:`EditedNearestNeighbours`.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Classes to clean (see :class:`EditedNearestNeighbours`).
+    n_neighbors : int or object, default=3
+        Largest neighbourhood (an object's ``n_neighbors`` counts the row itself).
+    kind_sel : {'all', 'mode'}, default='all'
+        Rule of each round (see :class:`EditedNearestNeighbours`).
+    allow_minority : bool, default=False
+        Whether a majority class may become smaller than the minority without stopping.
+    n_jobs : int, default=None
+        Threads of the core.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        The targeted classes.
+    nn_ : estimator object
+        ``NearestNeighbors(n_neighbors + 1)`` (or a clone of the given object).
+    enn_ : sampler object
+        The :class:`EditedNearestNeighbours` of the rounds.
+    sample_indices_ : ndarray of shape (n_new_samples,)
+        Rows kept, class by class in sorted class order.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.under_sampling import AllKNN
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = (X[:, 0] + 0.3 * rng.normal(size=200) > 0.8).astype(int)
+    >>> X_res, y_res = AllKNN().fit_resample(X, y)
+    >>> bool(len(y_res) < len(y))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCleaningSampler._parameter_constraints,
+        "n_neighbors": _NN_CONSTRAINT,
+        "kind_sel": [StrOptions({"all", "mode"})],
+        "allow_minority": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        n_neighbors=3,
+        kind_sel="all",
+        allow_minority=False,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.n_neighbors = n_neighbors
+        self.kind_sel = kind_sel
+        self.allow_minority = allow_minority
+        self.n_jobs = n_jobs
+
+    def _resample(self, X, y, classes, codes, counts):
+        self.nn_ = check_neighbors_object("n_neighbors", self.n_neighbors, additional_neighbor=1)
+        self.enn_ = EditedNearestNeighbours(
+            sampling_strategy=self.sampling_strategy,
+            n_neighbors=self.nn_,
+            kind_sel=self.kind_sel,
+            n_jobs=self.n_jobs,
+        )
+        X_, y_ = X, y
+        class_minority, target_stats = first_seen_minority(y)
+        self.sample_indices_ = np.arange(X.shape[0], dtype=int)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            for curr_size_ngh in range(1, self.nn_.n_neighbors):
+                self.enn_.n_neighbors = curr_size_ngh
+                X_enn, y_enn = self.enn_.fit_resample(X_, y_)
+                b_min_bec_maj, b_remove_maj_class = _stop_flags(y_enn, class_minority, target_stats)
+                if self.allow_minority:
+                    b_min_bec_maj = False
+                X_, y_ = X_enn, y_enn
+                self.sample_indices_ = self.sample_indices_[self.enn_.sample_indices_]
+                if b_min_bec_maj or b_remove_maj_class:
+                    break
+        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
+        return X_, y_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags

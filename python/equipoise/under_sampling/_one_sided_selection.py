@@ -1,0 +1,308 @@
+"""One-Sided Selection and Condensed Nearest Neighbour, as imbalanced-learn runs them.
+
+Both draw their seed rows with numpy's ``RandomState.randint`` exactly as imbalanced-learn does, so
+the same ``random_state`` picks the same seeds; the nearest-neighbour classifications run in the
+Rust core (exact neighbours, equal distances to the lower position in the reference set).
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from imblearn import under_sampling as imblearn_under
+from imblearn.under_sampling.base import BaseCleaningSampler
+from sklearn.base import clone
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from equipoise import _core
+from equipoise.base import take_rows
+from equipoise.under_sampling._cleaning import (
+    CleaningMixin,
+    core_floats,
+    first_seen_minority,
+    warn_emptied,
+)
+from equipoise.under_sampling._tomek_links import TomekLinks
+from equipoise.utils._validation import threads_from
+
+_CONSTRAINTS: dict = {
+    **BaseCleaningSampler._parameter_constraints,
+    "n_neighbors": [
+        Interval(numbers.Integral, 1, None, closed="left"),
+        HasMethods(["kneighbors", "kneighbors_graph"]),
+        None,
+    ],
+    "n_seeds_S": [Interval(numbers.Integral, 1, None, closed="left")],
+    "n_jobs": [numbers.Integral, None],
+    "random_state": ["random_state"],
+}
+
+
+def _estimator(n_neighbors, n_jobs):
+    if n_neighbors is None:
+        return KNeighborsClassifier(n_neighbors=1, n_jobs=n_jobs)
+    if isinstance(n_neighbors, numbers.Integral):
+        return KNeighborsClassifier(n_neighbors=n_neighbors, n_jobs=n_jobs)
+    return clone(n_neighbors)
+
+
+def _core_k(n_neighbors):
+    """The core's k for a default or integer ``n_neighbors``; None for an object."""
+    if n_neighbors is None:
+        return 1
+    if isinstance(n_neighbors, numbers.Integral):
+        return int(n_neighbors)
+    return None
+
+
+def _vote(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Most frequent code of each row, the lowest among equals (scikit-learn's classifier)."""
+    votes = np.zeros((labels.shape[0], n_classes), dtype=np.int64)
+    np.add.at(votes, (np.repeat(np.arange(labels.shape[0]), labels.shape[1]), labels.ravel()), 1)
+    return votes.argmax(axis=1)
+
+
+class _Common(CleaningMixin, BaseCleaningSampler):
+    _parameter_constraints: dict = _CONSTRAINTS
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        n_neighbors=None,
+        n_seeds_S=1,
+        n_jobs=None,
+    ):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.n_neighbors = n_neighbors
+        self.n_seeds_S = n_seeds_S
+        self.n_jobs = n_jobs
+
+    def _delegate(self, X, y, classes, codes, counts, ref_cls):
+        ref = ref_cls(
+            sampling_strategy=self.sampling_strategy,
+            random_state=self.random_state,
+            n_neighbors=self.n_neighbors,
+            n_seeds_S=self.n_seeds_S,
+            n_jobs=self.n_jobs,
+        )
+        ref.sampling_strategy_ = self.sampling_strategy_
+        X_res, y_res = ref._fit_resample(X, y)
+        self.estimators_, self.sample_indices_ = ref.estimators_, ref.sample_indices_
+        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
+        return X_res, y_res
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+
+class OneSidedSelection(_Common):
+    """One-Sided Selection (Kubat & Matwin, 1997), as in imbalanced-learn.
+
+    For each targeted class: ``n_seeds_S`` random rows of it plus every minority row form a set C;
+    the other rows of the class are classified by ``n_neighbors``-NN on C and only the misclassified
+    ones are kept (with the seeds). Tomek links are then removed once from the result, in one pass,
+    as imbalanced-learn does: kept rows can still form new links afterwards (what holds is that no
+    kept targeted row was in a link of the selected set). Neighbours as in
+    :class:`~equipoise.under_sampling.EditedNearestNeighbours`.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Classes to under-sample (see :class:`EditedNearestNeighbours`).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the seed draws (numpy's ``randint``, as imbalanced-learn: same seeds).
+    n_neighbors : int or object, default=None
+        Neighbours of the classifier (None: 1), or a ``KNeighborsClassifier`` (then
+        imbalanced-learn's implementation runs).
+    n_seeds_S : int, default=1
+        Seed rows drawn per class (with replacement).
+    n_jobs : int, default=None
+        Threads of the core.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        The targeted classes.
+    estimators_ : list of estimator objects
+        The ``KNeighborsClassifier`` fitted on C, one per targeted class.
+    sample_indices_ : ndarray of shape (n_new_samples,)
+        Rows kept.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.under_sampling import OneSidedSelection
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)); y = (X[:, 0] > 1).astype(int)
+    >>> X_res, y_res = OneSidedSelection(random_state=0).fit_resample(X, y)
+    >>> bool(len(y_res) < len(y))
+    True
+    """
+
+    def _resample(self, X, y, classes, codes, counts):
+        k = _core_k(self.n_neighbors)
+        Xf = core_floats(X)
+        if k is None or Xf is None:
+            return self._delegate(X, y, classes, codes, counts, imblearn_under.OneSidedSelection)
+        estimator = _estimator(self.n_neighbors, self.n_jobs)
+        random_state = check_random_state(self.random_state)
+        class_minority, target_stats = first_seen_minority(y)
+        threads = threads_from(self.n_jobs)
+        idx_under = np.empty((0,), dtype=int)
+        self.estimators_ = []
+        for c, target_class in enumerate(classes):
+            idx_class = np.flatnonzero(codes == c)
+            if target_class not in self.sampling_strategy_:
+                idx_under = np.concatenate((idx_under, idx_class))
+                continue
+            sel = random_state.randint(low=0, high=target_stats[target_class], size=self.n_seeds_S)
+            seeds = idx_class[sel]
+            C_indices = np.append(np.flatnonzero(y == class_minority), seeds)
+            rest = np.delete(idx_class, sel, axis=0)
+            self.estimators_.append(
+                clone(estimator).fit(_safe_indexing(X, C_indices), y[C_indices])
+            )
+            if rest.size:
+                Cx = np.ascontiguousarray(Xf[C_indices])
+                _, nb = _core.knn_query(Cx, np.ascontiguousarray(Xf[rest]), k, threads)
+                pred = _vote(codes[C_indices][nb], len(classes))
+                rest = rest[pred != c]
+            idx_under = np.concatenate((idx_under, seeds, rest))
+        tl = TomekLinks(sampling_strategy=list(self.sampling_strategy_.keys()), n_jobs=self.n_jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            tl.fit_resample(take_rows(X, idx_under, threads), y[idx_under])
+        self.sample_indices_ = idx_under[tl.sample_indices_]
+        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
+        return take_rows(X, self.sample_indices_, threads), _safe_indexing(y, self.sample_indices_)
+
+
+class CondensedNearestNeighbour(_Common):
+    """Condensed Nearest Neighbour (Hart, 1968), as imbalanced-learn runs it.
+
+    For each targeted class, C starts as every minority row plus ``n_seeds_S`` random rows of the
+    class; the class's rows are visited in order and each one the ``n_neighbors``-NN classifier on
+    the current C misclassifies is added to C. This follows imbalanced-learn's loop exactly,
+    including its skip list (which mixes row numbers and positions in the class), so a removed row
+    can still be misclassified by 1-NN on the kept set; what holds is that every row it added was
+    misclassified when visited. Neighbours as in :class:`EditedNearestNeighbours`.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Classes to under-sample (see :class:`EditedNearestNeighbours`).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the seed draws (numpy's ``randint``, as imbalanced-learn: same seeds).
+    n_neighbors : int or object, default=None
+        Neighbours of the classifier (None: 1), or a ``KNeighborsClassifier`` (then
+        imbalanced-learn's implementation runs).
+    n_seeds_S : int, default=1
+        Seed rows drawn per class (with replacement).
+    n_jobs : int, default=None
+        Threads of the core.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        The targeted classes.
+    estimators_ : list of estimator objects
+        The ``KNeighborsClassifier`` fitted on the final C, one per targeted class.
+    sample_indices_ : ndarray of shape (n_new_samples,)
+        Rows kept: per class in sorted order, the seeds then the added rows in visiting order.
+    n_features_in_ : int
+        Number of features seen in ``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from equipoise.under_sampling import CondensedNearestNeighbour
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2)); y = (X[:, 0] > 1).astype(int)
+    >>> X_res, y_res = CondensedNearestNeighbour(random_state=0).fit_resample(X, y)
+    >>> bool(len(y_res) < len(y))
+    True
+    """
+
+    def _resample(self, X, y, classes, codes, counts):
+        k = _core_k(self.n_neighbors)
+        Xf = core_floats(X)
+        if k is None or Xf is None:
+            return self._delegate(
+                X, y, classes, codes, counts, imblearn_under.CondensedNearestNeighbour
+            )
+        estimator = _estimator(self.n_neighbors, self.n_jobs)
+        random_state = check_random_state(self.random_state)
+        class_minority, target_stats = first_seen_minority(y)
+        threads = threads_from(self.n_jobs)
+        idx_under = np.empty((0,), dtype=int)
+        self.estimators_ = []
+        for c, target_class in enumerate(classes):
+            idx_maj = np.flatnonzero(codes == c)
+            if target_class not in self.sampling_strategy_:
+                idx_under = np.concatenate((idx_under, idx_maj))
+                continue
+            seeds = idx_maj[
+                random_state.randint(low=0, high=target_stats[target_class], size=self.n_seeds_S)
+            ]
+            C_indices = np.append(np.flatnonzero(y == class_minority), seeds)
+            selected = self._condense(
+                Xf, codes, c, idx_maj, C_indices, seeds, k, len(classes), threads
+            )
+            C_final = np.append(np.flatnonzero(y == class_minority), selected)
+            self.estimators_.append(clone(estimator).fit(_safe_indexing(X, C_final), y[C_final]))
+            idx_under = np.concatenate((idx_under, selected))
+        self.sample_indices_ = idx_under
+        warn_emptied(classes, counts, codes[idx_under], len(classes))
+        return take_rows(X, idx_under, threads), _safe_indexing(y, idx_under)
+
+    @staticmethod
+    def _condense(Xf, codes, c, idx_maj, C_indices, seeds, k, n_classes, threads):
+        S = np.ascontiguousarray(Xf[idx_maj], dtype=np.float64)
+        if C_indices.size < k:
+            raise ValueError(
+                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k},"
+                f" n_samples_fit = {C_indices.size}, n_samples = {idx_maj.size}"
+            )
+        # Each S row's k nearest rows of C (squared distances, codes), kept sorted as C grows.
+        dist, nb = _core.knn_query(
+            np.ascontiguousarray(Xf[C_indices], dtype=np.float64), S, k, threads
+        )
+        best_d = dist**2
+        best_c = codes[C_indices][nb]
+        selected = list(seeds)
+        selected_rows = {int(v) for v in seeds}
+        pred = _vote(best_c, n_classes)
+        correct = None  # positions well classified at the last refit (imbalanced-learn's list)
+        for p in range(idx_maj.size):
+            # imbalanced-learn skips a position found among the selected rows' *row numbers* or
+            # among the positions well classified at the last refit.
+            if p in selected_rows or (correct is not None and correct[p]):
+                continue
+            if pred[p] == c:
+                continue
+            r = idx_maj[p]
+            selected.append(r)
+            selected_rows.add(int(r))
+            d_new = ((S - S[p]) ** 2).sum(axis=1)
+            enter = d_new < best_d[:, -1]
+            if enter.any():
+                rows = np.flatnonzero(enter)
+                cand_d = np.concatenate([best_d[rows], d_new[rows, None]], axis=1)
+                cand_c = np.concatenate([best_c[rows], np.full((rows.size, 1), c)], axis=1)
+                order = np.argsort(cand_d, axis=1, kind="stable")[:, :k]
+                best_d[rows] = np.take_along_axis(cand_d, order, axis=1)
+                best_c[rows] = np.take_along_axis(cand_c, order, axis=1)
+                pred[rows] = _vote(best_c[rows], n_classes)
+            correct = pred == c
+        return np.asarray(selected, dtype=int)
