@@ -101,12 +101,16 @@ pub(crate) fn codes_and_rows(
     Ok(core::over_sampling::class_rows(c, n_classes)?)
 }
 
+/// A new C-ordered `n x d` array whose values are not initialised: zeroing hundreds of MiB that
+/// are overwritten at once costs as much as writing them. Every caller writes every element before
+/// the array reaches Python; on an error the array is dropped unread.
 pub(crate) fn alloc_rows<'py, F: Float + numpy::Element>(
     py: Python<'py>,
     n: usize,
     d: usize,
 ) -> Bound<'py, PyArray2<F>> {
-    PyArray2::<F>::zeros(py, [n, d], false)
+    // SAFETY: f32/f64 have no invalid bit patterns and no element is read before it is written.
+    unsafe { PyArray2::<F>::new(py, [n, d], false) }
 }
 
 /// Copy `x` into the first rows of `out` (row-major).
