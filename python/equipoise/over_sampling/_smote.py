@@ -18,6 +18,17 @@ from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, s
 from equipoise.utils._validation import seed_from, threads_from
 
 
+def _grown_labels(y, classes, n_new):
+    """``y`` followed by ``n_new[c]`` copies of each class, filled in place (one allocation)."""
+    out = np.empty(len(y) + sum(n_new), dtype=y.dtype)
+    out[: len(y)] = y
+    pos = len(y)
+    for cls, n in zip(classes, n_new):
+        out[pos : pos + n] = cls
+        pos += n
+    return out
+
+
 class SMOTE(SamplerMixin, BaseOverSampler):
     """Synthetic Minority Over-sampling Technique, as in imbalanced-learn.
 
@@ -55,8 +66,8 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         The number of rows to add to each targeted class.
     nn_k_ : estimator
         The neighbour estimator: a clone of ``k_neighbors`` when it is an object, else a
-        scikit-learn ``NearestNeighbors(n_neighbors=k_neighbors + 1)`` describing the search (fitted
-        on the last grown class, as imbalanced-learn leaves it).
+        scikit-learn ``NearestNeighbors(n_neighbors=k_neighbors + 1)`` describing the search the
+        core did (left unfitted: imbalanced-learn leaves it fitted on the last grown class).
     n_features_in_ : int
         Number of features seen in ``fit_resample``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -149,18 +160,13 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         if getattr(self, "_new_rows_only", False):
             # A frame keeps its own rows: only the new ones are made (no copy of X).
             new = _core.smote_new_rows(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
-            if isinstance(self.k_neighbors, numbers.Integral) and grown:
-                self.nn_k_.fit(Xf[codes == grown[-1]])
-            y_res = np.concatenate([y, np.repeat(classes, n_new).astype(y.dtype, copy=False)])
+            y_res = _grown_labels(y, classes, n_new)
             new = np.asfortranarray(new)  # contiguous columns for the frame's per-column casts
             return _frames.NewRows([new[:, j] for j in range(new.shape[1])]), y_res
         out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
-        if isinstance(self.k_neighbors, numbers.Integral) and grown:
-            self.nn_k_.fit(Xf[codes == grown[-1]])
         if Xf is not X:
             out = np.vstack([X, out[X.shape[0] :].astype(X.dtype)])
-        y_res = np.concatenate([y, np.repeat(classes, n_new).astype(y.dtype, copy=False)])
-        return out, y_res
+        return out, _grown_labels(y, classes, n_new)
 
     def _resample_sparse(self, X, y, classes, codes, counts):
         # Only the rows of the grown classes are made dense (the minority classes, small); the new
