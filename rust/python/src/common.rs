@@ -128,3 +128,13 @@ pub(crate) fn copy_into<F: Float>(x: ArrayView2<F>, out: &mut [F]) {
             .for_each(|(o, r)| o.iter_mut().zip(r.iter()).for_each(|(a, b)| *a = *b)),
     }
 }
+
+/// A neighbour graph handed in from Python (int64, e.g. a NearestNeighbors' output), as row
+/// positions; negative entries are refused.
+pub(crate) fn graph_of(g: &PyReadonlyArray2<'_, i64>) -> PyResult<ndarray::Array2<usize>> {
+    let a = g.as_array();
+    if a.iter().any(|&v| v < 0) {
+        return Err(PyValueError::new_err("neighbour indices must be >= 0"));
+    }
+    Ok(a.mapv(|v| v as usize))
+}

@@ -7,7 +7,7 @@ mod common;
 mod neighbors;
 mod variants;
 
-use common::{alloc_rows, codes_and_rows, copy_into, run, Error, Res};
+use common::{alloc_rows, codes_and_rows, copy_into, graph_of, run, Error, Res};
 use equipoise_core::{self as core, Float};
 use ndarray::Array2;
 use numpy::{
@@ -59,19 +59,10 @@ fn smote<'py>(
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let rows = codes_and_rows(&codes, n_classes)?;
-    let mut owned_graphs = Vec::with_capacity(graphs.len());
-    for g in graphs {
-        owned_graphs.push(match g {
-            None => None,
-            Some(g) => {
-                let a = g.as_array();
-                if a.iter().any(|&v| v < 0) {
-                    return Err(PyValueError::new_err("neighbour indices must be >= 0"));
-                }
-                Some(a.mapv(|v| v as usize))
-            }
-        });
-    }
+    let owned_graphs = graphs
+        .iter()
+        .map(|g| g.as_ref().map(graph_of).transpose())
+        .collect::<PyResult<Vec<_>>>()?;
     Ok(with_features!(x, |a| smote_impl(
         py,
         a,

@@ -7,7 +7,7 @@ use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntyped
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::common::{run, Res};
+use crate::common::{graph_of, run, Res};
 use crate::with_features;
 
 /// Row-major `n x d` rows into a column-major `n x d` array, for frames (one column each): the
@@ -38,14 +38,6 @@ fn indices(a: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
         .iter()
         .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
         .collect()
-}
-
-fn graph_of(g: &PyReadonlyArray2<'_, i64>) -> PyResult<Array2<usize>> {
-    let a = g.as_array();
-    if a.iter().any(|&v| v < 0) {
-        return Err(PyValueError::new_err("neighbour indices must be >= 0"));
-    }
-    Ok(a.mapv(|v| v as usize))
 }
 
 type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
