@@ -28,6 +28,8 @@ use crate::float::Float;
 const PANEL: usize = 16;
 /// Largest number of rows in a tile (a leaf of the split tree).
 const LEAF: usize = 256;
+/// Rows in which a split looks for its two far-apart rows.
+const SPLIT_SAMPLE: usize = 512;
 /// Queries of one task when they are not the data's own rows.
 const TASK: usize = 128;
 /// Slot of a padding row in `prow`.
@@ -61,6 +63,9 @@ pub struct BruteForce<'a, F: Float> {
     tiles: Vec<Tile>,
     /// Tile centroids, `tiles.len() x d`.
     centroids: Vec<f64>,
+    /// For an index over some rows of `data` ([`BruteForce::subset`]): the data row of each
+    /// indexed row, ascending. Indices in and out of the index are positions in this list.
+    ids: Option<Vec<usize>>,
 }
 
 /// Centroid (f64) and a radius that bounds every row's true distance to it from above.
@@ -95,9 +100,17 @@ fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
         return vec![rows.len()];
     }
     let row = |i: usize| &data[i * d..(i + 1) * d];
+    // The two far-apart rows are looked for in an evenly spaced sample of the rows: the direction
+    // is as good, and the whole part is then read once (for the projections) instead of four
+    // times at random places.
+    let sample: Vec<usize> = rows
+        .iter()
+        .step_by(rows.len().div_ceil(SPLIT_SAMPLE))
+        .copied()
+        .collect();
     let far = |from: &[f64]| -> usize {
         let mut best = (f64::NEG_INFINITY, usize::MAX);
-        for &i in rows.iter() {
+        for &i in sample.iter() {
             let r = row(i);
             let mut s = 0f64;
             for j in 0..d {
@@ -111,28 +124,30 @@ fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
         best.1
     };
     let mut c = vec![0f64; d];
-    for &i in rows.iter() {
+    for &i in sample.iter() {
         for (cj, v) in c.iter_mut().zip(row(i)) {
             *cj += v.wide();
         }
     }
-    let inv = 1.0 / rows.len() as f64;
+    let inv = 1.0 / sample.len() as f64;
     c.iter_mut().for_each(|v| *v *= inv);
     let a = far(&c);
     let av: Vec<f64> = row(a).iter().map(|v| v.wide()).collect();
     let b = far(&av);
     let dir: Vec<f64> = row(b).iter().zip(&av).map(|(x, y)| x.wide() - y).collect();
-    let mut keyed: Vec<(f64, usize)> = rows
-        .iter()
-        .map(|&i| {
-            let r = row(i);
-            let mut s = 0f64;
-            for j in 0..d {
-                s += r[j].wide() * dir[j];
-            }
-            (s, i)
-        })
-        .collect();
+    let project = |&i: &usize| {
+        let r = row(i);
+        let mut s = 0f64;
+        for j in 0..d {
+            s += r[j].wide() * dir[j];
+        }
+        (s, i)
+    };
+    let mut keyed: Vec<(f64, usize)> = if rows.len() * d > 1 << 20 {
+        rows.par_iter().map(project).collect()
+    } else {
+        rows.iter().map(project).collect()
+    };
     let mid = rows.len() / 2;
     keyed.select_nth_unstable_by(mid, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
     for (r, k) in rows.iter_mut().zip(&keyed) {
@@ -152,25 +167,68 @@ fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
 impl<'a, F: Float> BruteForce<'a, F> {
     /// Index the rows of `data`. Borrowed without a copy when it is row-major contiguous.
     pub fn new(data: ArrayView2<'a, F>) -> Self {
-        let (n, d) = data.dim();
+        Self::build(data, None)
+    }
+
+    /// Index the rows `rows` of `data` (strictly ascending), without copying them: the indexed
+    /// row `r` is `data` row `rows[r]`. Queries and results use the positions `r` (so ties, ranked
+    /// by position, are ranked by data row too); [`BruteForce::ids`] maps them back.
+    pub fn subset(data: ArrayView2<'a, F>, rows: &[usize]) -> Result<Self> {
+        if rows.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(CoreError::InvalidArgument(
+                "the rows of a subset index must be strictly ascending".into(),
+            ));
+        }
+        if let Some(&last) = rows.last() {
+            if last >= data.nrows() {
+                return Err(CoreError::Shape(format!(
+                    "row {last} is out of range for {} rows",
+                    data.nrows()
+                )));
+            }
+        }
+        Ok(Self::build(data, Some(rows.to_vec())))
+    }
+
+    /// The data row of each indexed row (for a [`BruteForce::subset`]), else None.
+    pub fn ids(&self) -> Option<&[usize]> {
+        self.ids.as_deref()
+    }
+
+    fn build(data: ArrayView2<'a, F>, ids: Option<Vec<usize>>) -> Self {
+        let d = data.ncols();
+        let n = ids.as_ref().map_or(data.nrows(), |v| v.len());
         let data: Cow<'a, [F]> = match data.to_slice() {
             Some(s) => Cow::Borrowed(s),
             None => Cow::Owned(data.iter().copied().collect()),
         };
+        let gid = |i: usize| ids.as_ref().map_or(i, |v| v[i]);
         let norms: Vec<F> = if d == 0 {
             vec![F::zero(); n]
         } else {
-            data.par_chunks(d)
-                .map(|r| r.iter().map(|&v| v * v).sum())
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    data[gid(i) * d..(gid(i) + 1) * d]
+                        .iter()
+                        .map(|&v| v * v)
+                        .sum()
+                })
                 .collect()
         };
         let max_norm = norms.iter().fold(0.0f64, |m, v| m.max(v.wide()));
-        let mut perm: Vec<usize> = (0..n).collect();
+        // The split reads data rows; positions and data rows are in the same order.
+        let mut perm: Vec<usize> = (0..n).map(gid).collect();
         let sizes = if n == 0 {
             vec![]
         } else {
             split(&data, d, &mut perm)
         };
+        if let Some(ids) = &ids {
+            for p in perm.iter_mut() {
+                *p = ids.binary_search(p).expect("a row of the subset");
+            }
+        }
         let mut tiles = Vec::with_capacity(sizes.len());
         let (mut row, mut panel) = (0usize, 0usize);
         for s in sizes {
@@ -210,8 +268,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
                         if i == NONE {
                             continue;
                         }
+                        let g = gid(i);
                         for j in 0..d {
-                            panel[j * PANEL + w] = data[i * d + j];
+                            panel[j * PANEL + w] = data[g * d + j];
                         }
                     }
                 });
@@ -221,7 +280,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .map(|t| {
                 let rows: Vec<&[F]> = perm[t.row_start..t.row_end]
                     .iter()
-                    .map(|&i| &data[i * d..(i + 1) * d])
+                    .map(|&i| &data[gid(i) * d..(gid(i) + 1) * d])
                     .collect();
                 centroid_radius(&rows, d)
             })
@@ -243,6 +302,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
             tile_of,
             tiles,
             centroids,
+            ids,
         }
     }
 
@@ -259,8 +319,10 @@ impl<'a, F: Float> BruteForce<'a, F> {
         KnnIndex::query_self_rows(self, rows, k)
     }
 
+    /// Indexed row `i` (a position in the index).
     fn row(&self, i: usize) -> &[F] {
-        &self.data[i * self.d..(i + 1) * self.d]
+        let g = self.ids.as_ref().map_or(i, |v| v[i]);
+        &self.data[g * self.d..(g + 1) * self.d]
     }
 
     /// Bytes held by the index beyond the data it borrows.
@@ -278,6 +340,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
             + self.tile_of.len() * 4
             + self.centroids.len() * 8
             + self.tiles.len() * std::mem::size_of::<Tile>()
+            + self.ids.as_ref().map_or(0, |v| v.len() * 8)
     }
 
     fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
@@ -339,101 +402,8 @@ impl<'a, F: Float> BruteForce<'a, F> {
         available: usize,
         kind: Kernel,
     ) -> Vec<(usize, Vec<(f64, usize)>)> {
-        let d = self.d;
         let nq = qs.len();
-        let qrows: Vec<&[F]> = qs.iter().map(|q| q.0).collect();
-        let qnorms: Vec<F> = qrows
-            .iter()
-            .map(|r| r.iter().map(|&v| v * v).sum())
-            .collect();
-        let errs: Vec<f64> = qnorms.iter().map(|q| self.error_bound(q.wide())).collect();
-        let err = errs.iter().copied().fold(0f64, f64::max);
-        // Tiles nearest-first by a lower bound on the distance of any of their rows to any query.
-        let (c, r) = centroid_radius(&qrows, d);
-        let mut order: Vec<(f64, f64, usize)> = self
-            .tiles
-            .iter()
-            .enumerate()
-            .map(|(t, tile)| {
-                let ct = &self.centroids[t * d..(t + 1) * d];
-                let mut s = 0f64;
-                for j in 0..d {
-                    let v = ct[j] - c[j];
-                    s += v * v;
-                }
-                let lb = (s.sqrt() * (1.0 - 1e-9) - (r + tile.radius) * (1.0 + 1e-9)).max(0.0);
-                (s, lb * lb * (1.0 - 1e-9), t)
-            })
-            .collect();
-        // Nearest centroids first, so that the thresholds tighten early.
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
-
-        let mq = kind.mq::<F>();
-        let n_blocks = nq.div_ceil(mq);
-        // Queries transposed per block: qt[b][j * mq + qi]; padding queries never accept a row.
-        let mut qt = vec![F::zero(); n_blocks * d * mq];
-        let mut qn = vec![F::zero(); n_blocks * mq];
-        let mut thr = vec![F::neg_infinity(); n_blocks * mq];
-        let mut excl = vec![NONE; n_blocks * mq];
-        for (i, q) in qs.iter().enumerate() {
-            let (b, qi) = (i / mq, i % mq);
-            for j in 0..d {
-                qt[(b * d + j) * mq + qi] = q.0[j];
-            }
-            qn[i] = qnorms[i];
-            thr[i] = F::infinity();
-            excl[i] = q.2;
-        }
-        let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
-            .map(|_| Vec::with_capacity(keep + 1))
-            .collect();
-        for &(_, lb, t) in &order {
-            let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
-            if lb - err > worst.wide() {
-                // Every row of this tile has a pass-1 distance above every query's threshold:
-                // none of them can enter a candidate list.
-                continue;
-            }
-            #[cfg(test)]
-            tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let tile = &self.tiles[t];
-            let (p0, p1) = (tile.panel_start, tile.panel_end);
-            let panels = &self.panels[p0 * d * PANEL..p1 * d * PANEL];
-            let pnorms = &self.pnorms[p0 * PANEL..p1 * PANEL];
-            let prow = &self.prow[p0 * PANEL..p1 * PANEL];
-            let ct = &self.centroids[t * d..(t + 1) * d];
-            for b in 0..n_blocks {
-                // Per-query bound: skip the tile for this block when no query of it can accept a
-                // row of the tile (|q - c| - radius is a lower bound on every row's distance).
-                let needed = (b * mq..((b + 1) * mq).min(nq)).any(|i| {
-                    let th = thr[i];
-                    if th == F::infinity() {
-                        return true;
-                    }
-                    let mut s = 0f64;
-                    for (j, &v) in qrows[i].iter().enumerate() {
-                        let u = v.wide() - ct[j];
-                        s += u * u;
-                    }
-                    let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
-                    l * l * (1.0 - 1e-9) - errs[i] <= th.wide()
-                });
-                if !needed {
-                    continue;
-                }
-                #[cfg(test)]
-                tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let blk = Block {
-                    qt: &qt[b * d * mq..(b + 1) * d * mq],
-                    qn: &qn[b * mq..(b + 1) * mq],
-                    excl: &excl[b * mq..(b + 1) * mq],
-                };
-                let th = &mut thr[b * mq..(b + 1) * mq];
-                let cs = &mut cands[b * mq..(b + 1) * mq];
-                kind.run(panels, pnorms, prow, d, &blk, th, cs, keep);
-            }
-        }
-
+        let (cands, qnorms) = self.pass1(qs, keep, kind, None, None);
         let mut out = Vec::with_capacity(nq);
         let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
         for (i, &(q, slot, ex)) in qs.iter().enumerate() {
@@ -460,6 +430,227 @@ impl<'a, F: Float> BruteForce<'a, F> {
             out.push((slot, exact.clone()));
         }
         out
+    }
+
+    /// The indexed rows (positions) grouped by tile: nearby rows together, groups in the split
+    /// tree's leaf order. Good query groups for [`BruteForce::any_within`].
+    pub fn tile_groups(&self) -> Vec<Vec<usize>> {
+        self.tiles
+            .iter()
+            .map(|t| self.perm[t.row_start..t.row_end].to_vec())
+            .collect()
+    }
+
+    /// For each indexed row, the exact squared distance to the `k`-th nearest other row of its own
+    /// tile (`+inf` when the tile has at most `k` rows): an upper bound on its true `k`-th
+    /// neighbour distance among the indexed rows, for about 1/(number of tiles) of a search.
+    pub fn tile_kth_sq(&self, k: usize) -> Vec<f64> {
+        let kind = Kernel::detect();
+        let mut out = vec![f64::INFINITY; self.n];
+        if k == 0 {
+            out.iter_mut().for_each(|v| *v = 0.0);
+            return out;
+        }
+        let found: Vec<Vec<(usize, f64)>> = self
+            .tiles
+            .par_iter()
+            .enumerate()
+            .map(|(t, tile)| {
+                let qs: Vec<(&[F], usize, usize)> = self.perm[tile.row_start..tile.row_end]
+                    .iter()
+                    .map(|&i| (self.row(i), i, i))
+                    .collect();
+                if qs.len() <= k {
+                    return Vec::new();
+                }
+                let (cands, _) = self.pass1(&qs, k, kind, None, Some(t));
+                qs.iter()
+                    .zip(cands)
+                    .filter(|(_, c)| c.len() == k)
+                    .map(|(q, c)| {
+                        // Any k other rows bound the k-th nearest distance from above.
+                        let far = c
+                            .iter()
+                            .map(|&(_, j)| exact_sq_dist(q.0, self.row(j)))
+                            .fold(0f64, f64::max);
+                        (q.1, far)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (i, v) in found.into_iter().flatten() {
+            out[i] = v;
+        }
+        out
+    }
+
+    /// For each query `queries[s]`: `false` proves that no indexed row lies within squared
+    /// distance `bound_sq[s]` of it (inclusive); `true` means one may (one does, or pass 1 could
+    /// not separate it from the bound). Queries are searched in the given groups of slots, which
+    /// should hold nearby queries (the bounds prune per group); slots in no group stay `true`, as do
+    /// queries with an infinite bound (nothing is searched for them).
+    pub fn any_within(
+        &self,
+        queries: &[&[F]],
+        bound_sq: &[f64],
+        groups: &[Vec<usize>],
+    ) -> Vec<bool> {
+        assert_eq!(queries.len(), bound_sq.len(), "one bound per query");
+        let kind = Kernel::detect();
+        let mut out = vec![true; queries.len()];
+        if self.n == 0 {
+            out.iter_mut().for_each(|v| *v = false);
+            return out;
+        }
+        let proven: Vec<Vec<usize>> = groups
+            .par_iter()
+            .map(|g| {
+                let g: Vec<usize> = g
+                    .iter()
+                    .copied()
+                    .filter(|&s| bound_sq[s].is_finite())
+                    .collect();
+                if g.is_empty() {
+                    return Vec::new();
+                }
+                let qs: Vec<(&[F], usize, usize)> =
+                    g.iter().map(|&s| (queries[s], s, NONE)).collect();
+                // A pass-1 threshold that every row within the bound passes: its pass-1 distance
+                // is at most the bound plus pass 1's error.
+                let init: Vec<F> = qs
+                    .iter()
+                    .map(|q| {
+                        let qn: F = q.0.iter().map(|&v| v * v).sum();
+                        let t = (bound_sq[q.1] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
+                        F::narrow(t)
+                    })
+                    .collect();
+                let (cands, _) = self.pass1(&qs, 1, kind, Some(&init), None);
+                // No candidate: every row has a pass-1 distance >= the threshold, so a true
+                // distance >= bound + error > bound.
+                qs.iter()
+                    .zip(cands)
+                    .filter(|(_, c)| c.is_empty())
+                    .map(|(q, _)| q.1)
+                    .collect()
+            })
+            .collect();
+        for s in proven.into_iter().flatten() {
+            out[s] = false;
+        }
+        out
+    }
+
+    /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
+    /// below its threshold, sorted, with the queries' squared norms. Thresholds start at `+inf`,
+    /// or at `init[i]` (a pass-1 value); with `only_tile`, that tile alone is searched.
+    fn pass1(
+        &self,
+        qs: &[(&[F], usize, usize)],
+        keep: usize,
+        kind: Kernel,
+        init: Option<&[F]>,
+        only_tile: Option<usize>,
+    ) -> (Vec<Vec<(F, usize)>>, Vec<F>) {
+        let d = self.d;
+        let nq = qs.len();
+        let qrows: Vec<&[F]> = qs.iter().map(|q| q.0).collect();
+        let qnorms: Vec<F> = qrows
+            .iter()
+            .map(|r| r.iter().map(|&v| v * v).sum())
+            .collect();
+        let errs: Vec<f64> = qnorms.iter().map(|q| self.error_bound(q.wide())).collect();
+        let err = errs.iter().copied().fold(0f64, f64::max);
+        // Tiles nearest-first by a lower bound on the distance of any of their rows to any query.
+        let (c, r) = centroid_radius(&qrows, d);
+        let tile_lb = |t: usize| {
+            let ct = &self.centroids[t * d..(t + 1) * d];
+            let mut s = 0f64;
+            for j in 0..d {
+                let v = ct[j] - c[j];
+                s += v * v;
+            }
+            let lb = (s.sqrt() * (1.0 - 1e-9) - (r + self.tiles[t].radius) * (1.0 + 1e-9)).max(0.0);
+            (s, lb * lb * (1.0 - 1e-9), t)
+        };
+        let mut order: Vec<(f64, f64, usize)> = match only_tile {
+            Some(t) => vec![tile_lb(t)],
+            None => (0..self.tiles.len()).map(tile_lb).collect(),
+        };
+        // Nearest centroids first, so that the thresholds tighten early.
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+
+        let mq = kind.mq::<F>();
+        let n_blocks = nq.div_ceil(mq);
+        // Queries transposed per block: qt[b][j * mq + qi]; padding queries never accept a row.
+        let mut qt = vec![F::zero(); n_blocks * d * mq];
+        let mut qn = vec![F::zero(); n_blocks * mq];
+        let mut thr = vec![F::neg_infinity(); n_blocks * mq];
+        let mut excl = vec![NONE; n_blocks * mq];
+        // Queries transposed in f64 for the per-query tile bounds: q64[j * nq + i].
+        let mut q64 = vec![0f64; d * nq];
+        for (i, q) in qs.iter().enumerate() {
+            let (b, qi) = (i / mq, i % mq);
+            for j in 0..d {
+                qt[(b * d + j) * mq + qi] = q.0[j];
+                q64[j * nq + i] = q.0[j].wide();
+            }
+            qn[i] = qnorms[i];
+            thr[i] = init.map_or(F::infinity(), |v| v[i]);
+            excl[i] = q.2;
+        }
+        let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
+            .map(|_| Vec::with_capacity(keep + 1))
+            .collect();
+        let mut lb_q = vec![0f64; nq];
+        for &(_, lb, t) in &order {
+            let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+            if lb - err > worst.wide() {
+                // Every row of this tile has a pass-1 distance above every query's threshold:
+                // none of them can enter a candidate list.
+                continue;
+            }
+            #[cfg(test)]
+            tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tile = &self.tiles[t];
+            let (p0, p1) = (tile.panel_start, tile.panel_end);
+            let panels = &self.panels[p0 * d * PANEL..p1 * d * PANEL];
+            let pnorms = &self.pnorms[p0 * PANEL..p1 * PANEL];
+            let prow = &self.prow[p0 * PANEL..p1 * PANEL];
+            // Per-query lower bound on the pass-1 distance of every row of the tile
+            // (|q - c| - radius), all queries at once in a loop that vectorises.
+            let ct = &self.centroids[t * d..(t + 1) * d];
+            lb_q.iter_mut().for_each(|v| *v = 0.0);
+            for (j, &cj) in ct.iter().enumerate() {
+                for (s, &qv) in lb_q.iter_mut().zip(&q64[j * nq..(j + 1) * nq]) {
+                    let u = qv - cj;
+                    *s += u * u;
+                }
+            }
+            for (s, &e) in lb_q.iter_mut().zip(&errs) {
+                let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
+                *s = l * l * (1.0 - 1e-9) - e;
+            }
+            for b in 0..n_blocks {
+                // Skip the tile for this block when no query of it can accept a row of the tile.
+                let needed = (b * mq..((b + 1) * mq).min(nq)).any(|i| lb_q[i] <= thr[i].wide());
+                if !needed {
+                    continue;
+                }
+                #[cfg(test)]
+                tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let blk = Block {
+                    qt: &qt[b * d * mq..(b + 1) * d * mq],
+                    qn: &qn[b * mq..(b + 1) * mq],
+                    excl: &excl[b * mq..(b + 1) * mq],
+                };
+                let th = &mut thr[b * mq..(b + 1) * mq];
+                let cs = &mut cands[b * mq..(b + 1) * mq];
+                kind.run(panels, pnorms, prow, d, &blk, th, cs, keep);
+            }
+        }
+        cands.truncate(nq);
+        (cands, qnorms)
     }
 
     /// Direct scan of every row in `f64`, for a query pass 1 could not settle.

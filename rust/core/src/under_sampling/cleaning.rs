@@ -1,6 +1,6 @@
-//! The neighbour-based cleaning rules of imbalanced-learn, decided exactly with [`ClassTree`]:
-//! Edited Nearest Neighbours, Tomek links, and the k nearest neighbours of chosen rows (for the
-//! Neighbourhood Cleaning Rule).
+//! The neighbour-based cleaning rules of imbalanced-learn, decided exactly: Edited Nearest
+//! Neighbours and Tomek links (on one index per class, see `by_class`), and the k nearest
+//! neighbours of chosen rows (for the Neighbourhood Cleaning Rule, One-Sided Selection and CNN).
 //!
 //! Neighbours of a row exclude the row itself by index and are ranked by (Euclidean distance, row
 //! index). imbalanced-learn instead asks scikit-learn for `k + 1` neighbours and drops the first,
@@ -8,11 +8,10 @@
 //! where equal distances make the choice ambiguous.
 
 use ndarray::{Array2, ArrayView2};
-use rayon::prelude::*;
 
-use super::class_tree::{Best, ClassTree};
 use crate::error::{CoreError, Result};
 use crate::float::Float;
+use crate::neighbors::{BruteForce, KnnIndex};
 use crate::over_sampling::class_rows;
 
 /// How ENN judges a row from the classes of its neighbours.
@@ -57,77 +56,6 @@ fn check_inputs<F: Float>(x: ArrayView2<F>, codes: &[u32], n_classes: usize) -> 
     Ok(())
 }
 
-fn mode_code(labels: impl Iterator<Item = u32>, scratch: &mut Vec<(u32, usize)>) -> u32 {
-    scratch.clear();
-    for c in labels {
-        match scratch.iter_mut().find(|p| p.0 == c) {
-            Some(p) => p.1 += 1,
-            None => scratch.push((c, 1)),
-        }
-    }
-    // Most frequent, then lowest code.
-    scratch
-        .iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|p| p.0)
-        .expect("k >= 1")
-}
-
-/// Per row: whether Edited Nearest Neighbours keeps it (rows of classes not `targeted` always stay).
-pub fn enn_keep_mask<F: Float>(
-    tree: &ClassTree<F>,
-    codes: &[u32],
-    targeted: &[bool],
-    k: usize,
-    kind: KindSel,
-) -> Result<Vec<bool>> {
-    let n = tree.n_rows();
-    check_k(n, k)?;
-    let mut keep = vec![true; n];
-    let decided: Vec<(usize, bool)> = targeted_leaves(tree, targeted)
-        .par_iter()
-        .map_init(
-            || (Best::new(k), Vec::new(), Vec::new()),
-            |(best, scratch, dist), &(c, leaf)| {
-                let proven = tree.prove_leaf(c, leaf, k, dist);
-                let rows = tree.leaf_rows(c, leaf);
-                rows.iter()
-                    .zip(proven)
-                    .map(|(&i, (proven, bound))| {
-                        if proven {
-                            return (i, true);
-                        }
-                        // The exact neighbours, searched only within the leaf's bound.
-                        tree.knn_of_capped(i, bound, best);
-                        let c = codes[i];
-                        let labels = best.items.iter().map(|&(_, j)| codes[j]);
-                        let kept = match kind {
-                            KindSel::All => labels.into_iter().all(|l| l == c),
-                            KindSel::Mode => mode_code(labels, scratch) == c,
-                        };
-                        (i, kept)
-                    })
-                    .collect::<Vec<_>>()
-            },
-        )
-        .flatten()
-        .collect();
-    for (i, kept) in decided {
-        keep[i] = kept;
-    }
-    Ok(keep)
-}
-
-/// (class, leaf) of every leaf of a targeted class.
-fn targeted_leaves<F: Float>(tree: &ClassTree<F>, targeted: &[bool]) -> Vec<(usize, usize)> {
-    targeted
-        .iter()
-        .enumerate()
-        .filter(|&(_, &t)| t)
-        .flat_map(|(c, _)| tree.leaves(c).into_iter().map(move |l| (c, l)))
-        .collect()
-}
-
 /// Edited Nearest Neighbours: the rows kept, class by class in code order, each class's rows in row
 /// order (imbalanced-learn's `sample_indices_`).
 pub fn edited_nearest_neighbours<F: Float>(
@@ -145,55 +73,20 @@ pub fn edited_nearest_neighbours<F: Float>(
         ));
     }
     check_k(x.nrows(), k)?;
-    let tree = ClassTree::new(x, codes, n_classes);
-    let keep = enn_keep_mask(&tree, codes, targeted, k, kind)?;
+    let owned;
+    let x = if x.is_standard_layout() {
+        x
+    } else {
+        owned = x.as_standard_layout().into_owned();
+        owned.view()
+    };
+    let keep = super::by_class::enn_keep_mask(x, codes, n_classes, targeted, k, kind)?;
     let rows = class_rows(codes, n_classes)?;
     Ok(rows
         .into_iter()
         .flat_map(|r| r.into_iter())
         .filter(|&i| keep[i])
         .collect())
-}
-
-/// Per row: whether it is a row of a `targeted` class in a Tomek link (it and its nearest
-/// neighbour, of another class, are each other's nearest neighbour).
-pub fn tomek_link_mask<F: Float>(
-    tree: &ClassTree<F>,
-    codes: &[u32],
-    targeted: &[bool],
-) -> Result<Vec<bool>> {
-    let n = tree.n_rows();
-    check_k(n, 1)?;
-    let linked: Vec<usize> = targeted_leaves(tree, targeted)
-        .par_iter()
-        .map_init(
-            || (Vec::new(), Best::new(1)),
-            |(dist, best), &(c, leaf)| {
-                let proven = tree.prove_leaf(c, leaf, 1, dist);
-                let rows = tree.leaf_rows(c, leaf);
-                rows.iter()
-                    .zip(proven)
-                    .filter(|&(_, (proven, _))| !proven)
-                    .filter_map(|(&i, (_, bound))| {
-                        // i's exact nearest neighbour j, searched within the leaf's bound.
-                        tree.knn_of_capped(i, bound, best);
-                        let (d2, j) = best.items[0];
-                        if codes[j] == codes[i] {
-                            return None;
-                        }
-                        // A link iff no row beats i as j's nearest.
-                        (!tree.any_before(tree.row(j), j, (d2, i))).then_some(i)
-                    })
-                    .collect::<Vec<_>>()
-            },
-        )
-        .flatten()
-        .collect();
-    let mut mask = vec![false; n];
-    for i in linked {
-        mask[i] = true;
-    }
-    Ok(mask)
 }
 
 /// Tomek links: the rows kept (every row not a `targeted`-class member of a link), in row order.
@@ -210,8 +103,14 @@ pub fn tomek_links<F: Float>(
         ));
     }
     check_k(x.nrows(), 1)?;
-    let tree = ClassTree::new(x, codes, n_classes);
-    let mask = tomek_link_mask(&tree, codes, targeted)?;
+    let owned;
+    let x = if x.is_standard_layout() {
+        x
+    } else {
+        owned = x.as_standard_layout().into_owned();
+        owned.view()
+    };
+    let mask = super::by_class::tomek_link_mask(x, codes, n_classes, targeted)?;
     Ok((0..x.nrows()).filter(|&i| !mask[i]).collect())
 }
 
@@ -225,19 +124,7 @@ pub fn knn_of_rows<F: Float>(x: ArrayView2<F>, rows: &[usize], k: usize) -> Resu
             "row {bad} is out of range for {n} rows"
         )));
     }
-    let codes = vec![0u32; n];
-    let tree = ClassTree::new(x, &codes, 1);
-    let mut out = vec![0usize; rows.len() * k];
-    out.par_chunks_mut(k).zip(rows.par_iter()).for_each_init(
-        || Best::new(k),
-        |best, (o, &i)| {
-            tree.knn_of(i, best);
-            for (slot, &(_, j)) in o.iter_mut().zip(best.items.iter()) {
-                *slot = j;
-            }
-        },
-    );
-    Ok(Array2::from_shape_vec((rows.len(), k), out).expect("shape"))
+    Ok(BruteForce::new(x).query_rows_self(rows, k)?.indices)
 }
 
 /// The exact `k` nearest rows of `data` to each row of `queries`, by (distance, row index):
@@ -262,30 +149,8 @@ pub fn knn_query<F: Float>(
             data.ncols()
         )));
     }
-    let codes = vec![0u32; n];
-    let tree = ClassTree::new(data, &codes, 1);
-    let q: Vec<F> = queries.iter().copied().collect();
-    let d = data.ncols();
-    let nq = queries.nrows();
-    let mut dist = vec![0f64; nq * k];
-    let mut idx = vec![0usize; nq * k];
-    dist.par_chunks_mut(k)
-        .zip(idx.par_chunks_mut(k))
-        .enumerate()
-        .for_each_init(
-            || Best::new(k),
-            |best, (r, (od, oi))| {
-                tree.knn_point(&q[r * d..(r + 1) * d], best);
-                for (t, &(s, j)) in best.items.iter().enumerate() {
-                    od[t] = s.sqrt();
-                    oi[t] = j;
-                }
-            },
-        );
-    Ok((
-        Array2::from_shape_vec((nq, k), dist).expect("shape"),
-        Array2::from_shape_vec((nq, k), idx).expect("shape"),
-    ))
+    let nb = BruteForce::new(data).query(queries, k)?;
+    Ok((nb.distances, nb.indices))
 }
 
 #[cfg(test)]
@@ -417,38 +282,5 @@ mod tests {
         let b = edited_nearest_neighbours(x64.view(), &codes, 2, &[true, false], 3, KindSel::All)
             .unwrap();
         assert_eq!(a, b);
-    }
-}
-
-#[cfg(test)]
-mod profile {
-    use super::*;
-    use std::time::Instant;
-
-    /// Timing of the phases on a dump of the benchmark data (`/tmp/p3_X.bin`, f32 x 30).
-    #[test]
-    #[ignore]
-    fn profile_fraud() {
-        let xb = std::fs::read("/tmp/p3_X.bin").unwrap();
-        let yb = std::fs::read("/tmp/p3_y.bin").unwrap();
-        let x: Vec<f32> = xb
-            .chunks(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        let codes: Vec<u32> = yb
-            .chunks(4)
-            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        let n = codes.len();
-        let x = ndarray::ArrayView2::from_shape((n, 30), &x).unwrap();
-        let t = Instant::now();
-        let _tree = ClassTree::new(x, &codes, 2);
-        eprintln!("build {:?}", t.elapsed());
-        let t = Instant::now();
-        let e = edited_nearest_neighbours(x, &codes, 2, &[true, false], 3, KindSel::All).unwrap();
-        eprintln!("enn {:?} kept {}", t.elapsed(), e.len());
-        let t = Instant::now();
-        let e = tomek_links(x, &codes, 2, &[true, false]).unwrap();
-        eprintln!("tomek {:?} kept {}", t.elapsed(), e.len());
     }
 }
