@@ -4,8 +4,9 @@ An estimator adds ``neighbors="auto"`` to its ``__init__``, :data:`NEIGHBORS_CON
 ``_parameter_constraints``, and calls :func:`self_kneighbors` (or :func:`kneighbors`) where it needs
 neighbours. ``neighbors`` is one of
 
-- ``"auto"``: an exact index chosen by size and dimension (a KD-tree in low dimension, else blocked
-  brute force). Never an approximate one, so results match imbalanced-learn.
+- ``"auto"``: an exact index chosen by size and dimension (a KD-tree for at most 5 features and
+  2048 rows or more, else blocked brute force; ``benches/tune_auto.py`` measures the crossover).
+  Never an approximate one, so results match imbalanced-learn.
 - ``"exact"``: blocked brute force, exact.
 - ``"kdtree"``: a KD-tree, exact (fastest when there are few features).
 - ``"hnsw"``: an approximate HNSW graph, much faster on large data; recall is measured in the tests.
