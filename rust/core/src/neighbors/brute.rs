@@ -63,6 +63,12 @@ pub struct BruteForce<'a, F: Float> {
     tiles: Vec<Tile>,
     /// Tile centroids, `tiles.len() x d`.
     centroids: Vec<f64>,
+    /// Per tile, its panels' centroids as one panel (feature-major, `PANEL` slots: padding slots
+    /// have an infinite norm), their squared norms, and radii (rounded up) about the stored
+    /// centroids: `tiles.len() x d x PANEL`, `tiles.len() x PANEL`, `tiles.len() x PANEL`.
+    pcent: Vec<F>,
+    pcnorm: Vec<F>,
+    prad: Vec<F>,
     /// For an index over some rows of `data` ([`BruteForce::subset`]): the data row of each
     /// indexed row, ascending. Indices in and out of the index are positions in this list.
     ids: Option<Vec<usize>>,
@@ -95,8 +101,8 @@ fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f64) {
 /// principal axis, as in a ball tree) until every part has at most `LEAF` rows; returns the part
 /// sizes in order (the parts are consecutive in `rows`). Axis-parallel splits would leave a tile
 /// unbounded in most features when d is large; this keeps tiles compact, so their bounds prune.
-fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
-    if rows.len() <= LEAF {
+fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize], leaf: usize) -> Vec<usize> {
+    if rows.len() <= leaf {
         return vec![rows.len()];
     }
     let row = |i: usize| &data[i * d..(i + 1) * d];
@@ -156,9 +162,9 @@ fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize]) -> Vec<usize> {
     drop(keyed);
     let (l, r) = rows.split_at_mut(mid);
     let (mut a, b) = if l.len() * d > 1 << 14 {
-        rayon::join(|| split(data, d, l), || split(data, d, r))
+        rayon::join(|| split(data, d, l, leaf), || split(data, d, r, leaf))
     } else {
-        (split(data, d, l), split(data, d, r))
+        (split(data, d, l, leaf), split(data, d, r, leaf))
     };
     a.extend(b);
     a
@@ -222,8 +228,22 @@ impl<'a, F: Float> BruteForce<'a, F> {
         let sizes = if n == 0 {
             vec![]
         } else {
-            split(&data, d, &mut perm)
+            split(&data, d, &mut perm, LEAF)
         };
+        // Inside each tile, the same split down to panels orders the rows so that each panel of
+        // PANEL consecutive rows is compact too (its own centroid and radius prune panels).
+        {
+            let mut rest: &mut [usize] = &mut perm;
+            let mut parts = Vec::with_capacity(sizes.len());
+            for &sz in &sizes {
+                let (a, b) = rest.split_at_mut(sz);
+                parts.push(a);
+                rest = b;
+            }
+            parts.par_iter_mut().for_each(|t| {
+                split(&data, d, t, PANEL);
+            });
+        }
         if let Some(ids) = &ids {
             for p in perm.iter_mut() {
                 *p = ids.binary_search(p).expect("a row of the subset");
@@ -290,6 +310,34 @@ impl<'a, F: Float> BruteForce<'a, F> {
             centroids.extend(c);
             t.radius = r;
         }
+        // Panel centroids (in F, as the kernel reads them) and radii about them, rounded up.
+        let mut pcent = vec![F::zero(); tiles.len() * d * PANEL];
+        let mut pcnorm = vec![F::infinity(); tiles.len() * PANEL];
+        let mut prad = vec![F::zero(); tiles.len() * PANEL];
+        pcent
+            .par_chunks_mut(d.max(1) * PANEL)
+            .zip(pcnorm.par_chunks_mut(PANEL))
+            .zip(prad.par_chunks_mut(PANEL))
+            .zip(tiles.par_iter())
+            .for_each(|(((cent, cn), rad), t)| {
+                for (w, chunk) in perm[t.row_start..t.row_end].chunks(PANEL).enumerate() {
+                    let rows: Vec<&[F]> = chunk
+                        .iter()
+                        .map(|&i| &data[gid(i) * d..(gid(i) + 1) * d])
+                        .collect();
+                    let (c, _) = centroid_radius(&rows, d);
+                    let cf: Vec<F> = c.iter().map(|&v| F::narrow(v)).collect();
+                    let mut r2 = 0f64;
+                    for r in &rows {
+                        r2 = r2.max(exact_sq_dist(r, &cf));
+                    }
+                    for (j, &v) in cf.iter().enumerate() {
+                        cent[j * PANEL + w] = v;
+                    }
+                    cn[w] = cf.iter().map(|&v| v * v).sum();
+                    rad[w] = F::narrow(r2.sqrt() * (1.0 + 1e-6) + 1e-30);
+                }
+            });
         BruteForce {
             data,
             n,
@@ -302,6 +350,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
             tile_of,
             tiles,
             centroids,
+            pcent,
+            pcnorm,
+            prad,
             ids,
         }
     }
@@ -339,6 +390,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
             + self.perm.len() * 8
             + self.tile_of.len() * 4
             + self.centroids.len() * 8
+            + (self.pcent.len() + self.pcnorm.len() + self.prad.len()) * f
             + self.tiles.len() * std::mem::size_of::<Tile>()
             + self.ids.as_ref().map_or(0, |v| v.len() * 8)
     }
@@ -603,6 +655,12 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .map(|_| Vec::with_capacity(keep + 1))
             .collect();
         let mut lb_q = vec![0f64; nq];
+        // Padding queries: a NaN reach rules every panel out for them.
+        let mut reach = vec![F::nan(); n_blocks * mq];
+        let mut errf = vec![F::zero(); n_blocks * mq];
+        for (e, &v) in errf.iter_mut().zip(&errs) {
+            *e = F::narrow(v * (1.0 + 1e-6));
+        }
         for &(_, lb, t) in &order {
             let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
             if lb - err > worst.wide() {
@@ -614,9 +672,14 @@ impl<'a, F: Float> BruteForce<'a, F> {
             tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tile = &self.tiles[t];
             let (p0, p1) = (tile.panel_start, tile.panel_end);
-            let panels = &self.panels[p0 * d * PANEL..p1 * d * PANEL];
-            let pnorms = &self.pnorms[p0 * PANEL..p1 * PANEL];
-            let prow = &self.prow[p0 * PANEL..p1 * PANEL];
+            let td = TileData {
+                panels: &self.panels[p0 * d * PANEL..p1 * d * PANEL],
+                pnorms: &self.pnorms[p0 * PANEL..p1 * PANEL],
+                prow: &self.prow[p0 * PANEL..p1 * PANEL],
+                cent: &self.pcent[t * d * PANEL..(t + 1) * d * PANEL],
+                cnorm: &self.pcnorm[t * PANEL..(t + 1) * PANEL],
+                rad: &self.prad[t * PANEL..(t + 1) * PANEL],
+            };
             // Per-query lower bound on the pass-1 distance of every row of the tile
             // (|q - c| - radius), all queries at once in a loop that vectorises.
             let ct = &self.centroids[t * d..(t + 1) * d];
@@ -639,14 +702,19 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 }
                 #[cfg(test)]
                 tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for i in b * mq..((b + 1) * mq).min(nq) {
+                    reach[i] = F::narrow((thr[i].wide() + errs[i]).sqrt() * (1.0 + 1e-6));
+                }
                 let blk = Block {
                     qt: &qt[b * d * mq..(b + 1) * d * mq],
                     qn: &qn[b * mq..(b + 1) * mq],
                     excl: &excl[b * mq..(b + 1) * mq],
+                    err: &errf[b * mq..(b + 1) * mq],
+                    reach: &reach[b * mq..(b + 1) * mq],
                 };
                 let th = &mut thr[b * mq..(b + 1) * mq];
                 let cs = &mut cands[b * mq..(b + 1) * mq];
-                kind.run(panels, pnorms, prow, d, &blk, th, cs, keep);
+                kind.run(&td, d, &blk, th, cs, keep);
             }
         }
         cands.truncate(nq);
@@ -693,6 +761,20 @@ struct Block<'b, F> {
     qt: &'b [F],
     qn: &'b [F],
     excl: &'b [usize],
+    /// Per query: pass 1's error bound, and `sqrt(threshold + error)`, both rounded up.
+    err: &'b [F],
+    reach: &'b [F],
+}
+
+/// One tile as the kernel reads it.
+struct TileData<'b, F> {
+    panels: &'b [F],
+    pnorms: &'b [F],
+    prow: &'b [usize],
+    /// Its panels' centroids as one panel, their squared norms and radii.
+    cent: &'b [F],
+    cnorm: &'b [F],
+    rad: &'b [F],
 }
 
 /// The instruction set the microkernel runs with, detected once per search.
@@ -749,9 +831,7 @@ impl Kernel {
     #[allow(clippy::too_many_arguments)]
     fn run<F: Float>(
         self,
-        panels: &[F],
-        pnorms: &[F],
-        prow: &[usize],
+        tile: &TileData<F>,
         d: usize,
         blk: &Block<F>,
         thr: &mut [F],
@@ -760,24 +840,22 @@ impl Kernel {
     ) {
         let wide = std::mem::size_of::<F>() == 8;
         match self {
-            Kernel::Portable => {
-                microkernel::<F, 4, false>(panels, pnorms, prow, d, blk, thr, cands, keep)
-            }
+            Kernel::Portable => microkernel::<F, 4, false>(tile, d, blk, thr, cands, keep),
             // SAFETY: the features these functions enable were detected at run time.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe {
                 if wide {
-                    kernel_avx2::<F, 3>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                    kernel_avx2::<F, 3>(tile, d, blk, thr, cands, keep)
                 } else {
-                    kernel_avx2::<F, 6>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                    kernel_avx2::<F, 6>(tile, d, blk, thr, cands, keep)
                 }
             },
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => unsafe {
                 if wide {
-                    kernel_avx512::<F, 8>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                    kernel_avx512::<F, 8>(tile, d, blk, thr, cands, keep)
                 } else {
-                    kernel_avx512::<F, 12>(panels, pnorms, prow, d, blk, thr, cands, keep)
+                    kernel_avx512::<F, 12>(tile, d, blk, thr, cands, keep)
                 }
             },
         }
@@ -787,89 +865,119 @@ impl Kernel {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel_avx2<F: Float, const MQ: usize>(
-    panels: &[F],
-    pnorms: &[F],
-    prow: &[usize],
+    tile: &TileData<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    microkernel::<F, MQ, true>(panels, pnorms, prow, d, blk, thr, cands, keep)
+    microkernel::<F, MQ, true>(tile, d, blk, thr, cands, keep)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn kernel_avx512<F: Float, const MQ: usize>(
-    panels: &[F],
-    pnorms: &[F],
-    prow: &[usize],
+    tile: &TileData<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    microkernel::<F, MQ, true>(panels, pnorms, prow, d, blk, thr, cands, keep)
+    microkernel::<F, MQ, true>(tile, d, blk, thr, cands, keep)
 }
 
-/// Pass 1 of `MQ` queries over a run of panels: distances of all `PANEL x MQ` pairs of a panel held
-/// in registers, then only the rows under a query's threshold go to its candidate list.
+/// Distances (pass 1) of `MQ` queries to the `PANEL` rows of one feature-major panel.
+#[inline(always)]
+fn panel_dists<F: Float, const MQ: usize, const FMA: bool>(
+    panel: &[F],
+    pn: &[F; PANEL],
+    qt: &[F],
+    qn: &[F; MQ],
+    d: usize,
+) -> [[F; PANEL]; MQ] {
+    let two = F::one() + F::one();
+    let mut acc = [[F::zero(); PANEL]; MQ];
+    for j in 0..d {
+        let col: &[F; PANEL] = panel[j * PANEL..(j + 1) * PANEL].try_into().expect("panel");
+        let qj: &[F; MQ] = qt[j * MQ..(j + 1) * MQ].try_into().expect("block");
+        for qi in 0..MQ {
+            let qv = qj[qi];
+            let a = &mut acc[qi];
+            for w in 0..PANEL {
+                a[w] = if FMA {
+                    qv.mul_add(col[w], a[w])
+                } else {
+                    a[w] + qv * col[w]
+                };
+            }
+        }
+    }
+    for qi in 0..MQ {
+        for w in 0..PANEL {
+            acc[qi][w] = qn[qi] + pn[w] - two * acc[qi][w];
+        }
+    }
+    acc
+}
+
+/// Pass 1 of `MQ` queries over one tile: first the distances to its panels' centroids rule out
+/// the panels no query can reach (|q - c| - radius above `sqrt(threshold + error)`), then each
+/// remaining panel's `PANEL x MQ` distances are held in registers and only the rows under a
+/// query's threshold go to its candidate list.
 #[inline(always)]
 fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
-    panels: &[F],
-    pnorms: &[F],
-    prow: &[usize],
+    tile: &TileData<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    let two = F::one() + F::one();
     let qt = &blk.qt[..d * MQ];
     let qn: &[F; MQ] = blk.qn[..MQ].try_into().expect("block");
-    let n_panels = pnorms.len() / PANEL;
-    for p in 0..n_panels {
-        let panel = &panels[p * d * PANEL..(p + 1) * d * PANEL];
-        let mut acc = [[F::zero(); PANEL]; MQ];
-        for j in 0..d {
-            let col: &[F; PANEL] = panel[j * PANEL..(j + 1) * PANEL].try_into().expect("panel");
-            let qj: &[F; MQ] = qt[j * MQ..(j + 1) * MQ].try_into().expect("block");
-            for qi in 0..MQ {
-                let qv = qj[qi];
-                let a = &mut acc[qi];
-                for w in 0..PANEL {
-                    a[w] = if FMA {
-                        qv.mul_add(col[w], a[w])
-                    } else {
-                        a[w] + qv * col[w]
-                    };
-                }
+    let n_panels = tile.pnorms.len() / PANEL;
+    // Panel p may hold a row within reach of query q only if
+    // pass1(q, centroid) - err(q) <= (radius_p + reach_q)^2 (slack covers this test's rounding).
+    let mut mask: u32 = 0;
+    {
+        let cn: &[F; PANEL] = tile.cnorm[..PANEL].try_into().expect("panel");
+        let dc = panel_dists::<F, MQ, FMA>(tile.cent, cn, qt, qn, d);
+        let slack = F::one() + F::narrow(1e-5);
+        for qi in 0..MQ {
+            let (e, s) = (blk.err[qi], blk.reach[qi]);
+            for w in 0..PANEL {
+                let t = tile.rad[w] + s;
+                mask |= ((dc[qi][w] - e <= t * t * slack) as u32) << w;
             }
         }
-        let pn: &[F; PANEL] = pnorms[p * PANEL..(p + 1) * PANEL]
+    }
+    for p in 0..n_panels {
+        if mask & (1 << p) == 0 {
+            continue;
+        }
+        let panel = &tile.panels[p * d * PANEL..(p + 1) * d * PANEL];
+        let pn: &[F; PANEL] = tile.pnorms[p * PANEL..(p + 1) * PANEL]
             .try_into()
             .expect("panel");
+        let dist = panel_dists::<F, MQ, FMA>(panel, pn, qt, qn, d);
         for qi in 0..MQ {
             let t = thr[qi];
-            let mut dist = [F::zero(); PANEL];
             let mut hits = 0u32;
             for w in 0..PANEL {
-                dist[w] = qn[qi] + pn[w] - two * acc[qi][w];
-                hits += (dist[w] < t) as u32;
+                hits += (dist[qi][w] < t) as u32;
             }
             if hits == 0 {
                 continue;
             }
             let c = &mut cands[qi];
             for w in 0..PANEL {
-                let dv = dist[w];
+                let dv = dist[qi][w];
                 if dv >= thr[qi] {
                     continue;
                 }
-                let j = prow[p * PANEL + w];
+                let j = tile.prow[p * PANEL + w];
                 if j == blk.excl[qi] {
                     continue;
                 }
