@@ -28,6 +28,8 @@ use crate::float::Float;
 const PANEL: usize = 16;
 /// Largest number of rows in a tile (a leaf of the split tree).
 const LEAF: usize = 256;
+/// Most candidates the second pass of a query with near-ties collects before a direct scan.
+const RANGE_KEEP: usize = 1024;
 /// Rows in which a split looks for its two far-apart rows.
 const SPLIT_SAMPLE: usize = 512;
 /// Queries of one task when they are not the data's own rows.
@@ -457,8 +459,11 @@ impl<'a, F: Float> BruteForce<'a, F> {
         let nq = qs.len();
         let (cands, qnorms) = self.pass1(qs, keep, kind, None, None);
         let mut out = Vec::with_capacity(nq);
+        // Queries whose candidates could not prove their top k: (query, output position, the
+        // k-th exact distance among the candidates).
+        let mut pending: Vec<(usize, usize, f64)> = Vec::new();
         let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
-        for (i, &(q, slot, ex)) in qs.iter().enumerate() {
+        for (i, &(q, slot, _)) in qs.iter().enumerate() {
             let cand = &cands[i];
             exact.clear();
             exact.extend(
@@ -474,12 +479,45 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
             };
             if !proven {
-                #[cfg(test)]
-                tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.scan(q, ex, &mut exact);
+                pending.push((i, out.len(), exact[k - 1].0));
+                out.push((slot, Vec::new()));
+                continue;
             }
             exact.truncate(k);
             out.push((slot, exact.clone()));
+        }
+        if !pending.is_empty() {
+            // Near-ties closer than pass 1's error (dense data, rows far from the origin): every
+            // row of the true top k lies within the k-th candidate's exact distance, so its pass-1
+            // distance is below that plus the error. One more pass collects every row under that
+            // threshold and ranks them exactly; only a query with more than RANGE_KEEP such rows
+            // falls back to a direct scan.
+            let sub: Vec<(&[F], usize, usize)> = pending.iter().map(|p| qs[p.0]).collect();
+            let init: Vec<F> = pending
+                .iter()
+                .map(|&(i, _, kth)| {
+                    let e = self.error_bound(qnorms[i].wide());
+                    F::narrow((kth + 2.0 * e) * (1.0 + 1e-6))
+                })
+                .collect();
+            let (wide, _) = self.pass1(&sub, RANGE_KEEP, kind, Some(&init), None);
+            for (&(i, o, _), cand) in pending.iter().zip(wide) {
+                let (q, _, ex) = qs[i];
+                exact.clear();
+                if cand.len() < RANGE_KEEP {
+                    exact.extend(
+                        cand.iter()
+                            .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+                    );
+                    exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                } else {
+                    #[cfg(test)]
+                    tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.scan(q, ex, &mut exact);
+                }
+                exact.truncate(k);
+                out[o].1 = exact.clone();
+            }
         }
         out
     }
@@ -1248,6 +1286,36 @@ mod tests {
                     assert_eq!(got, want[slot], "{kind:?}");
                 }
             }
+        }
+    }
+
+    /// SMOTE-like output: rows packed on short segments far from the origin, so neighbours are
+    /// nearer to each other than pass 1's rounding error. The second (range) pass must still give
+    /// the exact ranking, for every kernel, and for a subset index.
+    #[test]
+    fn near_ties_below_the_rounding_error_stay_exact() {
+        let mut s = crate::rng::Stream::new(8, crate::rng::Purpose::Smote, 4, 0);
+        let (n, d) = (2400, 30);
+        let ends: Vec<f64> = (0..40 * d).map(|_| 200.0 + s.normal() * 2.0).collect();
+        let data = Array2::from_shape_fn((n, d), |(i, j)| {
+            let seg = i % 20;
+            let t = (i / 20) as f64 / (n / 20) as f64;
+            (ends[seg * 2 * d + j] * (1.0 - t) + ends[(seg * 2 + 1) * d + j] * t) as f32
+        });
+        let want = reference(&data.mapv(|v| v as f64), 4);
+        let bf = BruteForce::new(data.view());
+        let rows: Vec<usize> = (0..n).collect();
+        for kind in [Kernel::Portable, Kernel::detect()] {
+            for t in &bf.self_tasks(&rows) {
+                for (slot, list) in bf.run_task(t, 4, 10, n - 1, kind) {
+                    let got: Vec<usize> = list.iter().map(|p| p.1).collect();
+                    assert_eq!(got, want[slot], "{kind:?}");
+                }
+            }
+        }
+        let got = bf.query_self(4).unwrap().indices;
+        for i in 0..n {
+            assert_eq!(got.row(i).to_vec(), want[i]);
         }
     }
 }
