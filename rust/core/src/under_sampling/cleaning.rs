@@ -73,13 +73,9 @@ pub fn edited_nearest_neighbours<F: Float>(
         ));
     }
     check_k(x.nrows(), k)?;
-    let owned;
-    let x = if x.is_standard_layout() {
-        x
-    } else {
-        owned = x.as_standard_layout().into_owned();
-        owned.view()
-    };
+    // The per-class indexes read rows in place: row-major (a copy only for other layouts).
+    let x = x.as_standard_layout();
+    let x = x.view();
     let keep = super::by_class::enn_keep_mask(x, codes, n_classes, targeted, k, kind)?;
     let rows = class_rows(codes, n_classes)?;
     Ok(rows
@@ -103,13 +99,9 @@ pub fn tomek_links<F: Float>(
         ));
     }
     check_k(x.nrows(), 1)?;
-    let owned;
-    let x = if x.is_standard_layout() {
-        x
-    } else {
-        owned = x.as_standard_layout().into_owned();
-        owned.view()
-    };
+    // The per-class indexes read rows in place: row-major (a copy only for other layouts).
+    let x = x.as_standard_layout();
+    let x = x.view();
     let mask = super::by_class::tomek_link_mask(x, codes, n_classes, targeted)?;
     Ok((0..x.nrows()).filter(|&i| !mask[i]).collect())
 }
