@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import validate_data
 
 from equipoise.base import SamplerMixin
+from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors
 from equipoise.over_sampling import SMOTE
 from equipoise.under_sampling import EditedNearestNeighbours, TomekLinks
 
@@ -34,9 +35,11 @@ class _SmoteThenClean(SamplerMixin, BaseSampler):
             sampling_strategy=self.sampling_strategy,
             random_state=self.random_state,
             n_jobs=self.n_jobs,
+            neighbors=self.neighbors,
         )
 
     def _resample(self, X, y, classes, codes, counts):
+        check_neighbors(self.neighbors)
         self.smote_ = self._smote()
         given = getattr(self, self._cleaner_name)
         cleaner = clone(given) if given is not None else self._default_cleaner()
@@ -62,9 +65,17 @@ class SMOTEENN(_SmoteThenClean):
     smote : sampler object, default=None
         The over-sampler; default ``SMOTE(sampling_strategy, random_state, n_jobs)``.
     enn : sampler object, default=None
-        The cleaner; default ``EditedNearestNeighbours(sampling_strategy='all', n_jobs=n_jobs)``.
+        The cleaner; default ``EditedNearestNeighbours(sampling_strategy='all', n_jobs=n_jobs,
+        neighbors=neighbors)``.
     n_jobs : int, default=None
         Threads of the core.
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index of the default SMOTE and the default EditedNearestNeighbours (a
+        given ``smote`` or ``enn`` keeps its own): 'auto', 'exact' and 'kdtree' are exact
+        (imbalanced-learn's result); 'hnsw' uses an approximate HNSW index in both steps, much
+        faster on large data; a dict such as ``{"algorithm": "hnsw", "M": 16,
+        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. (An addition
+        to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -94,10 +105,18 @@ class SMOTEENN(_SmoteThenClean):
         "smote": [HasMethods(["fit_resample"]), None],
         "enn": [HasMethods(["fit_resample"]), None],
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
     def __init__(
-        self, *, sampling_strategy="auto", random_state=None, smote=None, enn=None, n_jobs=None
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        smote=None,
+        enn=None,
+        n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__()
         self.sampling_strategy = sampling_strategy
@@ -105,9 +124,12 @@ class SMOTEENN(_SmoteThenClean):
         self.smote = smote
         self.enn = enn
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _default_cleaner(self):
-        return EditedNearestNeighbours(sampling_strategy="all", n_jobs=self.n_jobs)
+        return EditedNearestNeighbours(
+            sampling_strategy="all", n_jobs=self.n_jobs, neighbors=self.neighbors
+        )
 
 
 class SMOTETomek(_SmoteThenClean):
@@ -125,9 +147,16 @@ class SMOTETomek(_SmoteThenClean):
     smote : sampler object, default=None
         The over-sampler; default ``SMOTE(sampling_strategy, random_state, n_jobs)``.
     tomek : sampler object, default=None
-        The cleaner; default ``TomekLinks(sampling_strategy='all', n_jobs=n_jobs)``.
+        The cleaner; default ``TomekLinks(sampling_strategy='all', n_jobs=n_jobs,
+        neighbors=neighbors)``.
     n_jobs : int, default=None
         Threads of the core.
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index of the default SMOTE and the default TomekLinks (a given ``smote``
+        or ``tomek`` keeps its own): 'auto', 'exact' and 'kdtree' are exact (imbalanced-learn's
+        result); 'hnsw' uses an approximate HNSW index in both steps, much faster on large data;
+        a dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
+        "seed": 0}`` sets HNSW's options. (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -157,10 +186,18 @@ class SMOTETomek(_SmoteThenClean):
         "smote": [HasMethods(["fit_resample"]), None],
         "tomek": [HasMethods(["fit_resample"]), None],
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
     def __init__(
-        self, *, sampling_strategy="auto", random_state=None, smote=None, tomek=None, n_jobs=None
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        smote=None,
+        tomek=None,
+        n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__()
         self.sampling_strategy = sampling_strategy
@@ -168,6 +205,7 @@ class SMOTETomek(_SmoteThenClean):
         self.smote = smote
         self.tomek = tomek
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _default_cleaner(self):
-        return TomekLinks(sampling_strategy="all", n_jobs=self.n_jobs)
+        return TomekLinks(sampling_strategy="all", n_jobs=self.n_jobs, neighbors=self.neighbors)

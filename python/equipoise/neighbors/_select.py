@@ -97,13 +97,34 @@ def as_core_float(X) -> np.ndarray:
     return np.ascontiguousarray(X)
 
 
+def hnsw_graph(X, neighbors, *, n_jobs=None):
+    """The HNSW graph of ``X`` for a ``neighbors=`` value, to pass as ``graph=`` to several
+    searches on the same ``X`` (built once)."""
+    spec = check_neighbors(neighbors)
+    return _core.hnsw_build(
+        as_core_float(X),
+        m=spec.M,
+        ef_construction=spec.ef_construction,
+        seed=spec.seed,
+        n_threads=threads_from(n_jobs),
+    )
+
+
 def self_kneighbors(
-    X, k: int, neighbors="auto", *, rows=None, n_jobs=None, return_distance: bool = False
+    X,
+    k: int,
+    neighbors="auto",
+    *,
+    rows=None,
+    n_jobs=None,
+    return_distance: bool = False,
+    graph=None,
 ):
     """The ``k`` nearest other rows of each row of ``X`` (or of the rows ``rows`` of ``X``).
 
     A row is excluded from its own list by index (a duplicate of it at distance 0 is still a
-    neighbour), as SMOTE, ENN and Tomek links need.
+    neighbour), as SMOTE, ENN and Tomek links need. ``graph``: a :func:`hnsw_graph` of ``X``
+    (used when ``neighbors`` is HNSW) instead of building one.
 
     Returns
     -------
@@ -116,8 +137,10 @@ def self_kneighbors(
     X = as_core_float(X)
     if rows is not None:
         rows = np.ascontiguousarray(rows, dtype=np.int64)
+    if spec.exact:
+        graph = None
     dist, idx = _core.kneighbors(
-        X, int(k), rows=rows, n_threads=threads_from(n_jobs), **spec.core_kwargs()
+        X, int(k), rows=rows, graph=graph, n_threads=threads_from(n_jobs), **spec.core_kwargs()
     )
     return (idx, dist) if return_distance else idx
 

@@ -15,6 +15,12 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core
 from equipoise.base import SamplerMixin
+from equipoise.neighbors._select import (
+    NEIGHBORS_CONSTRAINT,
+    check_neighbors,
+    hnsw_graph,
+    self_kneighbors,
+)
 from equipoise.utils._validation import seed_from, threads_from
 
 _NEIGHBORS = [
@@ -32,9 +38,26 @@ def _float(X):
     return X.astype(np.float64)
 
 
-def _neighbours(X, rows, n_neighbors, param_name, threads):
+class _Graphs:
+    """The ``neighbors=`` spec of a run, with the HNSW graph of each matrix searched more than
+    once (the whole data: one graph for every class and both searches), built when first used."""
+
+    def __init__(self, neighbors, n_jobs, shared):
+        self.spec, self.n_jobs = check_neighbors(neighbors), n_jobs
+        self.shared, self.graph = shared, None
+
+    def of(self, X):
+        if X is not self.shared:
+            return None
+        if self.graph is None:
+            self.graph = hnsw_graph(X, self.spec, n_jobs=self.n_jobs)
+        return self.graph
+
+
+def _neighbours(X, rows, n_neighbors, param_name, threads, graphs):
     """Row indices of X: the ``n_neighbors`` nearest other rows of each of ``rows`` in ``X``
-    (the row itself excluded by index), or those of a user's neighbour estimator."""
+    (the row itself excluded by index; from an HNSW index when ``graphs.spec`` says so, else
+    exact), or those of a user's neighbour estimator."""
     if isinstance(n_neighbors, numbers.Integral):
         k = int(n_neighbors)
         if X.shape[0] < k + 1:
@@ -42,6 +65,10 @@ def _neighbours(X, rows, n_neighbors, param_name, threads):
                 f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
                 f" n_samples_fit = {X.shape[0]}: {param_name}={k} needs at least {k + 1} rows"
             )
+        spec = graphs.spec
+        if not spec.exact:
+            graph = graphs.of(X)
+            return self_kneighbors(X, k, spec, rows=rows, n_jobs=graphs.n_jobs, graph=graph)
         _, idx = _core.kneighbors_rows(X, np.asarray(rows, dtype=np.int64), k, threads)
         return idx
     nn = clone(n_neighbors)
@@ -101,6 +128,12 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         Which variant.
     n_jobs : int, default=None
         Threads of the core (an addition to imbalanced-learn's parameters).
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index of the searches whose size is an int: 'auto', 'exact' and 'kdtree'
+        are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an approximate
+        HNSW index, much faster on large data; a dict such as ``{"algorithm": "hnsw", "M": 16,
+        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored for
+        a search given as an object. (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -136,6 +169,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         "m_neighbors": _NEIGHBORS,
         "kind": [StrOptions({"borderline-1", "borderline-2"})],
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
     def __init__(
@@ -147,6 +181,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         m_neighbors=10,
         kind="borderline-1",
         n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
@@ -154,10 +189,12 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         self.m_neighbors = m_neighbors
         self.kind = kind
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _resample(self, X, y, classes, codes, counts):
         Xf = _float(X)
         threads = threads_from(self.n_jobs)
+        graphs = _Graphs(self.neighbors, self.n_jobs, shared=Xf)
         seed = seed_from(self.random_state)
         m = self.m_neighbors if isinstance(self.m_neighbors, numbers.Integral) else None
         k = self.k_neighbors if isinstance(self.k_neighbors, numbers.Integral) else None
@@ -168,7 +205,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         parts, labels, sizes = [], [], []
         for cls, c, n_samples in self._n_new(classes):
             rows = np.flatnonzero(codes == c)
-            nn_m = _neighbours(Xf, rows, self.m_neighbors, "m_neighbors", threads)
+            nn_m = _neighbours(Xf, rows, self.m_neighbors, "m_neighbors", threads, graphs)
             n_other = np.sum(codes[nn_m] != c, axis=1)
             danger = np.bitwise_and(n_other >= n_m / 2, n_other < n_m)
             if not danger.any():
@@ -178,10 +215,14 @@ class BorderlineSMOTE(_NeighbourSMOTE):
             if self.kind == "borderline-1":
                 X_class = Xf[rows]
                 pos = np.flatnonzero(danger)
-                graph = rows[_neighbours(X_class, pos, self.k_neighbors, "k_neighbors", threads)]
+                graph = rows[
+                    _neighbours(X_class, pos, self.k_neighbors, "k_neighbors", threads, graphs)
+                ]
                 other = None
             else:
-                graph = _neighbours(Xf, danger_rows, self.k_neighbors, "k_neighbors", threads)
+                graph = _neighbours(
+                    Xf, danger_rows, self.k_neighbors, "k_neighbors", threads, graphs
+                )
                 other = codes != c
             new = _core.interpolate(
                 Xf, danger_rows, graph, n_samples, None, other, "borderline", c, seed, threads
@@ -213,6 +254,12 @@ class ADASYN(_NeighbourSMOTE):
         Number of neighbours, or a ``NearestNeighbors``-like object.
     n_jobs : int, default=None
         Threads of the core (an addition to imbalanced-learn's parameters).
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index of the searches whose size is an int: 'auto', 'exact' and 'kdtree'
+        are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an approximate
+        HNSW index, much faster on large data; a dict such as ``{"algorithm": "hnsw", "M": 16,
+        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored for
+        a search given as an object. (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -241,17 +288,28 @@ class ADASYN(_NeighbourSMOTE):
         "random_state": ["random_state"],
         "n_neighbors": _NEIGHBORS,
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, n_neighbors=5, n_jobs=None):
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        n_neighbors=5,
+        n_jobs=None,
+        neighbors="auto",
+    ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.n_neighbors = n_neighbors
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _resample(self, X, y, classes, codes, counts):
         Xf = _float(X)
         threads = threads_from(self.n_jobs)
+        graphs = _Graphs(self.neighbors, self.n_jobs, shared=Xf)
         seed = seed_from(self.random_state)
         k = self.n_neighbors if isinstance(self.n_neighbors, numbers.Integral) else None
         self.nn_ = NearestNeighbors(n_neighbors=k + 1) if k else clone(self.n_neighbors)
@@ -259,7 +317,7 @@ class ADASYN(_NeighbourSMOTE):
         parts, labels, sizes = [], [], []
         for cls, c, n_samples in self._n_new(classes):
             rows = np.flatnonzero(codes == c)
-            nns = _neighbours(Xf, rows, self.n_neighbors, "n_neighbors", threads)
+            nns = _neighbours(Xf, rows, self.n_neighbors, "n_neighbors", threads, graphs)
             ratio_nn = np.sum(codes[nns] != c, axis=1) / n_neighbors
             if not np.sum(ratio_nn):
                 raise RuntimeError(
@@ -273,7 +331,9 @@ class ADASYN(_NeighbourSMOTE):
                 raise ValueError("No samples will be generated with the provided ratio settings.")
             X_class = Xf[rows]
             pos = np.arange(rows.size)
-            graph = rows[_neighbours(X_class, pos, self.n_neighbors, "n_neighbors", threads)]
+            graph = rows[
+                _neighbours(X_class, pos, self.n_neighbors, "n_neighbors", threads, graphs)
+            ]
             new = _core.interpolate(
                 Xf,
                 rows,

@@ -19,6 +19,12 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
+from equipoise.neighbors._select import (
+    ALGORITHMS,
+    NEIGHBORS_CONSTRAINT,
+    check_neighbors,
+    self_kneighbors,
+)
 from equipoise.utils._validation import seed_from, threads_from
 
 _K = [
@@ -26,6 +32,8 @@ _K = [
     HasMethods(["kneighbors", "kneighbors_graph"]),
 ]
 _ENCODER = [HasMethods(["fit_transform", "inverse_transform"]), None]
+#: The ``neighbors`` names SMOTEN accepts: the exact ones (its distance is not Euclidean).
+_EXACT_NAMES = tuple(a for a in ALGORITHMS if a != "hnsw")
 
 
 def _sorted_codes(codes: np.ndarray, cats: np.ndarray):
@@ -158,6 +166,15 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         rows, sparse one-hot of the class only).
     n_jobs : int, default=None
         Threads of the core (an addition to imbalanced-learn's parameters).
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour search when ``k_neighbors`` is an int: 'auto', 'exact' and 'kdtree' run the
+        core's exact search on the category codes (imbalanced-learn's neighbours); 'hnsw' searches
+        an approximate HNSW index over imbalanced-learn's encoding of the class (numeric columns
+        and one-hot columns scaled by ``median_std / sqrt(2)``, whose Euclidean distance is the
+        SMOTE-NC distance), built dense, i.e. one float per category level and row of the class;
+        a dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
+        "seed": 0}`` sets HNSW's options. Ignored when ``k_neighbors`` is an object. (An addition
+        to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -205,6 +222,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         "categorical_features": ["array-like", StrOptions({"auto"})],
         "categorical_encoder": _ENCODER,
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
     def __init__(
@@ -216,6 +234,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         random_state=None,
         k_neighbors=5,
         n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.categorical_features = categorical_features
@@ -223,6 +242,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         self.random_state = random_state
         self.k_neighbors = k_neighbors
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _check_X(self, X):
         if isinstance(X, _frames.Frame):
@@ -370,6 +390,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             start += size
 
     def _resample(self, X, y, classes, codes, counts):
+        spec = check_neighbors(self.neighbors)
         self.n_features_ = X.shape[1]
         self._column_types(X)
         num, out_dtypes = self._numeric(X)
@@ -399,6 +420,9 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
                     f" n_samples_fit = {rows.size}: class {cls!r} has {rows.size} rows, fewer"
                     f" than k_neighbors + 1 = {k + 1} needed to grow it"
                 )
+            elif not spec.exact:
+                enc = self._encoded(X_class, coded.codes[rows], coded.levels(), median_std)
+                graph = self_kneighbors(enc, k, spec, n_jobs=self.n_jobs)
             xn, xc = _core.smotenc(
                 num,
                 coded.codes,
@@ -446,15 +470,28 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             out[n:, j] = columns[j].values()
         return out
 
+    @staticmethod
+    def _encoded(X_class, codes, levels, median_std, dense=True):
+        """imbalanced-learn's encoding of a class: its numeric columns, then one-hot columns of
+        value ``median_std / sqrt(2)`` (Euclidean distance on it = the SMOTE-NC distance)."""
+        m = X_class.shape[0]
+        offsets = np.concatenate([[0], np.cumsum(levels)[:-1]]).astype(np.int64)
+        cols = (codes.astype(np.int64) + offsets).reshape(-1)
+        val = median_std / np.sqrt(2)
+        if dense:
+            enc = np.zeros((m, X_class.shape[1] + int(np.sum(levels))), dtype=np.float64)
+            enc[:, : X_class.shape[1]] = X_class
+            rows = np.repeat(np.arange(m), codes.shape[1])
+            enc[rows, X_class.shape[1] + cols] = val
+            return enc
+        rows = np.repeat(np.arange(m), codes.shape[1])
+        vals = np.full(cols.size, val)
+        ohe = sparse.csr_matrix((vals, (rows, cols)), shape=(m, int(np.sum(levels))))
+        return sparse.hstack([sparse.csr_matrix(X_class), ohe], format="csr")
+
     def _user_graph(self, X_class, codes, levels, median_std):
         # A user's neighbour estimator sees imbalanced-learn's encoding of the class only (sparse).
-        m = X_class.shape[0]
-        offsets = np.concatenate([[0], np.cumsum(levels)[:-1]])
-        cols = (codes.astype(np.int64) + offsets).reshape(-1)
-        rows = np.repeat(np.arange(m), codes.shape[1])
-        val = np.full(cols.size, median_std / np.sqrt(2))
-        ohe = sparse.csr_matrix((val, (rows, cols)), shape=(m, int(np.sum(levels))))
-        enc = sparse.hstack([sparse.csr_matrix(X_class), ohe], format="csr")
+        enc = self._encoded(X_class, codes, levels, median_std, dense=False)
         self.nn_k_.fit(enc)
         return self.nn_k_.kneighbors(enc, return_distance=False)[:, 1:].astype(np.int64)
 
@@ -491,6 +528,12 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         precomputed VDM matrix of the class).
     n_jobs : int, default=None
         Threads of the core (an addition to imbalanced-learn's parameters).
+    neighbors : {'auto', 'exact', 'kdtree'}, default='auto'
+        Accepted for uniformity with the other samplers; every name gives the same exact
+        search. The value difference metric is not a Euclidean distance on any fixed encoding of
+        the rows (it sums, per feature, the square of an L1 distance between class-probability
+        vectors), so the Euclidean indexes ('hnsw') do not apply and are refused. (An addition to
+        imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -522,6 +565,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         "k_neighbors": _K,
         "categorical_encoder": _ENCODER,
         "n_jobs": [numbers.Integral, None],
+        "neighbors": [StrOptions(set(_EXACT_NAMES))],
     }
 
     def __init__(
@@ -532,12 +576,14 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         random_state=None,
         k_neighbors=5,
         n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.categorical_encoder = categorical_encoder
         self.random_state = random_state
         self.k_neighbors = k_neighbors
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _check_X(self, X):
         if isinstance(X, _frames.Frame):
@@ -546,6 +592,11 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         return validate_data(self, X=X, reset=True, dtype=None, accept_sparse=["csr", "csc"])
 
     def _resample(self, X, y, classes, codes, counts):
+        if not isinstance(self.neighbors, str) or self.neighbors not in _EXACT_NAMES:
+            raise ValueError(
+                f"SMOTEN's neighbors must be one of {_EXACT_NAMES} (its value difference metric"
+                f" is not Euclidean, so HNSW does not apply); got {self.neighbors!r}"
+            )
         fmt = None
         if sparse.issparse(X):
             # Every value is a category, zeros included: the matrix is read densely, without

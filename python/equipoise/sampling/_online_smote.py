@@ -8,6 +8,7 @@ import numpy as np
 
 from equipoise import _core
 from equipoise.base import take_rows
+from equipoise.neighbors._select import check_neighbors, self_kneighbors
 from equipoise.sampling._batch import BalancedBatchSampler, as_label_array
 from equipoise.utils._validation import encode_labels, threads_from
 
@@ -70,6 +71,10 @@ class OnlineSMOTE:
         As in :class:`BalancedBatchSampler`.
     output : {'numpy', 'torch'}, default='numpy'
         What ``collate`` returns.
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The index of the neighbour graph: 'auto', 'exact' and 'kdtree' are exact; 'hnsw' is
+        approximate and much faster on large classes; a dict such as ``{"algorithm": "hnsw",
+        "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options.
 
     Attributes
     ----------
@@ -94,6 +99,7 @@ class OnlineSMOTE:
         world_size: int | None = None,
         n_jobs: int | None = None,
         output: str = "numpy",
+        neighbors="auto",
     ):
         X = np.asarray(X)
         if X.ndim != 2:
@@ -108,6 +114,7 @@ class OnlineSMOTE:
             raise ValueError(f"k_neighbors must be an int >= 1, got {k_neighbors!r}")
         if output not in ("numpy", "torch"):
             raise ValueError(f"output must be 'numpy' or 'torch', got {output!r}")
+        spec = check_neighbors(neighbors)
         threads = threads_from(n_jobs)
         _core.check_finite(X, threads)
         self.sampler = BalancedBatchSampler(
@@ -139,7 +146,10 @@ class OnlineSMOTE:
                     f"class {classes[c]!r} has {rows.size} rows, fewer than k_neighbors + 1 ="
                     f" {k + 1} needed to synthesise its rows"
                 )
-            _, nn = _core.kneighbors_self(X[rows], k, threads)
+            if spec.exact:
+                _, nn = _core.kneighbors_self(X[rows], k, threads)
+            else:
+                nn = self_kneighbors(X[rows], k, spec, n_jobs=n_jobs)
             self._rows[c] = rows
             self._graph[c] = rows[nn]  # row numbers of the k neighbours of each class row
             self._local[rows] = np.arange(rows.size)
@@ -148,6 +158,7 @@ class OnlineSMOTE:
         self.seed = self.sampler.seed
         self.output = output
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
         self.synthetic_classes_ = [classes.tolist()[c] for c in grown]
         self._grown = np.zeros(len(classes), dtype=bool)
         self._grown[grown] = True

@@ -19,6 +19,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import validate_data
 
 from equipoise.base import SamplerMixin
+from equipoise.neighbors._select import NeighborSpec, self_kneighbors
 
 
 def euclidean_k(nn, extra: int):
@@ -67,6 +68,43 @@ def warn_emptied(classes, counts, kept_codes, n_classes):
             warnings.warn(
                 f"the cleaning removed every row of class {classes[c]!r}", UserWarning, stacklevel=3
             )
+
+
+def class_order(idx, codes) -> np.ndarray:
+    """The rows ``idx`` (in row order) regrouped class by class in code order, row order kept."""
+    return idx[np.argsort(codes[idx], kind="stable")]
+
+
+def enn_on_graph(Xf, codes, n_classes, targeted, k, mode, spec: NeighborSpec, n_jobs):
+    """Edited Nearest Neighbours decided on a neighbour graph of the ``neighbors=`` index
+    (the approximate path): the rows kept, class by class in code order, as the core's ENN.
+
+    Only the rows of targeted classes are queried; the rule is the core's ('all': every neighbour
+    of the row's class; 'mode': the most frequent class, the lowest code among equals)."""
+    targeted = np.asarray(targeted, dtype=bool)
+    rows = np.flatnonzero(targeted[codes])
+    keep = np.ones(codes.shape[0], dtype=bool)
+    if rows.size:
+        nb = self_kneighbors(Xf, k, spec, rows=rows, n_jobs=n_jobs)
+        own = codes[rows]
+        labels = codes[nb]
+        if mode:
+            flat = np.repeat(np.arange(rows.size, dtype=np.int64) * n_classes, k)
+            votes = np.bincount(flat + labels.ravel(), minlength=rows.size * n_classes)
+            kept = votes.reshape(rows.size, n_classes).argmax(axis=1) == own
+        else:
+            kept = (labels == own[:, None]).all(axis=1)
+        keep[rows] = kept
+    return class_order(np.flatnonzero(keep), codes)
+
+
+def tomek_on_graph(Xf, codes, targeted, spec: NeighborSpec, n_jobs):
+    """Tomek links found on the 1-nearest-neighbour graph of the ``neighbors=`` index (the
+    approximate path): the rows kept (every row not a targeted-class member of a link, i.e. of a
+    pair of mutual nearest neighbours of different classes), in row order."""
+    nn = self_kneighbors(Xf, 1, spec, n_jobs=n_jobs)[:, 0]
+    linked = (codes[nn] != codes) & (nn[nn] == np.arange(codes.shape[0]))
+    return np.flatnonzero(~(linked & np.asarray(targeted, dtype=bool)[codes]))
 
 
 class CleaningMixin(SamplerMixin):

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
+from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
@@ -50,6 +51,14 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         A class is cleaned in the second step only if larger than this times the minority.
     n_jobs : int, default=None
         Threads of the core.
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index when ``n_neighbors`` is an int, for both steps (it is passed to the
+        default ENN; a given ``edited_nearest_neighbours`` keeps its own): 'auto', 'exact' and
+        'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an
+        approximate HNSW index, much faster on large data; a dict such as
+        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
+        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
+        (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -86,6 +95,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         ],
         "threshold_cleaning": [Interval(numbers.Real, 0, None, closed="neither")],
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
     def __init__(
@@ -96,12 +106,14 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         n_neighbors=3,
         threshold_cleaning=0.5,
         n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.edited_nearest_neighbours = edited_nearest_neighbours
         self.n_neighbors = n_neighbors
         self.threshold_cleaning = threshold_cleaning
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _validate_estimator(self):
         if isinstance(self.n_neighbors, numbers.Integral):
@@ -118,11 +130,13 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
                 n_neighbors=self.n_neighbors,
                 kind_sel="mode",
                 n_jobs=self.n_jobs,
+                neighbors=self.neighbors,
             )
         else:
             self.edited_nearest_neighbours_ = clone(self.edited_nearest_neighbours)
 
     def _resample(self, X, y, classes, codes, counts):
+        spec = check_neighbors(self.neighbors)
         Xf = core_floats(X)
         k = euclidean_k(self.n_neighbors, 1) if type(self.n_neighbors) is NearestNeighbors else None
         if isinstance(self.n_neighbors, numbers.Integral):
@@ -167,7 +181,10 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         pos = self._class_positions(classes)
         min_code = pos[class_minority]
         min_rows = np.flatnonzero(codes == min_code)
-        nbrs = _core.knn_of_rows(Xf, min_rows.astype(np.int64), k, threads_from(self.n_jobs))
+        if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
+            nbrs = _core.knn_of_rows(Xf, min_rows.astype(np.int64), k, threads_from(self.n_jobs))
+        else:
+            nbrs = self_kneighbors(Xf, k, spec, rows=min_rows, n_jobs=self.n_jobs)
         # The classifier's vote: the row itself and its k - 1 nearest others; ties to the
         # smallest class, as scikit-learn's KNeighborsClassifier.
         voters = np.concatenate([min_rows[:, None], nbrs[:, : k - 1]], axis=1)

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
+from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, kneighbors
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     core_floats,
@@ -39,6 +40,7 @@ _CONSTRAINTS: dict = {
     "n_seeds_S": [Interval(numbers.Integral, 1, None, closed="left")],
     "n_jobs": [numbers.Integral, None],
     "random_state": ["random_state"],
+    "neighbors": NEIGHBORS_CONSTRAINT,
 }
 
 
@@ -77,12 +79,21 @@ class _Common(CleaningMixin, BaseCleaningSampler):
         n_neighbors=None,
         n_seeds_S=1,
         n_jobs=None,
+        neighbors="auto",
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.n_neighbors = n_neighbors
         self.n_seeds_S = n_seeds_S
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
+
+    def _query(self, spec, C, Q, k, threads):
+        """(distances, indices into C) of the k nearest rows of C to each row of Q."""
+        if spec.exact:
+            return _core.knn_query(C, Q, k, threads)
+        idx, dist = kneighbors(C, Q, k, spec, n_jobs=self.n_jobs, return_distance=True)
+        return dist, idx
 
     def _delegate(self, X, y, classes, codes, counts, ref_cls):
         ref = ref_cls(
@@ -127,6 +138,13 @@ class OneSidedSelection(_Common):
         Seed rows drawn per class (with replacement).
     n_jobs : int, default=None
         Threads of the core.
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index of the classification on C and of the Tomek links step: 'auto',
+        'exact' and 'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes the neighbours
+        from an approximate HNSW index, faster on large data; a dict such as
+        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
+        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
+        (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -151,6 +169,7 @@ class OneSidedSelection(_Common):
     """
 
     def _resample(self, X, y, classes, codes, counts):
+        spec = check_neighbors(self.neighbors)
         k = _core_k(self.n_neighbors)
         Xf = core_floats(X)
         if k is None or Xf is None:
@@ -175,11 +194,15 @@ class OneSidedSelection(_Common):
             )
             if rest.size:
                 Cx = np.ascontiguousarray(Xf[C_indices])
-                _, nb = _core.knn_query(Cx, np.ascontiguousarray(Xf[rest]), k, threads)
+                _, nb = self._query(spec, Cx, np.ascontiguousarray(Xf[rest]), k, threads)
                 pred = _vote(codes[C_indices][nb], len(classes))
                 rest = rest[pred != c]
             idx_under = np.concatenate((idx_under, seeds, rest))
-        tl = TomekLinks(sampling_strategy=list(self.sampling_strategy_.keys()), n_jobs=self.n_jobs)
+        tl = TomekLinks(
+            sampling_strategy=list(self.sampling_strategy_.keys()),
+            n_jobs=self.n_jobs,
+            neighbors=self.neighbors,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             tl.fit_resample(take_rows(X, idx_under, threads), y[idx_under])
@@ -211,6 +234,13 @@ class CondensedNearestNeighbour(_Common):
         Seed rows drawn per class (with replacement).
     n_jobs : int, default=None
         Threads of the core.
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index of the first classification of the class's rows on C: 'auto',
+        'exact' and 'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes those first
+        neighbours from an approximate HNSW index over C (the updates as C grows stay exact); a
+        dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
+        "seed": 0}`` sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is
+        sparse. (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -235,6 +265,7 @@ class CondensedNearestNeighbour(_Common):
     """
 
     def _resample(self, X, y, classes, codes, counts):
+        spec = check_neighbors(self.neighbors)
         k = _core_k(self.n_neighbors)
         Xf = core_floats(X)
         if k is None or Xf is None:
@@ -257,7 +288,7 @@ class CondensedNearestNeighbour(_Common):
             ]
             C_indices = np.append(np.flatnonzero(y == class_minority), seeds)
             selected = self._condense(
-                Xf, codes, c, idx_maj, C_indices, seeds, k, len(classes), threads
+                Xf, codes, c, idx_maj, C_indices, seeds, k, len(classes), threads, spec
             )
             C_final = np.append(np.flatnonzero(y == class_minority), selected)
             self.estimators_.append(clone(estimator).fit(_safe_indexing(X, C_final), y[C_final]))
@@ -266,8 +297,7 @@ class CondensedNearestNeighbour(_Common):
         warn_emptied(classes, counts, codes[idx_under], len(classes))
         return take_rows(X, idx_under, threads), _safe_indexing(y, idx_under)
 
-    @staticmethod
-    def _condense(Xf, codes, c, idx_maj, C_indices, seeds, k, n_classes, threads):
+    def _condense(self, Xf, codes, c, idx_maj, C_indices, seeds, k, n_classes, threads, spec):
         S = np.ascontiguousarray(Xf[idx_maj], dtype=np.float64)
         if C_indices.size < k:
             raise ValueError(
@@ -275,8 +305,8 @@ class CondensedNearestNeighbour(_Common):
                 f" n_samples_fit = {C_indices.size}, n_samples = {idx_maj.size}"
             )
         # Each S row's k nearest rows of C (squared distances, codes), kept sorted as C grows.
-        dist, nb = _core.knn_query(
-            np.ascontiguousarray(Xf[C_indices], dtype=np.float64), S, k, threads
+        dist, nb = self._query(
+            spec, np.ascontiguousarray(Xf[C_indices], dtype=np.float64), S, k, threads
         )
         best_d = dist**2
         best_c = codes[C_indices][nb]

@@ -10,10 +10,12 @@ from sklearn.utils import _safe_indexing
 
 from equipoise import _core
 from equipoise.base import take_rows
+from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
     core_floats,
+    tomek_on_graph,
     warn_emptied,
 )
 from equipoise.utils._validation import threads_from
@@ -35,6 +37,14 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
         'auto' (= 'not minority'), or a list of classes.
     n_jobs : int, default=None
         Threads of the core (None or -1: every core).
+    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
+        The neighbour index: 'auto', 'exact' and 'kdtree' run the core's exact search
+        (imbalanced-learn's result); 'hnsw' takes each row's nearest neighbour from an approximate
+        HNSW index and removes the same links (mutual nearest neighbours of different classes),
+        much faster on large data (on the fraud-like data of ``benches/`` over 99% of the kept
+        rows agree with the exact run); a dict such as ``{"algorithm": "hnsw", "M": 16,
+        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored when
+        ``X`` is sparse. (An addition to imbalanced-learn's parameters.)
 
     Attributes
     ----------
@@ -59,13 +69,16 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
         "n_jobs": [numbers.Integral, None],
+        "neighbors": NEIGHBORS_CONSTRAINT,
     }
 
-    def __init__(self, *, sampling_strategy="auto", n_jobs=None):
+    def __init__(self, *, sampling_strategy="auto", n_jobs=None, neighbors="auto"):
         super().__init__(sampling_strategy=sampling_strategy)
         self.n_jobs = n_jobs
+        self.neighbors = neighbors
 
     def _resample(self, X, y, classes, codes, counts):
+        spec = check_neighbors(self.neighbors)
         Xf = core_floats(X)
         if Xf is None:
             ref = imblearn_under.TomekLinks(
@@ -76,9 +89,13 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
             idx = ref.sample_indices_
         else:
             check_enough_rows(2, X.shape[0])
-            idx = _core.tomek_links(
-                Xf, codes, len(classes), self._targeted(classes), threads_from(self.n_jobs)
-            )
+            targeted = self._targeted(classes)
+            if spec.exact:
+                idx = _core.tomek_links(
+                    Xf, codes, len(classes), targeted, threads_from(self.n_jobs)
+                )
+            else:
+                idx = tomek_on_graph(Xf, codes, targeted, spec, self.n_jobs)
             X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
         self.sample_indices_ = idx
         warn_emptied(classes, counts, codes[idx], len(classes))

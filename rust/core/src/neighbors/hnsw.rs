@@ -596,23 +596,34 @@ impl<'a, F: Float> Hnsw<'a, F> {
 
     fn run(&self, qs: Vec<(&[F], usize)>, k: usize) -> Result<Neighbors> {
         let nq = qs.len();
-        let lists: Vec<Vec<(f64, usize)>> = qs
-            .par_iter()
-            .map(|&(q, ex)| self.search_one(q, k, ex))
-            .collect();
         let mut indices = Array2::<usize>::zeros((nq, k));
         let mut distances = Array2::<f64>::zeros((nq, k));
-        for (i, l) in lists.iter().enumerate() {
-            if l.len() < k {
-                return Err(CoreError::InvalidArgument(format!(
-                    "the HNSW search found {} neighbours of query {i}, {k} wanted: raise ef_search",
-                    l.len()
-                )));
-            }
-            for (t, &(dd, j)) in l.iter().enumerate() {
-                indices[[i, t]] = j;
-                distances[[i, t]] = dd.sqrt();
-            }
+        // Each search writes its row in place: no list per query is kept (a search's list has
+        // room for ef_search candidates, which for millions of queries is gigabytes).
+        let found: Vec<usize> = indices
+            .as_slice_mut()
+            .expect("standard layout")
+            .par_chunks_mut(k)
+            .zip(
+                distances
+                    .as_slice_mut()
+                    .expect("standard layout")
+                    .par_chunks_mut(k),
+            )
+            .zip(qs.par_iter())
+            .map(|((ri, rd), &(q, ex))| {
+                let l = self.search_one(q, k, ex);
+                for (t, &(dd, j)) in l.iter().enumerate() {
+                    ri[t] = j;
+                    rd[t] = dd.sqrt();
+                }
+                l.len()
+            })
+            .collect();
+        if let Some((i, &len)) = found.iter().enumerate().find(|&(_, &len)| len < k) {
+            return Err(CoreError::InvalidArgument(format!(
+                "the HNSW search found {len} neighbours of query {i}, {k} wanted: raise ef_search"
+            )));
         }
         Ok(Neighbors { indices, distances })
     }
