@@ -5,7 +5,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::common::{run, Res};
+use crate::common::{row_indices, run, Res};
 use crate::with_features;
 
 fn to_py_indices<'py>(py: Python<'py>, idx: Vec<usize>) -> Bound<'py, PyArray1<i64>> {
@@ -82,11 +82,7 @@ fn knn_of_rows<'py>(
     k: usize,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
-    let rows: Vec<usize> = rows
-        .as_array()
-        .iter()
-        .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
-        .collect::<PyResult<_>>()?;
+    let rows = row_indices(&rows)?;
     let nb = with_features!(x, |a| {
         let v = a.as_array();
         run(py, n_threads, || {

@@ -9,6 +9,14 @@ use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
+/// Row indices from Python (int64) as `usize`; a negative one is a `ValueError`.
+pub(crate) fn row_indices(a: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    a.as_array()
+        .iter()
+        .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
+        .collect()
+}
+
 /// The one place where core errors become Python exceptions.
 pub(crate) struct Error(pub(crate) PyErr);
 

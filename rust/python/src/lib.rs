@@ -7,7 +7,7 @@ mod common;
 mod neighbors;
 mod variants;
 
-use common::{alloc_rows, codes_and_rows, copy_into, graph_of, run, Error, Res};
+use common::{alloc_rows, codes_and_rows, copy_into, graph_of, row_indices, run, Error, Res};
 use equipoise_core::{self as core, Float};
 use ndarray::Array2;
 use numpy::{
@@ -195,11 +195,7 @@ fn take_rows<'py>(
     idx: PyReadonlyArray1<'py, i64>,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let idx: Vec<usize> = idx
-        .as_array()
-        .iter()
-        .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
-        .collect::<PyResult<_>>()?;
+    let idx = row_indices(&idx)?;
     Ok(with_features!(x, |a| take_impl(py, a, &idx, n_threads)?.into_any()))
 }
 
@@ -237,11 +233,7 @@ fn smoothed_bootstrap<'py>(
     seed: u64,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let idx: Vec<usize> = idx
-        .as_array()
-        .iter()
-        .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
-        .collect::<PyResult<_>>()?;
+    let idx = row_indices(&idx)?;
     Ok(with_features!(x, |a| bootstrap_impl(
         py, a, &idx, class_code, &scale, seed, n_threads
     )?

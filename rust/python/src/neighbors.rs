@@ -8,7 +8,7 @@ use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-use crate::common::{run, Error, Res};
+use crate::common::{row_indices, run, Error, Res};
 use crate::with_features;
 
 /// A built HNSW graph, kept apart from its data (the data stays with the caller).
@@ -45,15 +45,7 @@ fn to_arrays(py: Python<'_>, nb: Neighbors) -> KnnArrays<'_> {
 }
 
 fn rows_arg(rows: Option<PyReadonlyArray1<'_, i64>>) -> PyResult<Option<Vec<usize>>> {
-    rows.map(|r| {
-        r.as_array()
-            .iter()
-            .map(|&v| {
-                usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0"))
-            })
-            .collect()
-    })
-    .transpose()
+    rows.map(|r| row_indices(&r)).transpose()
 }
 
 fn params(m: usize, ef_construction: usize, ef_search: usize, seed: u64) -> HnswParams {

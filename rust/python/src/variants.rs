@@ -7,7 +7,7 @@ use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntyped
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::common::{graph_of, run, Res};
+use crate::common::{graph_of, row_indices, run, Res};
 use crate::with_features;
 
 /// Row-major `n x d` rows into a column-major `n x d` array, for frames (one column each): the
@@ -33,13 +33,6 @@ fn column_major<F: Copy + Send + Sync + Default>(src: &[F], n: usize, d: usize) 
     Array2::from_shape_vec((n, d).f(), dst).expect("shape")
 }
 
-fn indices(a: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
-    a.as_array()
-        .iter()
-        .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
-        .collect()
-}
-
 type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
 
 /// The k nearest other rows of `x` (row indices of `x`) of each row listed in `rows`.
@@ -53,7 +46,7 @@ fn kneighbors_rows<'py>(
     n_threads: usize,
 ) -> PyResult<KnnArrays<'py>> {
     use core::neighbors::BruteForce;
-    let rows = indices(&rows)?;
+    let rows = row_indices(&rows)?;
     let nb = with_features!(x, |a| {
         let v = a.as_array();
         run(py, n_threads, || {
@@ -109,7 +102,7 @@ fn interpolate<'py>(
         "adasyn" => Purpose::Adasyn,
         _ => return Err(PyValueError::new_err(format!("unknown method {method:?}"))),
     };
-    let bases = indices(&bases)?;
+    let bases = row_indices(&bases)?;
     let graph = graph_of(&graph)?;
     let other_slice = match &other {
         Some(o) => Some(
@@ -181,7 +174,7 @@ fn smotenc<'py>(
     seed: u64,
     n_threads: usize,
 ) -> PyResult<MixedRows<'py>> {
-    let rows = indices(&rows)?;
+    let rows = row_indices(&rows)?;
     let graph = graph.as_ref().map(graph_of).transpose()?;
     Ok(with_features!(num, |a| smotenc_impl(
         py, a, &cat, &rows, class_code, n_new, k, penalty, graph, seed, n_threads
