@@ -7,8 +7,10 @@
 //! remaining tiles could enter any of its candidate lists.
 //!
 //! Pass 1 ranks the rows of each visited tile with the norm expansion `|q|^2 + |x|^2 - 2 q.x` in the
-//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows stored
-//! feature-major, compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run time). It keeps a
+//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows, packed
+//! feature-major from the data's rows into a small scratch buffer when a tile is visited, so the
+//! index holds no copy of the data; compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run
+//! time). It keeps a
 //! few more candidates than asked for. Pass 2 recomputes the candidates' distances directly in `f64`
 //! and ranks them by (distance, index). A rigorous bound on the rounding error of pass 1 then proves
 //! that no row left out of the candidates could rank in the top k; where the bound cannot prove it
@@ -52,8 +54,6 @@ pub struct BruteForce<'a, F: Float> {
     n: usize,
     d: usize,
     max_norm: f64,
-    /// Panels of `PANEL` rows, feature-major: `panels[(p * d + j) * PANEL + w]`.
-    panels: Vec<F>,
     /// Squared norms per panel slot (`+inf` for padding).
     pnorms: Vec<F>,
     /// Original row of each panel slot (`NONE` for padding).
@@ -266,7 +266,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
             panel += np;
         }
         let n_panels = panel;
-        let mut panels = vec![F::zero(); n_panels * d * PANEL];
         let mut pnorms = vec![F::infinity(); n_panels * PANEL];
         let mut prow = vec![NONE; n_panels * PANEL];
         let mut tile_of = vec![0u32; n];
@@ -277,25 +276,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 prow[slot] = i;
                 tile_of[i] = t as u32;
             }
-        }
-        {
-            let data = &data;
-            let prow = &prow;
-            panels
-                .par_chunks_mut(d.max(1) * PANEL)
-                .enumerate()
-                .for_each(|(p, panel)| {
-                    for w in 0..PANEL {
-                        let i = prow[p * PANEL + w];
-                        if i == NONE {
-                            continue;
-                        }
-                        let g = gid(i);
-                        for j in 0..d {
-                            panel[j * PANEL + w] = data[g * d + j];
-                        }
-                    }
-                });
         }
         let geo: Vec<(Vec<f64>, f64)> = tiles
             .par_iter()
@@ -345,7 +325,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
             n,
             d,
             max_norm,
-            panels,
             pnorms,
             prow,
             perm,
@@ -386,7 +365,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
             Cow::Borrowed(_) => 0,
         };
         owned
-            + self.panels.len() * f
             + self.pnorms.len() * f
             + self.prow.len() * 8
             + self.perm.len() * 8
@@ -693,6 +671,14 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .map(|_| Vec::with_capacity(keep + 1))
             .collect();
         let mut lb_q = vec![0f64; nq];
+        let mut pack = Packer {
+            data: &self.data,
+            ids: self.ids.as_deref(),
+            d,
+            buf: vec![F::zero(); LEAF.div_ceil(PANEL) * d * PANEL],
+            prow: &[],
+            packed: 0,
+        };
         // Padding queries: a NaN reach rules every panel out for them.
         let mut reach = vec![F::nan(); n_blocks * mq];
         let mut errf = vec![F::zero(); n_blocks * mq];
@@ -710,8 +696,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
             tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tile = &self.tiles[t];
             let (p0, p1) = (tile.panel_start, tile.panel_end);
+            pack.prow = &self.prow[p0 * PANEL..p1 * PANEL];
+            pack.packed = 0;
             let td = TileData {
-                panels: &self.panels[p0 * d * PANEL..p1 * d * PANEL],
                 pnorms: &self.pnorms[p0 * PANEL..p1 * PANEL],
                 prow: &self.prow[p0 * PANEL..p1 * PANEL],
                 cent: &self.pcent[t * d * PANEL..(t + 1) * d * PANEL],
@@ -752,7 +739,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 };
                 let th = &mut thr[b * mq..(b + 1) * mq];
                 let cs = &mut cands[b * mq..(b + 1) * mq];
-                kind.run(&td, d, &blk, th, cs, keep);
+                kind.run(&td, &mut pack, d, &blk, th, cs, keep);
             }
         }
         cands.truncate(nq);
@@ -806,13 +793,54 @@ struct Block<'b, F> {
 
 /// One tile as the kernel reads it.
 struct TileData<'b, F> {
-    panels: &'b [F],
     pnorms: &'b [F],
     prow: &'b [usize],
     /// Its panels' centroids as one panel, their squared norms and radii.
     cent: &'b [F],
     cnorm: &'b [F],
     rad: &'b [F],
+}
+
+/// The panels of the tile being searched, packed from the data's rows when a query block first
+/// needs them: the kernel reads `PANEL` rows feature-major, and packing them per tile visit (a
+/// small scratch buffer, reused) costs far less than the distances computed on them, where a
+/// packed copy of the whole data would double the memory the search holds.
+struct Packer<'b, F> {
+    data: &'b [F],
+    ids: Option<&'b [usize]>,
+    d: usize,
+    /// `LEAF / PANEL` panels: `buf[(p * d + j) * PANEL + w]`.
+    buf: Vec<F>,
+    /// The tile's panel slots (`NONE` for padding).
+    prow: &'b [usize],
+    /// Bit p: panel p of the tile is in `buf`.
+    packed: u32,
+}
+
+impl<F: Float> Packer<'_, F> {
+    /// Panel `p` of the current tile, feature-major (padding slots hold zeros).
+    #[inline(always)]
+    fn panel(&mut self, p: usize) -> &[F] {
+        let d = self.d;
+        let out = &mut self.buf[p * d * PANEL..(p + 1) * d * PANEL];
+        if self.packed & (1 << p) == 0 {
+            self.packed |= 1 << p;
+            for w in 0..PANEL {
+                let i = self.prow[p * PANEL + w];
+                if i == NONE {
+                    for j in 0..d {
+                        out[j * PANEL + w] = F::zero();
+                    }
+                    continue;
+                }
+                let g = self.ids.map_or(i, |v| v[i]);
+                for (j, &v) in self.data[g * d..(g + 1) * d].iter().enumerate() {
+                    out[j * PANEL + w] = v;
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The instruction set the microkernel runs with, detected once per search.
@@ -870,6 +898,7 @@ impl Kernel {
     fn run<F: Float>(
         self,
         tile: &TileData<F>,
+        pack: &mut Packer<F>,
         d: usize,
         blk: &Block<F>,
         thr: &mut [F],
@@ -878,22 +907,22 @@ impl Kernel {
     ) {
         let wide = std::mem::size_of::<F>() == 8;
         match self {
-            Kernel::Portable => microkernel::<F, 4, false>(tile, d, blk, thr, cands, keep),
+            Kernel::Portable => microkernel::<F, 4, false>(tile, pack, d, blk, thr, cands, keep),
             // SAFETY: the features these functions enable were detected at run time.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe {
                 if wide {
-                    kernel_avx2::<F, 3>(tile, d, blk, thr, cands, keep)
+                    kernel_avx2::<F, 3>(tile, pack, d, blk, thr, cands, keep)
                 } else {
-                    kernel_avx2::<F, 6>(tile, d, blk, thr, cands, keep)
+                    kernel_avx2::<F, 6>(tile, pack, d, blk, thr, cands, keep)
                 }
             },
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => unsafe {
                 if wide {
-                    kernel_avx512::<F, 8>(tile, d, blk, thr, cands, keep)
+                    kernel_avx512::<F, 8>(tile, pack, d, blk, thr, cands, keep)
                 } else {
-                    kernel_avx512::<F, 12>(tile, d, blk, thr, cands, keep)
+                    kernel_avx512::<F, 12>(tile, pack, d, blk, thr, cands, keep)
                 }
             },
         }
@@ -904,26 +933,28 @@ impl Kernel {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel_avx2<F: Float, const MQ: usize>(
     tile: &TileData<F>,
+    pack: &mut Packer<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    microkernel::<F, MQ, true>(tile, d, blk, thr, cands, keep)
+    microkernel::<F, MQ, true>(tile, pack, d, blk, thr, cands, keep)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn kernel_avx512<F: Float, const MQ: usize>(
     tile: &TileData<F>,
+    pack: &mut Packer<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    microkernel::<F, MQ, true>(tile, d, blk, thr, cands, keep)
+    microkernel::<F, MQ, true>(tile, pack, d, blk, thr, cands, keep)
 }
 
 /// Distances (pass 1) of `MQ` queries to the `PANEL` rows of one feature-major panel.
@@ -967,6 +998,7 @@ fn panel_dists<F: Float, const MQ: usize, const FMA: bool>(
 #[inline(always)]
 fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
     tile: &TileData<F>,
+    pack: &mut Packer<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
@@ -995,7 +1027,7 @@ fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
         if mask & (1 << p) == 0 {
             continue;
         }
-        let panel = &tile.panels[p * d * PANEL..(p + 1) * d * PANEL];
+        let panel = pack.panel(p);
         let pn: &[F; PANEL] = tile.pnorms[p * PANEL..(p + 1) * PANEL]
             .try_into()
             .expect("panel");
