@@ -48,9 +48,11 @@ pub(crate) fn run<R: Send>(
     f: impl FnOnce() -> core::Result<R> + Send,
 ) -> Res<R> {
     let out = py.detach(|| {
-        catch_unwind(AssertUnwindSafe(|| {
+        let out = catch_unwind(AssertUnwindSafe(|| {
             core::threads::run_with_threads(n_threads, f)
-        }))
+        }));
+        release_free_memory();
+        out
     });
     match out {
         Ok(Ok(Ok(v))) => Ok(v),
@@ -64,6 +66,26 @@ pub(crate) fn run<R: Send>(
             Err(Error(PyRuntimeError::new_err(format!(
                 "internal error in equipoise's core (please report it): {msg}"
             ))))
+        }
+    }
+}
+
+/// Hand the memory a call has freed back to the operating system. glibc keeps freed blocks in its
+/// arenas for reuse (and raises its mmap threshold after a large free, so later large blocks stay
+/// in the arenas too): without this, a call's scratch (indexes, candidate lists) stays resident
+/// after it returns, and the output the caller allocates next (the resampled rows) adds its pages
+/// on top, raising the process's peak by the whole scratch. Trimming costs a walk over the free
+/// blocks, which is small beside any call that allocated enough to matter.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+        }
+        // SAFETY: malloc_trim only returns free memory of glibc's arenas to the kernel; it is
+        // thread-safe and leaves every live allocation alone.
+        unsafe {
+            malloc_trim(0);
         }
     }
 }
