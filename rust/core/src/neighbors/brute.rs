@@ -7,10 +7,10 @@
 //! remaining tiles could enter any of its candidate lists.
 //!
 //! Pass 1 ranks the rows of each visited tile with the norm expansion `|q|^2 + |x|^2 - 2 q.x` in the
-//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows, packed
-//! feature-major from the data's rows into a small scratch buffer when a tile is visited, so the
-//! index holds no copy of the data; compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run
-//! time). It keeps a
+//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows stored
+//! feature-major, compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run time; a lean
+//! [`BruteForce::subset`] index packs the panels from the data's rows when a search visits a tile
+//! instead of storing them). It keeps a
 //! few more candidates than asked for. Pass 2 recomputes the candidates' distances directly in `f64`
 //! and ranks them by (distance, index). A rigorous bound on the rounding error of pass 1 then proves
 //! that no row left out of the candidates could rank in the top k; where the bound cannot prove it
@@ -54,6 +54,9 @@ pub struct BruteForce<'a, F: Float> {
     n: usize,
     d: usize,
     max_norm: f64,
+    /// Panels of `PANEL` rows, feature-major: `panels[(p * d + j) * PANEL + w]`; empty for a
+    /// [`BruteForce::subset`], which packs them from the data when a search visits them.
+    panels: Vec<F>,
     /// Squared norms per panel slot (`+inf` for padding).
     pnorms: Vec<F>,
     /// Original row of each panel slot (`NONE` for padding).
@@ -173,14 +176,20 @@ fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize], leaf: usize) -> Vec
 }
 
 impl<'a, F: Float> BruteForce<'a, F> {
-    /// Index the rows of `data`. Borrowed without a copy when it is row-major contiguous.
+    /// Index the rows of `data` (borrowed without a copy when it is row-major contiguous). The
+    /// index also stores the rows feature-major, as the kernel reads them (about the data's size
+    /// again): the fastest layout for an index that answers many queries.
     pub fn new(data: ArrayView2<'a, F>) -> Self {
-        Self::build(data, None)
+        Self::build(data, None, true)
     }
 
     /// Index the rows `rows` of `data` (strictly ascending), without copying them: the indexed
     /// row `r` is `data` row `rows[r]`. Queries and results use the positions `r` (so ties, ranked
     /// by position, are ranked by data row too); [`BruteForce::ids`] maps them back.
+    ///
+    /// The lean index of the cleaning samplers, whose peak memory must stay near the data's: it
+    /// stores no feature-major copy of the rows but packs a tile's panels when a search visits
+    /// it (10-20% slower on searches that visit many tiles, such as all rows of SMOTE output).
     pub fn subset(data: ArrayView2<'a, F>, rows: &[usize]) -> Result<Self> {
         if rows.windows(2).any(|w| w[0] >= w[1]) {
             return Err(CoreError::InvalidArgument(
@@ -195,7 +204,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 )));
             }
         }
-        Ok(Self::build(data, Some(rows.to_vec())))
+        Ok(Self::build(data, Some(rows.to_vec()), false))
     }
 
     /// The data row of each indexed row (for a [`BruteForce::subset`]), else None.
@@ -203,7 +212,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
         self.ids.as_deref()
     }
 
-    fn build(data: ArrayView2<'a, F>, ids: Option<Vec<usize>>) -> Self {
+    fn build(data: ArrayView2<'a, F>, ids: Option<Vec<usize>>, store_panels: bool) -> Self {
         let d = data.ncols();
         let n = ids.as_ref().map_or(data.nrows(), |v| v.len());
         let data: Cow<'a, [F]> = match data.to_slice() {
@@ -277,6 +286,27 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 tile_of[i] = t as u32;
             }
         }
+        let mut panels = Vec::new();
+        if store_panels {
+            panels = vec![F::zero(); n_panels * d * PANEL];
+            let data = &data;
+            let prow = &prow;
+            panels
+                .par_chunks_mut(d.max(1) * PANEL)
+                .enumerate()
+                .for_each(|(p, panel)| {
+                    for w in 0..PANEL {
+                        let i = prow[p * PANEL + w];
+                        if i == NONE {
+                            continue;
+                        }
+                        let g = gid(i);
+                        for j in 0..d {
+                            panel[j * PANEL + w] = data[g * d + j];
+                        }
+                    }
+                });
+        }
         let geo: Vec<(Vec<f64>, f64)> = tiles
             .par_iter()
             .map(|t| {
@@ -325,6 +355,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
             n,
             d,
             max_norm,
+            panels,
             pnorms,
             prow,
             perm,
@@ -365,6 +396,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
             Cow::Borrowed(_) => 0,
         };
         owned
+            + self.panels.len() * f
             + self.pnorms.len() * f
             + self.prow.len() * 8
             + self.perm.len() * 8
@@ -405,7 +437,10 @@ impl<'a, F: Float> BruteForce<'a, F> {
         let kind = Kernel::detect();
         let results: Vec<TaskResult> = tasks
             .par_iter()
-            .map(|t| self.run_task(t, k, keep, available, kind))
+            .map_init(
+                || PanelCache::new(self.d),
+                |cache, t| self.run_task(cache, t, k, keep, available, kind),
+            )
             .collect();
         let mut indices = Array2::<usize>::zeros((nq, k));
         let mut distances = Array2::<f64>::zeros((nq, k));
@@ -428,6 +463,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
 
     fn run_task(
         &self,
+        cache: &mut PanelCache<F>,
         qs: &[(&[F], usize, usize)],
         k: usize,
         keep: usize,
@@ -435,7 +471,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
         kind: Kernel,
     ) -> Vec<(usize, Vec<(f64, usize)>)> {
         let nq = qs.len();
-        let (cands, qnorms) = self.pass1(qs, keep, kind, None, None);
+        let (cands, qnorms) = self.pass1(cache, qs, keep, kind, None, None);
         let mut out = Vec::with_capacity(nq);
         // Queries whose candidates could not prove their top k: (query, output position, the
         // k-th exact distance among the candidates).
@@ -478,7 +514,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
                     F::narrow((kth + 2.0 * e) * (1.0 + 1e-6))
                 })
                 .collect();
-            let (wide, _) = self.pass1(&sub, RANGE_KEEP, kind, Some(&init), None);
+            let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None);
             for (&(i, o, _), cand) in pending.iter().zip(wide) {
                 let (q, _, ex) = qs[i];
                 exact.clear();
@@ -523,28 +559,31 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .tiles
             .par_iter()
             .enumerate()
-            .map(|(t, tile)| {
-                let qs: Vec<(&[F], usize, usize)> = self.perm[tile.row_start..tile.row_end]
-                    .iter()
-                    .map(|&i| (self.row(i), i, i))
-                    .collect();
-                if qs.len() <= k {
-                    return Vec::new();
-                }
-                let (cands, _) = self.pass1(&qs, k, kind, None, Some(t));
-                qs.iter()
-                    .zip(cands)
-                    .filter(|(_, c)| c.len() == k)
-                    .map(|(q, c)| {
-                        // Any k other rows bound the k-th nearest distance from above.
-                        let far = c
-                            .iter()
-                            .map(|&(_, j)| exact_sq_dist(q.0, self.row(j)))
-                            .fold(0f64, f64::max);
-                        (q.1, far)
-                    })
-                    .collect()
-            })
+            .map_init(
+                || PanelCache::new(self.d),
+                |cache, (t, tile)| {
+                    let qs: Vec<(&[F], usize, usize)> = self.perm[tile.row_start..tile.row_end]
+                        .iter()
+                        .map(|&i| (self.row(i), i, i))
+                        .collect();
+                    if qs.len() <= k {
+                        return Vec::new();
+                    }
+                    let (cands, _) = self.pass1(cache, &qs, k, kind, None, Some(t));
+                    qs.iter()
+                        .zip(cands)
+                        .filter(|(_, c)| c.len() == k)
+                        .map(|(q, c)| {
+                            // Any k other rows bound the k-th nearest distance from above.
+                            let far = c
+                                .iter()
+                                .map(|&(_, j)| exact_sq_dist(q.0, self.row(j)))
+                                .fold(0f64, f64::max);
+                            (q.1, far)
+                        })
+                        .collect()
+                },
+            )
             .collect();
         for (i, v) in found.into_iter().flatten() {
             out[i] = v;
@@ -572,36 +611,40 @@ impl<'a, F: Float> BruteForce<'a, F> {
         }
         let proven: Vec<Vec<usize>> = groups
             .par_iter()
-            .map(|g| {
-                let g: Vec<usize> = g
-                    .iter()
-                    .copied()
-                    .filter(|&s| bound_sq[s].is_finite())
-                    .collect();
-                if g.is_empty() {
-                    return Vec::new();
-                }
-                let qs: Vec<(&[F], usize, usize)> =
-                    g.iter().map(|&s| (queries[s], s, NONE)).collect();
-                // A pass-1 threshold that every row within the bound passes: its pass-1 distance
-                // is at most the bound plus pass 1's error.
-                let init: Vec<F> = qs
-                    .iter()
-                    .map(|q| {
-                        let qn: F = q.0.iter().map(|&v| v * v).sum();
-                        let t = (bound_sq[q.1] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
-                        F::narrow(t)
-                    })
-                    .collect();
-                let (cands, _) = self.pass1(&qs, 1, kind, Some(&init), None);
-                // No candidate: every row has a pass-1 distance >= the threshold, so a true
-                // distance >= bound + error > bound.
-                qs.iter()
-                    .zip(cands)
-                    .filter(|(_, c)| c.is_empty())
-                    .map(|(q, _)| q.1)
-                    .collect()
-            })
+            .map_init(
+                || PanelCache::new(self.d),
+                |cache, g| {
+                    let g: Vec<usize> = g
+                        .iter()
+                        .copied()
+                        .filter(|&s| bound_sq[s].is_finite())
+                        .collect();
+                    if g.is_empty() {
+                        return Vec::new();
+                    }
+                    let qs: Vec<(&[F], usize, usize)> =
+                        g.iter().map(|&s| (queries[s], s, NONE)).collect();
+                    // A pass-1 threshold that every row within the bound passes: its pass-1 distance
+                    // is at most the bound plus pass 1's error.
+                    let init: Vec<F> = qs
+                        .iter()
+                        .map(|q| {
+                            let qn: F = q.0.iter().map(|&v| v * v).sum();
+                            let t =
+                                (bound_sq[q.1] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
+                            F::narrow(t)
+                        })
+                        .collect();
+                    let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None);
+                    // No candidate: every row has a pass-1 distance >= the threshold, so a true
+                    // distance >= bound + error > bound.
+                    qs.iter()
+                        .zip(cands)
+                        .filter(|(_, c)| c.is_empty())
+                        .map(|(q, _)| q.1)
+                        .collect()
+                },
+            )
             .collect();
         for s in proven.into_iter().flatten() {
             out[s] = false;
@@ -612,8 +655,10 @@ impl<'a, F: Float> BruteForce<'a, F> {
     /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
     /// below its threshold, sorted, with the queries' squared norms. Thresholds start at `+inf`,
     /// or at `init[i]` (a pass-1 value); with `only_tile`, that tile alone is searched.
+    #[allow(clippy::too_many_arguments)]
     fn pass1(
         &self,
+        cache: &mut PanelCache<F>,
         qs: &[(&[F], usize, usize)],
         keep: usize,
         kind: Kernel,
@@ -671,14 +716,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
             .map(|_| Vec::with_capacity(keep + 1))
             .collect();
         let mut lb_q = vec![0f64; nq];
-        let mut pack = Packer {
-            data: &self.data,
-            ids: self.ids.as_deref(),
-            d,
-            buf: vec![F::zero(); LEAF.div_ceil(PANEL) * d * PANEL],
-            prow: &[],
-            packed: 0,
-        };
         // Padding queries: a NaN reach rules every panel out for them.
         let mut reach = vec![F::nan(); n_blocks * mq];
         let mut errf = vec![F::zero(); n_blocks * mq];
@@ -696,8 +733,17 @@ impl<'a, F: Float> BruteForce<'a, F> {
             tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tile = &self.tiles[t];
             let (p0, p1) = (tile.panel_start, tile.panel_end);
-            pack.prow = &self.prow[p0 * PANEL..p1 * PANEL];
-            pack.packed = 0;
+            let mut pack = if self.panels.is_empty() {
+                Panels::Packed(cache.packer(
+                    t,
+                    &self.prow[p0 * PANEL..p1 * PANEL],
+                    &self.data,
+                    self.ids.as_deref(),
+                    d,
+                ))
+            } else {
+                Panels::Stored(&self.panels[p0 * d * PANEL..p1 * d * PANEL])
+            };
             let td = TileData {
                 pnorms: &self.pnorms[p0 * PANEL..p1 * PANEL],
                 prow: &self.prow[p0 * PANEL..p1 * PANEL],
@@ -802,19 +848,19 @@ struct TileData<'b, F> {
 }
 
 /// The panels of the tile being searched, packed from the data's rows when a query block first
-/// needs them: the kernel reads `PANEL` rows feature-major, and packing them per tile visit (a
-/// small scratch buffer, reused) costs far less than the distances computed on them, where a
-/// packed copy of the whole data would double the memory the search holds.
+/// needs them: the kernel reads `PANEL` rows feature-major, and packing them on demand (into a
+/// slot of a small [`PanelCache`]) costs far less than the distances computed on them, where a
+/// packed copy of the whole data would double the memory a search holds.
 struct Packer<'b, F> {
     data: &'b [F],
     ids: Option<&'b [usize]>,
     d: usize,
     /// `LEAF / PANEL` panels: `buf[(p * d + j) * PANEL + w]`.
-    buf: Vec<F>,
+    buf: &'b mut [F],
     /// The tile's panel slots (`NONE` for padding).
     prow: &'b [usize],
     /// Bit p: panel p of the tile is in `buf`.
-    packed: u32,
+    packed: &'b mut u32,
 }
 
 impl<F: Float> Packer<'_, F> {
@@ -823,23 +869,116 @@ impl<F: Float> Packer<'_, F> {
     fn panel(&mut self, p: usize) -> &[F] {
         let d = self.d;
         let out = &mut self.buf[p * d * PANEL..(p + 1) * d * PANEL];
-        if self.packed & (1 << p) == 0 {
-            self.packed |= 1 << p;
+        if *self.packed & (1 << p) == 0 {
+            *self.packed |= 1 << p;
+            // Feature by feature, so that the stores run contiguously along the panel while the
+            // loads follow PANEL sequential rows (padding slots read a row of zeros).
+            let mut rows: [&[F]; PANEL] = [&[]; PANEL];
+            let mut pad = 0u32;
             for w in 0..PANEL {
                 let i = self.prow[p * PANEL + w];
                 if i == NONE {
-                    for j in 0..d {
-                        out[j * PANEL + w] = F::zero();
-                    }
-                    continue;
+                    pad |= 1 << w;
+                    rows[w] = &self.data[..0];
+                } else {
+                    let g = self.ids.map_or(i, |v| v[i]);
+                    rows[w] = &self.data[g * d..(g + 1) * d];
                 }
-                let g = self.ids.map_or(i, |v| v[i]);
-                for (j, &v) in self.data[g * d..(g + 1) * d].iter().enumerate() {
-                    out[j * PANEL + w] = v;
+            }
+            if pad == 0 {
+                for j in 0..d {
+                    let col: &mut [F; PANEL] = (&mut out[j * PANEL..(j + 1) * PANEL])
+                        .try_into()
+                        .expect("panel");
+                    for w in 0..PANEL {
+                        col[w] = rows[w][j];
+                    }
+                }
+            } else {
+                for j in 0..d {
+                    for w in 0..PANEL {
+                        out[j * PANEL + w] = if pad & (1 << w) != 0 {
+                            F::zero()
+                        } else {
+                            rows[w][j]
+                        };
+                    }
                 }
             }
         }
         out
+    }
+}
+
+/// The panels of the tile being searched: stored in the index, or packed on demand.
+enum Panels<'b, F> {
+    Stored(&'b [F]),
+    Packed(Packer<'b, F>),
+}
+
+impl<F: Float> Panels<'_, F> {
+    /// Panel `p` of the tile, feature-major.
+    #[inline(always)]
+    fn panel(&mut self, p: usize, d: usize) -> &[F] {
+        match self {
+            Panels::Stored(all) => &all[p * d * PANEL..(p + 1) * d * PANEL],
+            Panels::Packed(pk) => pk.panel(p),
+        }
+    }
+}
+
+/// Bytes of packed panels one worker keeps (a few dozen tiles at 30 features).
+const CACHE_BYTES: usize = 1 << 20;
+
+/// The packed panels of the tiles a worker visited last, direct-mapped by tile. Nearby tasks (a
+/// worker runs consecutive ones, which the split tree's leaf order makes neighbours) visit the same
+/// tiles, so most panels are packed once per worker rather than once per task.
+struct PanelCache<F> {
+    /// Per slot: its tile (`NONE`: empty), which of its panels are packed, and the panels.
+    tile: Vec<usize>,
+    packed: Vec<u32>,
+    bufs: Vec<Vec<F>>,
+    /// Elements of one tile's panels.
+    len: usize,
+}
+
+impl<F: Float> PanelCache<F> {
+    fn new(d: usize) -> Self {
+        let len = LEAF.div_ceil(PANEL) * d.max(1) * PANEL;
+        let slots = (CACHE_BYTES / (len * std::mem::size_of::<F>())).clamp(1, 64);
+        PanelCache {
+            tile: vec![NONE; slots],
+            packed: vec![0; slots],
+            bufs: (0..slots).map(|_| Vec::new()).collect(),
+            len,
+        }
+    }
+
+    /// The packer of tile `t` (whose panel slots are `prow`), reusing what is packed of it.
+    fn packer<'b>(
+        &'b mut self,
+        t: usize,
+        prow: &'b [usize],
+        data: &'b [F],
+        ids: Option<&'b [usize]>,
+        d: usize,
+    ) -> Packer<'b, F> {
+        let s = t % self.tile.len();
+        if self.tile[s] != t {
+            self.tile[s] = t;
+            self.packed[s] = 0;
+        }
+        if self.bufs[s].is_empty() {
+            self.bufs[s] = vec![F::zero(); self.len];
+        }
+        Packer {
+            data,
+            ids,
+            d,
+            buf: &mut self.bufs[s],
+            prow,
+            packed: &mut self.packed[s],
+        }
     }
 }
 
@@ -898,7 +1037,7 @@ impl Kernel {
     fn run<F: Float>(
         self,
         tile: &TileData<F>,
-        pack: &mut Packer<F>,
+        pack: &mut Panels<F>,
         d: usize,
         blk: &Block<F>,
         thr: &mut [F],
@@ -933,7 +1072,7 @@ impl Kernel {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel_avx2<F: Float, const MQ: usize>(
     tile: &TileData<F>,
-    pack: &mut Packer<F>,
+    pack: &mut Panels<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
@@ -947,7 +1086,7 @@ unsafe fn kernel_avx2<F: Float, const MQ: usize>(
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn kernel_avx512<F: Float, const MQ: usize>(
     tile: &TileData<F>,
-    pack: &mut Packer<F>,
+    pack: &mut Panels<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
@@ -998,7 +1137,7 @@ fn panel_dists<F: Float, const MQ: usize, const FMA: bool>(
 #[inline(always)]
 fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
     tile: &TileData<F>,
-    pack: &mut Packer<F>,
+    pack: &mut Panels<F>,
     d: usize,
     blk: &Block<F>,
     thr: &mut [F],
@@ -1027,7 +1166,7 @@ fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
         if mask & (1 << p) == 0 {
             continue;
         }
-        let panel = pack.panel(p);
+        let panel = pack.panel(p, d);
         let pn: &[F; PANEL] = tile.pnorms[p * PANEL..(p + 1) * PANEL]
             .try_into()
             .expect("panel");
@@ -1305,15 +1444,24 @@ mod tests {
     fn every_kernel_gives_the_same_answer() {
         let mut s = crate::rng::Stream::new(5, crate::rng::Purpose::Smote, 3, 0);
         let data = Array2::from_shape_fn((1500, 30), |_| s.normal() as f32);
-        let bf = BruteForce::new(data.view());
+        let all: Vec<usize> = (0..1500).collect();
         let want = reference(&data.mapv(|v| v as f64), 6);
         let kinds = [Kernel::Portable, Kernel::detect()];
-        for kind in kinds {
+        // Stored panels, and a lean subset of every row (panels packed on demand).
+        for (bf, kind) in [
+            BruteForce::new(data.view()),
+            BruteForce::subset(data.view(), &all).unwrap(),
+        ]
+        .iter()
+        .flat_map(|bf| kinds.iter().map(move |&k| (bf, k)))
+        {
             let rows: Vec<usize> = (0..1500).collect();
             let tasks = bf.self_tasks(&rows);
             let keep = 20;
+            // One cache for every task, as a worker keeps it: reused tiles must stay right.
+            let mut cache = PanelCache::new(30);
             for t in &tasks {
-                for (slot, list) in bf.run_task(t, 6, keep, 1499, kind) {
+                for (slot, list) in bf.run_task(&mut cache, t, 6, keep, 1499, kind) {
                     let got: Vec<usize> = list.iter().map(|p| p.1).collect();
                     assert_eq!(got, want[slot], "{kind:?}");
                 }
@@ -1335,19 +1483,24 @@ mod tests {
             (ends[seg * 2 * d + j] * (1.0 - t) + ends[(seg * 2 + 1) * d + j] * t) as f32
         });
         let want = reference(&data.mapv(|v| v as f64), 4);
-        let bf = BruteForce::new(data.view());
         let rows: Vec<usize> = (0..n).collect();
-        for kind in [Kernel::Portable, Kernel::detect()] {
-            for t in &bf.self_tasks(&rows) {
-                for (slot, list) in bf.run_task(t, 4, 10, n - 1, kind) {
-                    let got: Vec<usize> = list.iter().map(|p| p.1).collect();
-                    assert_eq!(got, want[slot], "{kind:?}");
+        for bf in [
+            BruteForce::new(data.view()),
+            BruteForce::subset(data.view(), &rows).unwrap(),
+        ] {
+            for kind in [Kernel::Portable, Kernel::detect()] {
+                let mut cache = PanelCache::new(d);
+                for t in &bf.self_tasks(&rows) {
+                    for (slot, list) in bf.run_task(&mut cache, t, 4, 10, n - 1, kind) {
+                        let got: Vec<usize> = list.iter().map(|p| p.1).collect();
+                        assert_eq!(got, want[slot], "{kind:?}");
+                    }
                 }
             }
-        }
-        let got = bf.query_self(4).unwrap().indices;
-        for i in 0..n {
-            assert_eq!(got.row(i).to_vec(), want[i]);
+            let got = bf.query_self(4).unwrap().indices;
+            for i in 0..n {
+                assert_eq!(got.row(i).to_vec(), want[i]);
+            }
         }
     }
 }
