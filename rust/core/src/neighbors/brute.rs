@@ -18,6 +18,7 @@
 //! exact Euclidean ranking, whatever the rounding, the pruning or the instruction set.
 
 use std::borrow::Cow;
+use std::sync::{Mutex, MutexGuard};
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -435,12 +436,10 @@ impl<'a, F: Float> BruteForce<'a, F> {
         // threshold (the last candidate) tight.
         let keep = (k + k / 2 + 4).min(available);
         let kind = Kernel::detect();
+        let caches = Caches::new(self.d);
         let results: Vec<TaskResult> = tasks
             .par_iter()
-            .map_init(
-                || PanelCache::new(self.d),
-                |cache, t| self.run_task(cache, t, k, keep, available, kind),
-            )
+            .map(|t| self.run_task(&mut caches.get(), t, k, keep, available, kind))
             .collect();
         let mut indices = Array2::<usize>::zeros((nq, k));
         let mut distances = Array2::<f64>::zeros((nq, k));
@@ -555,35 +554,34 @@ impl<'a, F: Float> BruteForce<'a, F> {
             out.iter_mut().for_each(|v| *v = 0.0);
             return out;
         }
+        let caches = Caches::new(self.d);
         let found: Vec<Vec<(usize, f64)>> = self
             .tiles
             .par_iter()
             .enumerate()
-            .map_init(
-                || PanelCache::new(self.d),
-                |cache, (t, tile)| {
-                    let qs: Vec<(&[F], usize, usize)> = self.perm[tile.row_start..tile.row_end]
-                        .iter()
-                        .map(|&i| (self.row(i), i, i))
-                        .collect();
-                    if qs.len() <= k {
-                        return Vec::new();
-                    }
-                    let (cands, _) = self.pass1(cache, &qs, k, kind, None, Some(t));
-                    qs.iter()
-                        .zip(cands)
-                        .filter(|(_, c)| c.len() == k)
-                        .map(|(q, c)| {
-                            // Any k other rows bound the k-th nearest distance from above.
-                            let far = c
-                                .iter()
-                                .map(|&(_, j)| exact_sq_dist(q.0, self.row(j)))
-                                .fold(0f64, f64::max);
-                            (q.1, far)
-                        })
-                        .collect()
-                },
-            )
+            .map(|(t, tile)| {
+                let cache = &mut *caches.get();
+                let qs: Vec<(&[F], usize, usize)> = self.perm[tile.row_start..tile.row_end]
+                    .iter()
+                    .map(|&i| (self.row(i), i, i))
+                    .collect();
+                if qs.len() <= k {
+                    return Vec::new();
+                }
+                let (cands, _) = self.pass1(cache, &qs, k, kind, None, Some(t));
+                qs.iter()
+                    .zip(cands)
+                    .filter(|(_, c)| c.len() == k)
+                    .map(|(q, c)| {
+                        // Any k other rows bound the k-th nearest distance from above.
+                        let far = c
+                            .iter()
+                            .map(|&(_, j)| exact_sq_dist(q.0, self.row(j)))
+                            .fold(0f64, f64::max);
+                        (q.1, far)
+                    })
+                    .collect()
+            })
             .collect();
         for (i, v) in found.into_iter().flatten() {
             out[i] = v;
@@ -591,60 +589,58 @@ impl<'a, F: Float> BruteForce<'a, F> {
         out
     }
 
-    /// For each query `queries[s]`: `false` proves that no indexed row lies within squared
-    /// distance `bound_sq[s]` of it (inclusive); `true` means one may (one does, or pass 1 could
-    /// not separate it from the bound). Queries are searched in the given groups of slots, which
-    /// should hold nearby queries (the bounds prune per group); slots in no group stay `true`, as do
-    /// queries with an infinite bound (nothing is searched for them).
-    pub fn any_within(
+    /// For each query `query(s)` (`s < bound_sq.len()`): `false` proves that no indexed row lies
+    /// within squared distance `bound_sq[s]` of it (inclusive); `true` means one may (one does, or
+    /// pass 1 could not separate it from the bound). Queries are searched in the given groups of
+    /// slots, which should hold nearby queries (the bounds prune per group); slots in no group stay
+    /// `true`, as do queries with an infinite bound (nothing is searched for them). The queries are
+    /// read through `query` so that the caller need not list them.
+    pub fn any_within<'q>(
         &self,
-        queries: &[&[F]],
+        query: impl Fn(usize) -> &'q [F] + Sync,
         bound_sq: &[f64],
         groups: &[Vec<usize>],
     ) -> Vec<bool> {
-        assert_eq!(queries.len(), bound_sq.len(), "one bound per query");
         let kind = Kernel::detect();
-        let mut out = vec![true; queries.len()];
+        let mut out = vec![true; bound_sq.len()];
         if self.n == 0 {
             out.iter_mut().for_each(|v| *v = false);
             return out;
         }
+        let caches = Caches::new(self.d);
         let proven: Vec<Vec<usize>> = groups
             .par_iter()
-            .map_init(
-                || PanelCache::new(self.d),
-                |cache, g| {
-                    let g: Vec<usize> = g
-                        .iter()
-                        .copied()
-                        .filter(|&s| bound_sq[s].is_finite())
-                        .collect();
-                    if g.is_empty() {
-                        return Vec::new();
-                    }
-                    let qs: Vec<(&[F], usize, usize)> =
-                        g.iter().map(|&s| (queries[s], s, NONE)).collect();
-                    // A pass-1 threshold that every row within the bound passes: its pass-1 distance
-                    // is at most the bound plus pass 1's error.
-                    let init: Vec<F> = qs
-                        .iter()
-                        .map(|q| {
-                            let qn: F = q.0.iter().map(|&v| v * v).sum();
-                            let t =
-                                (bound_sq[q.1] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
-                            F::narrow(t)
-                        })
-                        .collect();
-                    let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None);
-                    // No candidate: every row has a pass-1 distance >= the threshold, so a true
-                    // distance >= bound + error > bound.
-                    qs.iter()
-                        .zip(cands)
-                        .filter(|(_, c)| c.is_empty())
-                        .map(|(q, _)| q.1)
-                        .collect()
-                },
-            )
+            .map(|g| {
+                let cache = &mut *caches.get();
+                let g: Vec<usize> = g
+                    .iter()
+                    .copied()
+                    .filter(|&s| bound_sq[s].is_finite())
+                    .collect();
+                if g.is_empty() {
+                    return Vec::new();
+                }
+                let qs: Vec<(&[F], usize, usize)> =
+                    g.iter().map(|&s| (query(s), s, NONE)).collect();
+                // A pass-1 threshold that every row within the bound passes: its pass-1 distance
+                // is at most the bound plus pass 1's error.
+                let init: Vec<F> = qs
+                    .iter()
+                    .map(|q| {
+                        let qn: F = q.0.iter().map(|&v| v * v).sum();
+                        let t = (bound_sq[q.1] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
+                        F::narrow(t)
+                    })
+                    .collect();
+                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None);
+                // No candidate: every row has a pass-1 distance >= the threshold, so a true
+                // distance >= bound + error > bound.
+                qs.iter()
+                    .zip(cands)
+                    .filter(|(_, c)| c.is_empty())
+                    .map(|(q, _)| q.1)
+                    .collect()
+            })
             .collect();
         for s in proven.into_iter().flatten() {
             out[s] = false;
@@ -872,7 +868,7 @@ impl<F: Float> Packer<'_, F> {
         if *self.packed & (1 << p) == 0 {
             *self.packed |= 1 << p;
             // Feature by feature, so that the stores run contiguously along the panel while the
-            // loads follow PANEL sequential rows (padding slots read a row of zeros).
+            // loads follow PANEL sequential rows (padding slots get zeros).
             let mut rows: [&[F]; PANEL] = [&[]; PANEL];
             let mut pad = 0u32;
             for w in 0..PANEL {
@@ -907,6 +903,27 @@ impl<F: Float> Packer<'_, F> {
             }
         }
         out
+    }
+}
+
+/// One [`PanelCache`] per worker thread of the pool a search runs on, for the whole search: a
+/// worker's consecutive tasks share its cache, whichever way the pool splits the work.
+struct Caches<F>(Vec<Mutex<PanelCache<F>>>);
+
+impl<F: Float> Caches<F> {
+    fn new(d: usize) -> Self {
+        Caches(
+            (0..rayon::current_num_threads().max(1))
+                .map(|_| Mutex::new(PanelCache::new(d)))
+                .collect(),
+        )
+    }
+
+    /// The calling worker's cache. A task holds it while it runs no parallel work of its own, so
+    /// the lock is never contended.
+    fn get(&self) -> MutexGuard<'_, PanelCache<F>> {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.0.len();
+        self.0[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
