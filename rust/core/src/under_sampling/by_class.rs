@@ -28,7 +28,8 @@ use crate::over_sampling::class_rows;
 pub(crate) struct ByClass<'a, F: Float> {
     x: ArrayView2<'a, F>,
     codes: &'a [u32],
-    rows: Vec<Vec<usize>>,
+    /// Per class, its index over its rows (None for an empty class); the index's ids are the
+    /// class's rows, ascending.
     index: Vec<Option<BruteForce<'a, F>>>,
 }
 
@@ -45,12 +46,12 @@ impl<'a, F: Float> ByClass<'a, F> {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(ByClass {
-            x,
-            codes,
-            rows,
-            index,
-        })
+        Ok(ByClass { x, codes, index })
+    }
+
+    /// The rows of class `c`, ascending.
+    fn rows(&self, c: usize) -> &[usize] {
+        self.index[c].as_ref().and_then(|i| i.ids()).unwrap_or(&[])
     }
 
     fn row(&self, i: usize) -> &[F] {
@@ -65,13 +66,13 @@ impl<'a, F: Float> ByClass<'a, F> {
         let Some(own) = &self.index[c] else {
             return Vec::new();
         };
-        let rows = &self.rows[c];
+        let rows = self.rows(c);
         let bounds = if rows.len() > k {
             own.tile_kth_sq(k)
         } else {
             vec![f64::INFINITY; rows.len()]
         };
-        let queries: Vec<&[F]> = rows.iter().map(|&i| self.row(i)).collect();
+        let mut bounds = bounds;
         let mut open: Vec<bool> = bounds.iter().map(|b| b.is_infinite()).collect();
         let groups = own.tile_groups();
         for (c2, other) in self.index.iter().enumerate() {
@@ -79,19 +80,15 @@ impl<'a, F: Float> ByClass<'a, F> {
             if c2 == c {
                 continue;
             }
-            // Only rows not yet known to be open are searched again.
-            let pending: Vec<Vec<usize>> = groups
-                .iter()
-                .map(|g| g.iter().copied().filter(|&s| !open[s]).collect::<Vec<_>>())
-                .filter(|g| !g.is_empty())
-                .collect();
-            if pending.is_empty() {
+            if open.iter().all(|&o| o) {
                 break;
             }
-            let hit = other.any_within(&queries, &bounds, &pending);
-            for g in &pending {
-                for &s in g {
-                    open[s] |= hit[s];
+            // Rows already open have an infinite bound: any_within skips them (and answers true).
+            let hit = other.any_within(|s| self.row(rows[s]), &bounds, &groups);
+            for (s, h) in hit.into_iter().enumerate() {
+                if h && !open[s] {
+                    open[s] = true;
+                    bounds[s] = f64::INFINITY;
                 }
             }
         }
@@ -110,13 +107,13 @@ impl<'a, F: Float> ByClass<'a, F> {
         for (c, index) in self.index.iter().enumerate() {
             let Some(index) = index else { continue };
             let ids = index.ids().expect("a subset index");
-            let n_c = self.rows[c].len();
+            let n_c = self.rows(c).len();
             // Queries of class c: searched among their own class, themselves excluded.
             let own: Vec<(usize, usize)> = qs
                 .iter()
                 .enumerate()
                 .filter(|&(_, &q)| self.codes[q] as usize == c)
-                .map(|(s, &q)| (s, self.rows[c].binary_search(&q).expect("row of its class")))
+                .map(|(s, &q)| (s, self.rows(c).binary_search(&q).expect("row of its class")))
                 .collect();
             let kk = k.min(n_c.saturating_sub(1));
             if !own.is_empty() && kk > 0 {
