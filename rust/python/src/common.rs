@@ -48,10 +48,16 @@ pub(crate) fn run<R: Send>(
     f: impl FnOnce() -> core::Result<R> + Send,
 ) -> Res<R> {
     let out = py.detach(|| {
+        let start = std::time::Instant::now();
         let out = catch_unwind(AssertUnwindSafe(|| {
             core::threads::run_with_threads(n_threads, f)
         }));
-        release_free_memory();
+        // Only a call that ran long enough to have built large scratch is worth the trim (about a
+        // millisecond, more in a process with a large heap): the per-batch calls of the batch
+        // samplers in a training loop skip it.
+        if start.elapsed() >= TRIM_AFTER {
+            release_free_memory();
+        }
         out
     });
     match out {
@@ -69,6 +75,9 @@ pub(crate) fn run<R: Send>(
         }
     }
 }
+
+/// Calls shorter than this leave their freed memory to the allocator.
+const TRIM_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Hand the memory a call has freed back to the operating system. glibc keeps freed blocks in its
 /// arenas for reuse (and raises its mmap threshold after a large free, so later large blocks stay

@@ -67,12 +67,11 @@ impl<'a, F: Float> ByClass<'a, F> {
             return Vec::new();
         };
         let rows = self.rows(c);
-        let bounds = if rows.len() > k {
+        let mut bounds = if rows.len() > k {
             own.tile_kth_sq(k)
         } else {
             vec![f64::INFINITY; rows.len()]
         };
-        let mut bounds = bounds;
         let mut open: Vec<bool> = bounds.iter().map(|b| b.is_infinite()).collect();
         let groups = own.tile_groups();
         for (c2, other) in self.index.iter().enumerate() {
