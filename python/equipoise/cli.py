@@ -1,4 +1,5 @@
-"""The ``equipoise`` command: ``equipoise demo`` resamples a bundled real dataset."""
+"""The ``equipoise`` command: ``equipoise demo`` resamples a bundled real dataset;
+``equipoise --version`` prints the installed version."""
 
 from __future__ import annotations
 
@@ -36,7 +37,10 @@ def demo(dataset: str = "mammography", random_state: int = 0) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from equipoise import __version__
+
     parser = argparse.ArgumentParser(prog="equipoise", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"equipoise {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="resample a bundled real imbalanced dataset and time it")
     from equipoise import datasets
