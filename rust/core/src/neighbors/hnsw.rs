@@ -221,7 +221,10 @@ fn l2_avx2<F: Float>(a: &[F], b: &[F]) -> F {
 fn pick_l2<F: Float>() -> fn(&[F], &[F]) -> F {
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("avx2") {
+        // EQUIPOISE_PORTABLE_KERNEL forces the portable code, as it does for the exact search.
+        if std::env::var_os("EQUIPOISE_PORTABLE_KERNEL").is_none()
+            && is_x86_feature_detected!("avx2")
+        {
             return l2_avx2::<F>;
         }
     }
