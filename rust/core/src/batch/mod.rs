@@ -187,7 +187,10 @@ impl Apportionment {
                 }
                 _ => {
                     let share = tt * w as u128;
-                    ((share / self.total) as u64, share % self.total == 0)
+                    (
+                        (share / self.total) as u64,
+                        share.is_multiple_of(self.total),
+                    )
                 }
             };
             let l = self.counts[c].max(lo);

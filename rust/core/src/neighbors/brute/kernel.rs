@@ -2,6 +2,8 @@
 //! expansion, in the data's own precision, with the instruction set chosen at run time.
 
 use super::pack::Panels;
+#[cfg(target_arch = "x86_64")]
+use super::simd;
 use super::PANEL;
 use crate::float::Float;
 
@@ -55,6 +57,23 @@ impl Kernel {
         Kernel::Portable
     }
 
+    /// Every kernel this CPU can run (the tests compare them all).
+    #[cfg(test)]
+    pub(super) fn all_supported() -> Vec<Kernel> {
+        #[allow(unused_mut)]
+        let mut out = vec![Kernel::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                out.push(Kernel::Avx2);
+            }
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+                out.push(Kernel::Avx512);
+            }
+        }
+        out
+    }
+
     /// Queries per microkernel call: as many accumulators as the register file holds.
     pub(super) fn mq<F: Float>(self) -> usize {
         let wide = std::mem::size_of::<F>() == 8;
@@ -92,8 +111,8 @@ impl Kernel {
     ) {
         let wide = std::mem::size_of::<F>() == 8;
         match self {
-            Kernel::Portable => microkernel::<F, 4, false>(tile, pack, d, blk, thr, cands, keep),
-            // SAFETY: the features these functions enable were detected at run time.
+            Kernel::Portable => microkernel::<F, 4, Portable>(tile, pack, d, blk, thr, cands, keep),
+            // SAFETY: `detect` chose these kernels only where the CPU has the features they enable.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe {
                 if wide {
@@ -114,9 +133,11 @@ impl Kernel {
     }
 }
 
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn kernel_avx2<F: Float, const MQ: usize>(
+unsafe fn kernel_avx2<F: Float, const MQ: usize>(
     tile: &TileData<F>,
     pack: &mut Panels<F>,
     d: usize,
@@ -125,12 +146,14 @@ pub(super) unsafe fn kernel_avx2<F: Float, const MQ: usize>(
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    microkernel::<F, MQ, true>(tile, pack, d, blk, thr, cands, keep)
+    microkernel::<F, MQ, simd::Avx2>(tile, pack, d, blk, thr, cands, keep)
 }
 
+/// # Safety
+/// The CPU must support AVX-512F (and AVX2, FMA).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-pub(super) unsafe fn kernel_avx512<F: Float, const MQ: usize>(
+unsafe fn kernel_avx512<F: Float, const MQ: usize>(
     tile: &TileData<F>,
     pack: &mut Panels<F>,
     d: usize,
@@ -139,49 +162,73 @@ pub(super) unsafe fn kernel_avx512<F: Float, const MQ: usize>(
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
 ) {
-    microkernel::<F, MQ, true>(tile, pack, d, blk, thr, cands, keep)
+    microkernel::<F, MQ, simd::Avx512>(tile, pack, d, blk, thr, cands, keep)
 }
 
-/// Distances (pass 1) of `MQ` queries to the `PANEL` rows of one feature-major panel.
-#[inline(always)]
-pub(super) fn panel_dists<F: Float, const MQ: usize, const FMA: bool>(
-    panel: &[F],
-    pn: &[F; PANEL],
-    qt: &[F],
-    qn: &[F; MQ],
-    d: usize,
-) -> [[F; PANEL]; MQ] {
-    let two = F::one() + F::one();
-    let mut acc = [[F::zero(); PANEL]; MQ];
-    for j in 0..d {
-        let col: &[F; PANEL] = panel[j * PANEL..(j + 1) * PANEL].try_into().expect("panel");
-        let qj: &[F; MQ] = qt[j * MQ..(j + 1) * MQ].try_into().expect("block");
-        for qi in 0..MQ {
-            let qv = qj[qi];
-            let a = &mut acc[qi];
-            for w in 0..PANEL {
-                a[w] = if FMA {
-                    qv.mul_add(col[w], a[w])
-                } else {
-                    a[w] + qv * col[w]
-                };
+/// The register-tiled inner product of one instruction set: pass-1 distances of `MQ` queries to
+/// the `PANEL` rows of one feature-major panel, and which of them fall under each query's
+/// threshold.
+pub(super) trait PanelDists {
+    /// `out[q][w] = qn[q] + pn[w] - 2 <query q, row w>` (the query block `qt` is transposed:
+    /// `qt[j * MQ + q]`); bit `w` of the returned `hits[q]` is set when `out[q][w] < thr[q]`.
+    ///
+    /// # Safety
+    /// The CPU must support the instruction set of the implementation. `panel` holds at least
+    /// `d * PANEL` values, `qt` at least `d * MQ`, `pn` `PANEL`, `qn` and `thr` `MQ`.
+    unsafe fn dists<F: Float, const MQ: usize>(
+        panel: &[F],
+        pn: &[F],
+        qt: &[F],
+        qn: &[F],
+        thr: &[F],
+        d: usize,
+        out: &mut [[F; PANEL]; MQ],
+    ) -> [u32; MQ];
+}
+
+/// Plain Rust, for any CPU (and forced by `EQUIPOISE_PORTABLE_KERNEL` to test the dispatch).
+pub(super) struct Portable;
+
+impl PanelDists for Portable {
+    #[inline(always)]
+    unsafe fn dists<F: Float, const MQ: usize>(
+        panel: &[F],
+        pn: &[F],
+        qt: &[F],
+        qn: &[F],
+        thr: &[F],
+        d: usize,
+        out: &mut [[F; PANEL]; MQ],
+    ) -> [u32; MQ] {
+        let two = F::one() + F::one();
+        *out = [[F::zero(); PANEL]; MQ];
+        for j in 0..d {
+            let col = &panel[j * PANEL..(j + 1) * PANEL];
+            let qj = &qt[j * MQ..(j + 1) * MQ];
+            for (acc, &qv) in out.iter_mut().zip(qj) {
+                for (a, &x) in acc.iter_mut().zip(col) {
+                    *a += qv * x;
+                }
             }
         }
-    }
-    for qi in 0..MQ {
-        for w in 0..PANEL {
-            acc[qi][w] = qn[qi] + pn[w] - two * acc[qi][w];
+        let mut hits = [0u32; MQ];
+        for q in 0..MQ {
+            for w in 0..PANEL {
+                let v = qn[q] + pn[w] - two * out[q][w];
+                out[q][w] = v;
+                hits[q] |= ((v < thr[q]) as u32) << w;
+            }
         }
+        hits
     }
-    acc
 }
 
 /// Pass 1 of `MQ` queries over one tile: first the distances to its panels' centroids rule out
 /// the panels no query can reach (|q - c| - radius above `sqrt(threshold + error)`), then each
-/// remaining panel's `PANEL x MQ` distances are held in registers and only the rows under a
-/// query's threshold go to its candidate list.
+/// remaining panel's `PANEL x MQ` distances are computed in registers by `K`, and only the rows
+/// under a query's threshold go to its candidate list.
 #[inline(always)]
-pub(super) fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
+fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
     tile: &TileData<F>,
     pack: &mut Panels<F>,
     d: usize,
@@ -191,49 +238,54 @@ pub(super) fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
     keep: usize,
 ) {
     let qt = &blk.qt[..d * MQ];
-    let qn: &[F; MQ] = blk.qn[..MQ].try_into().expect("block");
+    let qn = &blk.qn[..MQ];
+    assert!(thr.len() >= MQ && tile.cent.len() >= d * PANEL && tile.cnorm.len() >= PANEL);
     let n_panels = tile.pnorms.len() / PANEL;
+    assert!(n_panels <= 32 && tile.prow.len() >= n_panels * PANEL);
+    let mut dist = [[F::zero(); PANEL]; MQ];
     // Panel p may hold a row within reach of query q only if
     // pass1(q, centroid) - err(q) <= (radius_p + reach_q)^2 (slack covers this test's rounding).
     let mut mask: u32 = 0;
     {
-        let cn: &[F; PANEL] = tile.cnorm[..PANEL].try_into().expect("panel");
-        let dc = panel_dists::<F, MQ, FMA>(tile.cent, cn, qt, qn, d);
+        let none = [F::neg_infinity(); MQ];
+        // SAFETY: the sizes were checked above (`qt`, `qn` by the slicing); `K` was chosen for
+        // this CPU by `Kernel::detect`.
+        unsafe { K::dists::<F, MQ>(tile.cent, tile.cnorm, qt, qn, &none, d, &mut dist) };
         let slack = F::one() + F::narrow(1e-5);
-        for qi in 0..MQ {
-            let (e, s) = (blk.err[qi], blk.reach[qi]);
+        for q in 0..MQ {
+            let (e, s) = (blk.err[q], blk.reach[q]);
             for w in 0..PANEL {
                 let t = tile.rad[w] + s;
-                mask |= ((dc[qi][w] - e <= t * t * slack) as u32) << w;
+                mask |= ((dist[q][w] - e <= t * t * slack) as u32) << w;
             }
         }
     }
-    for p in 0..n_panels {
-        if mask & (1 << p) == 0 {
-            continue;
-        }
+    // Centroid slots past the tile's last panel are padding.
+    mask &= ((1u64 << n_panels) - 1) as u32;
+    while mask != 0 {
+        let p = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
         let panel = pack.panel(p, d);
-        let pn: &[F; PANEL] = tile.pnorms[p * PANEL..(p + 1) * PANEL]
-            .try_into()
-            .expect("panel");
-        let dist = panel_dists::<F, MQ, FMA>(panel, pn, qt, qn, d);
-        for qi in 0..MQ {
-            let t = thr[qi];
-            let mut hits = 0u32;
-            for w in 0..PANEL {
-                hits += (dist[qi][w] < t) as u32;
-            }
-            if hits == 0 {
+        assert!(panel.len() >= d * PANEL);
+        let pn = &tile.pnorms[p * PANEL..(p + 1) * PANEL];
+        // SAFETY: as above; the panel's size was just checked.
+        let hits = unsafe { K::dists::<F, MQ>(panel, pn, qt, qn, thr, d, &mut dist) };
+        for q in 0..MQ {
+            let mut h = hits[q];
+            if h == 0 {
                 continue;
             }
-            let c = &mut cands[qi];
-            for w in 0..PANEL {
-                let dv = dist[qi][w];
-                if dv >= thr[qi] {
+            let c = &mut cands[q];
+            while h != 0 {
+                let w = h.trailing_zeros() as usize;
+                h &= h - 1;
+                let dv = dist[q][w];
+                // The threshold may have dropped since the hits were taken.
+                if dv >= thr[q] {
                     continue;
                 }
                 let j = tile.prow[p * PANEL + w];
-                if j == blk.excl[qi] {
+                if j == blk.excl[q] {
                     continue;
                 }
                 // Sorted insertion; `keep` is small.
@@ -243,7 +295,7 @@ pub(super) fn microkernel<F: Float, const MQ: usize, const FMA: bool>(
                 }
                 c.insert(pos, (dv, j));
                 if c.len() == keep {
-                    thr[qi] = c[keep - 1].0;
+                    thr[q] = c[keep - 1].0;
                 }
             }
         }

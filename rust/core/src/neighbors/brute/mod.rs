@@ -21,6 +21,8 @@ mod build;
 mod kernel;
 mod pack;
 mod search;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 #[cfg(test)]
 mod tests;
 

@@ -159,7 +159,7 @@ fn every_kernel_gives_the_same_answer() {
     let data = Array2::from_shape_fn((1500, 30), |_| s.normal() as f32);
     let all: Vec<usize> = (0..1500).collect();
     let want = reference(&data.mapv(|v| v as f64), 6);
-    let kinds = [Kernel::Portable, Kernel::detect()];
+    let kinds = Kernel::all_supported();
     // Stored panels, and a lean subset of every row (panels packed on demand).
     for (bf, kind) in [
         BruteForce::new(data.view()),
@@ -201,7 +201,7 @@ fn near_ties_below_the_rounding_error_stay_exact() {
         BruteForce::new(data.view()),
         BruteForce::subset(data.view(), &rows).unwrap(),
     ] {
-        for kind in [Kernel::Portable, Kernel::detect()] {
+        for kind in Kernel::all_supported() {
             let mut cache = PanelCache::new(d);
             for t in &bf.self_tasks(&rows) {
                 for (slot, list) in bf.run_task(&mut cache, t, 4, 10, n - 1, kind) {
@@ -214,5 +214,44 @@ fn near_ties_below_the_rounding_error_stay_exact() {
         for i in 0..n {
             assert_eq!(got.row(i).to_vec(), want[i]);
         }
+    }
+}
+
+/// The machine's fused-multiply-add peak against the exact search's throughput on iid Gaussian
+/// data (no pruning possible), both on every core. Run it alone on a quiet machine:
+/// `cargo test --release -p equipoise-core peak_report -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn peak_report() {
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads();
+    // 12 independent 16-lane FMA chains per thread (AVX-512 where the CPU has it): the kernel's
+    // own instruction mix without its loads.
+    let peak = {
+        let iters = 100_000_000usize;
+        let t = std::time::Instant::now();
+        let sums: Vec<f32> = (0..threads)
+            .into_par_iter()
+            .map(|s| super::simd::fma_chains(iters, s as f32))
+            .collect();
+        std::hint::black_box(sums);
+        (threads * iters * 12 * 16 * 2) as f64 / t.elapsed().as_secs_f64() / 1e9
+    };
+    eprintln!("FMA peak (f32, this build's codegen): {peak:.0} GFLOP/s on {threads} threads");
+    for n in [20_000usize, 100_000] {
+        let d = 30;
+        let mut s = crate::rng::Stream::new(3, crate::rng::Purpose::Smote, 9, 0);
+        let x = Array2::from_shape_fn((n, d), |_| s.normal() as f32);
+        let bf = BruteForce::new(x.view());
+        let t = std::time::Instant::now();
+        let r = bf.query_self(4).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        let gflops = 2.0 * (n * n * d) as f64 / secs / 1e9;
+        eprintln!(
+            "iid Gaussian {n} x {d} f32, all rows k=4: {secs:.2} s = {gflops:.0} GFLOP/s \
+             ({:.0}% of the peak); mean 4th distance {:.3}",
+            100.0 * gflops / peak,
+            r.distances.column(3).mean().unwrap()
+        );
     }
 }
