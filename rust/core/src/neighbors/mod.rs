@@ -7,7 +7,7 @@ mod brute;
 mod hnsw;
 mod kdtree;
 
-pub use brute::BruteForce;
+pub use brute::{BruteForce, Within};
 pub use hnsw::{Hnsw, HnswGraph, HnswParams};
 pub use kdtree::KdTree;
 

@@ -18,6 +18,9 @@ pub(super) struct Block<'b, F> {
     /// Per query: pass 1's error bound, and `sqrt(threshold + error)`, both rounded up.
     pub(super) err: &'b [F],
     pub(super) reach: &'b [F],
+    /// Per query: once its candidate list is full and its last candidate's pass-1 distance is at
+    /// most this, the query stops accepting rows (`-inf`: never).
+    pub(super) stop: &'b [F],
 }
 
 /// One tile as the kernel reads it.
@@ -296,6 +299,9 @@ fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
                 c.insert(pos, (dv, j));
                 if c.len() == keep {
                     thr[q] = c[keep - 1].0;
+                    if thr[q] <= blk.stop[q] {
+                        thr[q] = F::neg_infinity();
+                    }
                 }
             }
         }

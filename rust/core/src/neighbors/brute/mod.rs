@@ -48,6 +48,16 @@ const TASK: usize = 128;
 /// Slot of a padding row in `prow`.
 const NONE: usize = usize::MAX;
 
+/// What [`BruteForce::self_within`] found for one query: up to `k` indexed rows (positions) with
+/// their exact squared distances, ranked by (distance, position). When `complete`, they are every
+/// row within the bound; otherwise they are `k` rows of smallest pass-1 distance, all strictly
+/// within the bound when pass 1 proved it, and other rows within the bound may exist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Within {
+    pub complete: bool,
+    pub rows: Vec<(f64, usize)>,
+}
+
 /// One tile: a run of panels holding the rows `perm[row_start..row_end]`.
 struct Tile {
     panel_start: usize,

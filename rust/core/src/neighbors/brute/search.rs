@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::build::centroid_radius;
 use super::kernel::{Block, Kernel, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
-use super::{BruteForce, NONE, PANEL, RANGE_KEEP, TASK};
+use super::{BruteForce, Within, NONE, PANEL, RANGE_KEEP, TASK};
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, Neighbors};
 
@@ -58,7 +58,7 @@ impl<F: Float> BruteForce<'_, F> {
         kind: Kernel,
     ) -> Vec<(usize, Vec<(f64, usize)>)> {
         let nq = qs.len();
-        let (cands, qnorms) = self.pass1(cache, qs, keep, kind, None, None);
+        let (cands, qnorms) = self.pass1(cache, qs, keep, kind, None, None, None);
         let mut out = Vec::with_capacity(nq);
         // Queries whose candidates could not prove their top k: (query, output position, the
         // k-th exact distance among the candidates).
@@ -101,7 +101,7 @@ impl<F: Float> BruteForce<'_, F> {
                     F::narrow((kth + 2.0 * e) * (1.0 + 1e-6))
                 })
                 .collect();
-            let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None);
+            let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
             for (&(i, o, _), cand) in pending.iter().zip(wide) {
                 let (q, _, ex) = qs[i];
                 exact.clear();
@@ -156,7 +156,7 @@ impl<F: Float> BruteForce<'_, F> {
                 if qs.len() <= k {
                     return Vec::new();
                 }
-                let (cands, _) = self.pass1(cache, &qs, k, kind, None, Some(t));
+                let (cands, _) = self.pass1(cache, &qs, k, kind, None, None, Some(t));
                 qs.iter()
                     .zip(cands)
                     .filter(|(_, c)| c.len() == k)
@@ -220,7 +220,7 @@ impl<F: Float> BruteForce<'_, F> {
                         F::narrow(t)
                     })
                     .collect();
-                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None);
+                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None, None);
                 // No candidate: every row has a pass-1 distance >= the threshold, so a true
                 // distance >= bound + error > bound.
                 qs.iter()
@@ -236,6 +236,73 @@ impl<F: Float> BruteForce<'_, F> {
         out
     }
 
+    /// For each indexed row `rows[s]` (a position; itself excluded) and an exact squared distance
+    /// `bound_sq[s]`: whether `k` other indexed rows lie strictly nearer than the bound, and which.
+    /// A query stops as soon as pass 1 proves `k` rows under the bound, so rows deep inside their
+    /// class cost little even where tile bounds cannot prune (the cleaning samplers' last stage,
+    /// with the bound the distance to the nearest row of another class).
+    pub fn self_within(&self, rows: &[usize], bound_sq: &[f64], k: usize) -> Vec<Within> {
+        let kind = Kernel::detect();
+        let caches = Caches::new(self.d);
+        let tasks = self.self_tasks(rows);
+        let found: Vec<Vec<(usize, Within)>> = tasks
+            .par_iter()
+            .map(|t| {
+                let cache = &mut *caches.get();
+                // Rows within the bound pass `hi` (pass 1 errs by at most `e`); a pass-1 distance
+                // at most `lo` proves a row strictly within it.
+                let (hi, lo): (Vec<F>, Vec<F>) = t
+                    .iter()
+                    .map(|q| {
+                        let qn: F = q.0.iter().map(|&v| v * v).sum();
+                        let e = self.error_bound(qn.wide());
+                        let b = bound_sq[q.1];
+                        let lo = b - 2.0 * e;
+                        let lo = if lo > 0.0 {
+                            F::narrow(lo * (1.0 - 1e-6))
+                        } else {
+                            F::neg_infinity()
+                        };
+                        (F::narrow((b + 2.0 * e) * (1.0 + 1e-6)), lo)
+                    })
+                    .unzip();
+                let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None);
+                t.iter()
+                    .zip(cands)
+                    .map(|(q, c)| {
+                        // Fewer than k candidates: every row within the bound is among them.
+                        let complete = c.len() < k;
+                        let mut near: Vec<(f64, usize)> = c
+                            .iter()
+                            .map(|&(_, j)| (exact_sq_dist(q.0, self.row(j)), j))
+                            .collect();
+                        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                        if complete {
+                            near.retain(|r| r.0 <= bound_sq[q.1]);
+                        }
+                        (
+                            q.1,
+                            Within {
+                                complete,
+                                rows: near,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut out: Vec<Within> = (0..rows.len())
+            .map(|_| Within {
+                complete: false,
+                rows: Vec::new(),
+            })
+            .collect();
+        for (slot, w) in found.into_iter().flatten() {
+            out[slot] = w;
+        }
+        out
+    }
+
     /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
     /// below its threshold, sorted, with the queries' squared norms. Thresholds start at `+inf`,
     /// or at `init[i]` (a pass-1 value); with `only_tile`, that tile alone is searched.
@@ -247,6 +314,7 @@ impl<F: Float> BruteForce<'_, F> {
         keep: usize,
         kind: Kernel,
         init: Option<&[F]>,
+        stop: Option<&[F]>,
         only_tile: Option<usize>,
     ) -> (Vec<Vec<(F, usize)>>, Vec<F>) {
         let d = self.d;
@@ -284,6 +352,7 @@ impl<F: Float> BruteForce<'_, F> {
         let mut qn = vec![F::zero(); n_blocks * mq];
         let mut thr = vec![F::neg_infinity(); n_blocks * mq];
         let mut excl = vec![NONE; n_blocks * mq];
+        let mut stops = vec![F::neg_infinity(); n_blocks * mq];
         // Queries transposed in f64 for the per-query tile bounds: q64[j * nq + i].
         let mut q64 = vec![0f64; d * nq];
         for (i, q) in qs.iter().enumerate() {
@@ -295,6 +364,7 @@ impl<F: Float> BruteForce<'_, F> {
             qn[i] = qnorms[i];
             thr[i] = init.map_or(F::infinity(), |v| v[i]);
             excl[i] = q.2;
+            stops[i] = stop.map_or(F::neg_infinity(), |v| v[i]);
         }
         let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
             .map(|_| Vec::with_capacity(keep + 1))
@@ -366,6 +436,7 @@ impl<F: Float> BruteForce<'_, F> {
                     excl: &excl[b * mq..(b + 1) * mq],
                     err: &errf[b * mq..(b + 1) * mq],
                     reach: &reach[b * mq..(b + 1) * mq],
+                    stop: &stops[b * mq..(b + 1) * mq],
                 };
                 let th = &mut thr[b * mq..(b + 1) * mq];
                 let cs = &mut cands[b * mq..(b + 1) * mq];
