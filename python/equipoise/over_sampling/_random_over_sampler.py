@@ -67,6 +67,10 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         "n_jobs": [numbers.Integral, None],
     }
 
+    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
+    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
+    _picks_rows_only = True
+
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None, n_jobs=None):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state

@@ -54,6 +54,10 @@ class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
         "replacement": ["boolean"],
     }
 
+    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
+    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
+    _picks_rows_only = True
+
     def __init__(self, *, sampling_strategy="auto", random_state=None, replacement=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
