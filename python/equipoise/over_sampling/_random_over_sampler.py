@@ -21,7 +21,8 @@ from equipoise.utils._validation import seed_from, threads_from
 class RandomOverSampler(SamplerMixin, BaseOverSampler):
     """Over-sample by drawing rows at random with replacement, as in imbalanced-learn.
 
-    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas).
+    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
+    a frame's columns of any dtype (datetimes, durations, periods, ...) pass through unchanged.
 
     Parameters
     ----------

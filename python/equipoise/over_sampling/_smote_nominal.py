@@ -145,6 +145,9 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
     neighbours (uniform pair, uniform position); each categorical value is the most frequent value
     among the row's ``k_neighbors`` neighbours, ties broken uniformly at random.
 
+    A sparse matrix (csr or csc) is read densely and the output is a sparse matrix of the same
+    format, as imbalanced-learn's output is sparse.
+
     A categorical column with a single level is accepted: it never adds to any distance, and the new
     rows take its one level.
 

@@ -15,7 +15,8 @@ from equipoise.utils._validation import seed_from, threads_from
 class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
     """Under-sample by keeping rows drawn at random, as in imbalanced-learn.
 
-    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas).
+    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
+    a frame's columns of any dtype (datetimes, durations, periods, ...) pass through unchanged.
 
     Parameters
     ----------
