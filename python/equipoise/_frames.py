@@ -150,6 +150,8 @@ class Frame:
                 # anything else (strings, mixed values) is categorical.
                 numbers = pd.api.types.infer_dtype(col, skipna=True) in _NUMBERS
                 return NUMERIC if numbers else CATEGORICAL
+            if dt.kind in "OUS":  # other object-like extension dtypes (Arrow strings, periods, ...)
+                return CATEGORICAL
             if pd.api.types.is_bool_dtype(dt):
                 return BOOLEAN
             if pd.api.types.is_numeric_dtype(dt) and dt.kind in "iuf":
