@@ -11,7 +11,6 @@ from conftest import NUMERIC
 from imblearn.over_sampling import SMOTE as ImbSMOTE
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors as SkNN
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from equipoise import _core
 from equipoise.neighbors import NearestNeighbors
@@ -252,9 +251,3 @@ def test_smote_neighbors_parameter(load):
         check_neighbors({"algorithm": "hnsw", "m": 3})
     with pytest.raises(ValueError, match="'M'"):
         check_neighbors({"M": 1})
-
-
-@parametrize_with_checks([NearestNeighbors()])
-def test_scikit_learn_estimator_checks(estimator, check):
-    """scikit-learn's own estimator checks (check_estimator), in full, on NearestNeighbors."""
-    check(estimator)

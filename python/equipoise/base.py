@@ -43,6 +43,28 @@ def _props(y) -> dict:
     }
 
 
+def check_finite_values(X):
+    """NaN or infinity in a numeric ``X`` (dense or sparse) is a ValueError naming the first one;
+    non-numeric arrays (categorical data) are left to the sampler."""
+    if sparse.issparse(X):
+        data = X.data
+        if data.dtype.kind == "f" and data.size and not np.isfinite(data).all():
+            coo = X.tocoo()
+            bad = np.flatnonzero(~np.isfinite(coo.data))[0]
+            what = "NaN" if np.isnan(coo.data[bad]) else "infinity"
+            raise ValueError(
+                f"X contains {what} (first at row {int(coo.row[bad])}, column"
+                f" {int(coo.col[bad])}); resampling needs finite values: drop or impute them first"
+            )
+        return
+    if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
+        return
+    if is_core_float(X):
+        _core.check_finite(X)
+    elif not np.isfinite(X).all():
+        _core.check_finite(np.asarray(X, dtype=np.float64))
+
+
 class SamplerMixin:
     """``fit`` / ``fit_resample`` for a sampler whose ``_resample`` works on encoded labels.
 
@@ -77,9 +99,18 @@ class SamplerMixin:
         """
         X, y, _ = self._split_label(X, y, label)
         X_in, y_in, frame, _ = self._adapt(X, y, label)
-        self._prepare(X_in, y_in)
+        X_v = self._prepare(X_in, y_in)[0]
+        self._check_fit_values(X_v)
         self._set_frame_names(frame)
         return self
+
+    def _check_fit_values(self, X):
+        """The value checks ``fit_resample`` makes while resampling, for ``fit``, which does not
+        resample: NaN and infinity are refused unless the sampler accepts them (samplers whose
+        ``_check_X`` leaves this to the core override nothing: the core's own check runs here)."""
+        if self.__sklearn_tags__().input_tags.allow_nan:
+            return
+        check_finite_values(X)
 
     def fit_resample(self, X, y=None, *, label=None, **params):
         """Resample the dataset.
@@ -137,12 +168,13 @@ class SamplerMixin:
         return X_out, y_out
 
     # -- frames ---------------------------------------------------------------------------------
-    @staticmethod
-    def _split_label(X, y, label):
+    def _split_label(self, X, y, label):
         if label is None:
             if y is None:
+                # The wording scikit-learn's check_requires_y_none recognises.
                 raise ValueError(
-                    "y is required: pass the classes as y, or label='column' for a frame"
+                    f"{type(self).__name__} requires y to be passed, but the target y is None:"
+                    " pass the classes as y, or label='column' for a frame"
                 )
             return X, y, None
         if y is not None:
@@ -168,6 +200,8 @@ class SamplerMixin:
         """What ``_check_X`` / ``_resample`` receive for a frame: by default the array
         imbalanced-learn would see (column-major numeric, or object when there are categorical
         columns). Samplers that read categorical columns natively override it."""
+        if not getattr(self, "_picks_rows_only", False):
+            frame.check_resamplable(type(self).__name__)
         tags = self.__sklearn_tags__()
         cats = [n for n, k in zip(frame.columns, frame.kinds) if k == _frames.CATEGORICAL]
         if cats and not tags.input_tags.string:

@@ -38,12 +38,18 @@ class _SmoteThenClean(SamplerMixin, BaseSampler):
             neighbors=self.neighbors,
         )
 
-    def _resample(self, X, y, classes, codes, counts):
-        check_neighbors(self.neighbors)
+    def _validate_estimator(self):
+        """Build ``smote_`` and the cleaner (``enn_`` / ``tomek_``), as imbalanced-learn's method
+        of the same name does (callers of that private method find the same attributes)."""
         self.smote_ = self._smote()
         given = getattr(self, self._cleaner_name)
         cleaner = clone(given) if given is not None else self._default_cleaner()
         setattr(self, self._cleaner_name + "_", cleaner)
+        return cleaner
+
+    def _resample(self, X, y, classes, codes, counts):
+        check_neighbors(self.neighbors)
+        cleaner = self._validate_estimator()
         # imbalanced-learn stores the raw parameter here.
         self.sampling_strategy_ = self.sampling_strategy
         X_res, y_res = self.smote_.fit_resample(X, y)

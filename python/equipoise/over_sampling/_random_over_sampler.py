@@ -21,7 +21,8 @@ from equipoise.utils._validation import seed_from, threads_from
 class RandomOverSampler(SamplerMixin, BaseOverSampler):
     """Over-sample by drawing rows at random with replacement, as in imbalanced-learn.
 
-    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas).
+    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
+    a frame's columns of any dtype (datetimes, durations, periods, ...) pass through unchanged.
 
     Parameters
     ----------
@@ -66,6 +67,10 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left"), dict, None],
         "n_jobs": [numbers.Integral, None],
     }
+
+    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
+    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
+    _picks_rows_only = True
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None, n_jobs=None):
         super().__init__(sampling_strategy=sampling_strategy)

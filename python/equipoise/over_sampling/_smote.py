@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
-from equipoise.base import SamplerMixin
+from equipoise.base import SamplerMixin, check_finite_values
 from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
 from equipoise.utils._validation import seed_from, threads_from
 
@@ -115,7 +115,10 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         self.neighbors = neighbors
 
     def _check_X(self, X):
-        return validate_data(
+        # Dense values are checked for NaN and infinity by the core as it reads them (one parallel
+        # pass, naming the first bad cell); only the grown classes of a sparse matrix reach the
+        # core, so a sparse matrix's stored values are checked here.
+        X = validate_data(
             self,
             X=X,
             reset=True,
@@ -123,6 +126,9 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             dtype="numeric",
             ensure_all_finite=False,
         )
+        if sparse.issparse(X):
+            check_finite_values(X)
+        return X
 
     def _resample(self, X, y, classes, codes, counts):
         if sparse.issparse(X):
