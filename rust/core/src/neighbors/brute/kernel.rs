@@ -187,6 +187,20 @@ pub(super) trait PanelDists {
         d: usize,
         out: &mut [[F; PANEL]; MQ],
     ) -> [u32; MQ];
+
+    /// Bit `w` set when some query `q` may reach panel `w` of the tile: when
+    /// `cdist[q][w] - err[q] <= (rad[w] + reach[q])^2 * (1 + 1e-5)` (`cdist`: pass-1 distances to
+    /// the panels' centroids; the slack covers this test's own rounding).
+    ///
+    /// # Safety
+    /// The CPU must support the instruction set of the implementation; `rad` holds `PANEL`
+    /// values, `err` and `reach` `MQ`.
+    unsafe fn reach_mask<F: Float, const MQ: usize>(
+        cdist: &[[F; PANEL]; MQ],
+        rad: &[F],
+        err: &[F],
+        reach: &[F],
+    ) -> u32;
 }
 
 /// Plain Rust, for any CPU (and forced by `EQUIPOISE_PORTABLE_KERNEL` to test the dispatch).
@@ -224,6 +238,36 @@ impl PanelDists for Portable {
         }
         hits
     }
+
+    #[inline(always)]
+    unsafe fn reach_mask<F: Float, const MQ: usize>(
+        cdist: &[[F; PANEL]; MQ],
+        rad: &[F],
+        err: &[F],
+        reach: &[F],
+    ) -> u32 {
+        reach_mask_portable::<F, MQ>(cdist, rad, err, reach)
+    }
+}
+
+/// [`PanelDists::reach_mask`] in plain Rust.
+#[inline(always)]
+pub(super) fn reach_mask_portable<F: Float, const MQ: usize>(
+    cdist: &[[F; PANEL]; MQ],
+    rad: &[F],
+    err: &[F],
+    reach: &[F],
+) -> u32 {
+    let slack = F::one() + F::narrow(1e-5);
+    let mut mask = 0u32;
+    for q in 0..MQ {
+        let (e, s) = (err[q], reach[q]);
+        for w in 0..PANEL {
+            let t = rad[w] + s;
+            mask |= ((cdist[q][w] - e <= t * t * slack) as u32) << w;
+        }
+    }
+    mask
 }
 
 /// Pass 1 of `MQ` queries over one tile: first the distances to its panels' centroids rule out
@@ -248,21 +292,14 @@ fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
     let mut dist = [[F::zero(); PANEL]; MQ];
     // Panel p may hold a row within reach of query q only if
     // pass1(q, centroid) - err(q) <= (radius_p + reach_q)^2 (slack covers this test's rounding).
-    let mut mask: u32 = 0;
-    {
-        let none = [F::neg_infinity(); MQ];
-        // SAFETY: the sizes were checked above (`qt`, `qn` by the slicing); `K` was chosen for
-        // this CPU by `Kernel::detect`.
-        unsafe { K::dists::<F, MQ>(tile.cent, tile.cnorm, qt, qn, &none, d, &mut dist) };
-        let slack = F::one() + F::narrow(1e-5);
-        for q in 0..MQ {
-            let (e, s) = (blk.err[q], blk.reach[q]);
-            for w in 0..PANEL {
-                let t = tile.rad[w] + s;
-                mask |= ((dist[q][w] - e <= t * t * slack) as u32) << w;
-            }
-        }
-    }
+    let none = [F::neg_infinity(); MQ];
+    assert!(tile.rad.len() >= PANEL && blk.err.len() >= MQ && blk.reach.len() >= MQ);
+    // SAFETY: the sizes were checked above (`qt`, `qn` by the slicing); `K` was chosen for this
+    // CPU by `Kernel::detect`.
+    let mut mask = unsafe {
+        K::dists::<F, MQ>(tile.cent, tile.cnorm, qt, qn, &none, d, &mut dist);
+        K::reach_mask::<F, MQ>(&dist, tile.rad, blk.err, blk.reach)
+    };
     // Centroid slots past the tile's last panel are padding.
     mask &= ((1u64 << n_panels) - 1) as u32;
     while mask != 0 {

@@ -80,6 +80,46 @@ impl PanelDists for Avx512 {
             )
         }
     }
+
+    #[inline(always)]
+    unsafe fn reach_mask<F: Float, const MQ: usize>(
+        cdist: &[[F; PANEL]; MQ],
+        rad: &[F],
+        err: &[F],
+        reach: &[F],
+    ) -> u32 {
+        // SAFETY: `F` is `f32` in that branch; the caller upholds the sizes and the features.
+        if TypeId::of::<F>() == TypeId::of::<f32>() {
+            let cdist = &*(cdist as *const [[F; PANEL]; MQ] as *const [[f32; PANEL]; MQ]);
+            Avx512::reach_mask_f32::<MQ>(cdist, cast(rad), cast(err), cast(reach))
+        } else {
+            super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach)
+        }
+    }
+}
+
+impl Avx512 {
+    /// # Safety
+    /// AVX-512F; `F` is `f32`; the sizes of [`PanelDists::reach_mask`].
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn reach_mask_f32<const MQ: usize>(
+        cdist: &[[f32; PANEL]; MQ],
+        rad: &[f32],
+        err: &[f32],
+        reach: &[f32],
+    ) -> u32 {
+        let r = _mm512_loadu_ps(rad.as_ptr());
+        let slack = _mm512_set1_ps(1.0 + 1e-5);
+        let mut mask = 0u32;
+        for q in 0..MQ {
+            let t = _mm512_add_ps(r, _mm512_set1_ps(reach[q]));
+            let lim = _mm512_mul_ps(_mm512_mul_ps(t, t), slack);
+            let v = _mm512_sub_ps(_mm512_loadu_ps(cdist[q].as_ptr()), _mm512_set1_ps(err[q]));
+            mask |= _mm512_cmp_ps_mask::<_CMP_LE_OQ>(v, lim) as u32;
+        }
+        mask
+    }
 }
 
 impl PanelDists for Avx2 {
@@ -117,6 +157,16 @@ impl PanelDists for Avx2 {
                 cast_out(out),
             )
         }
+    }
+
+    #[inline(always)]
+    unsafe fn reach_mask<F: Float, const MQ: usize>(
+        cdist: &[[F; PANEL]; MQ],
+        rad: &[F],
+        err: &[F],
+        reach: &[F],
+    ) -> u32 {
+        super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach)
     }
 }
 
