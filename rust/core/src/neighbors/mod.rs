@@ -6,10 +6,12 @@
 mod brute;
 mod hnsw;
 mod kdtree;
+mod search;
 
 pub use brute::BruteForce;
 pub use hnsw::{Hnsw, HnswGraph, HnswParams};
 pub use kdtree::KdTree;
+pub use search::{knn_of_rows, knn_query};
 
 use ndarray::{Array2, ArrayView2};
 
