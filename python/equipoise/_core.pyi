@@ -19,10 +19,6 @@ __all__ = [
     "index_memory_bytes",
     "interpolate",
     "kneighbors",
-    "kneighbors_rows",
-    "kneighbors_self",
-    "knn_of_rows",
-    "knn_query",
     "online_smote_draws",
     "random_over_sample_indices",
     "random_under_sample_indices",
@@ -47,9 +43,6 @@ def smote(
     seed: int,
     n_threads: int = 0,
 ) -> npt.NDArray[np.floating]: ...
-def kneighbors_self(
-    x: npt.NDArray[np.floating], k: int, n_threads: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def random_over_sample_indices(
     codes: npt.NDArray[np.uint32], n_classes: int, n_new: list[int], seed: int, n_threads: int = 0
 ) -> npt.NDArray[np.int64]: ...
@@ -132,9 +125,6 @@ def online_smote_draws(
 def apportion_batches(
     weights: list[int], batch_size: int, n_batches: int, total_rows: int
 ) -> npt.NDArray[np.uint64]: ...
-def kneighbors_rows(
-    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def interpolate(
     x: npt.NDArray[np.floating],
     bases: npt.NDArray[np.int64],
@@ -226,9 +216,3 @@ def tomek_links(
     targeted: list[bool],
     n_threads: int = 0,
 ) -> npt.NDArray[np.int64]: ...
-def knn_of_rows(
-    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
-) -> npt.NDArray[np.int64]: ...
-def knn_query(
-    data: npt.NDArray[np.floating], queries: npt.NDArray[np.floating], k: int, n_threads: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...

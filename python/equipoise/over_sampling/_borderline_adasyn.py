@@ -69,7 +69,9 @@ def _neighbours(X, rows, n_neighbors, param_name, threads, graphs):
         if not spec.exact:
             graph = graphs.of(X)
             return self_kneighbors(X, k, spec, rows=rows, n_jobs=graphs.n_jobs, graph=graph)
-        _, idx = _core.kneighbors_rows(X, np.asarray(rows, dtype=np.int64), k, threads)
+        _, idx = _core.kneighbors(
+            X, k, rows=np.asarray(rows, dtype=np.int64), algorithm="exact", n_threads=threads
+        )
         return idx
     nn = clone(n_neighbors)
     nn.fit(X)

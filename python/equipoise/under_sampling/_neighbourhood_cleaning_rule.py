@@ -182,7 +182,13 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         min_code = pos[class_minority]
         min_rows = np.flatnonzero(codes == min_code)
         if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
-            nbrs = _core.knn_of_rows(Xf, min_rows.astype(np.int64), k, threads_from(self.n_jobs))
+            _, nbrs = _core.kneighbors(
+                Xf,
+                k,
+                rows=min_rows.astype(np.int64),
+                algorithm="exact",
+                n_threads=threads_from(self.n_jobs),
+            )
         else:
             nbrs = self_kneighbors(Xf, k, spec, rows=min_rows, n_jobs=self.n_jobs)
         # The classifier's vote: the row itself and its k - 1 nearest others; ties to the

@@ -91,7 +91,7 @@ class _Common(CleaningMixin, BaseCleaningSampler):
     def _query(self, spec, C, Q, k, threads):
         """(distances, indices into C) of the k nearest rows of C to each row of Q."""
         if spec.exact:
-            return _core.knn_query(C, Q, k, threads)
+            return _core.kneighbors(C, k, queries=Q, algorithm="exact", n_threads=threads)
         idx, dist = kneighbors(C, Q, k, spec, n_jobs=self.n_jobs, return_distance=True)
         return dist, idx
 

@@ -1,14 +1,16 @@
-//! Bindings of the neighbour engine: exact and approximate k-nearest-neighbour queries.
+//! Bindings of the neighbour engine: the one `kneighbors` entry point (exact and approximate
+//! k-nearest-neighbour queries, of outside rows, of chosen rows of the data or of all of them),
+//! HNSW graphs kept between calls, and the memory an index holds.
 
 use equipoise_core::neighbors::{
     build_index, BruteForce, Hnsw, HnswGraph, HnswParams, IndexKind, KdTree, KnnIndex, Neighbors,
 };
 use equipoise_core::{self as core, CoreError, Float};
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use crate::common::{row_indices, run, Error, Res};
+use crate::common::{knn_arrays, optional_row_indices, run, Error, KnnArrays, Res};
 use crate::with_features;
 
 /// A built HNSW graph, kept apart from its data (the data stays with the caller).
@@ -32,20 +34,6 @@ impl PyHnswGraph {
     fn n_rows(&self) -> usize {
         self.graph.n_rows()
     }
-}
-
-/// (distances, indices) of a neighbour search.
-type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
-
-fn to_arrays(py: Python<'_>, nb: Neighbors) -> KnnArrays<'_> {
-    (
-        nb.distances.into_pyarray(py),
-        nb.indices.mapv(|v| v as i64).into_pyarray(py),
-    )
-}
-
-fn rows_arg(rows: Option<PyReadonlyArray1<'_, i64>>) -> PyResult<Option<Vec<usize>>> {
-    rows.map(|r| row_indices(&r)).transpose()
 }
 
 fn params(m: usize, ef_construction: usize, ef_search: usize, seed: u64) -> HnswParams {
@@ -115,7 +103,7 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
             ask(index.as_ref(), qv, rows, k)
         })?,
     };
-    Ok(to_arrays(py, nb))
+    Ok(knn_arrays(py, nb))
 }
 
 /// The k nearest neighbours (Euclidean, ties by row index) in the rows of `x` of: the rows of
@@ -140,8 +128,8 @@ fn kneighbors<'py>(
     seed: u64,
     n_threads: usize,
 ) -> PyResult<KnnArrays<'py>> {
-    let kind = IndexKind::parse(algorithm).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let rows = rows_arg(rows)?;
+    let kind = IndexKind::parse(algorithm).map_err(Error::from)?;
+    let rows = optional_row_indices(rows)?;
     let p = params(m, ef_construction, ef_search, seed);
     let g = graph.as_deref();
     Ok(with_features!(x, |a| kneighbors_impl(
@@ -187,7 +175,7 @@ fn hnsw_build_impl<F: Float + numpy::Element>(
 #[pyfunction]
 #[pyo3(signature = (x, algorithm="exact"))]
 fn index_memory_bytes(py: Python<'_>, x: &Bound<'_, PyAny>, algorithm: &str) -> PyResult<usize> {
-    let kind = IndexKind::parse(algorithm).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let kind = IndexKind::parse(algorithm).map_err(Error::from)?;
     Ok(with_features!(x, |a| {
         let xv = a.as_array();
         let (n, d) = xv.dim();
