@@ -10,9 +10,6 @@
   whatever ``n_jobs`` is.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -21,6 +18,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from equipoise import datasets
 from equipoise.combine import SMOTEENN, SMOTETomek
+from equipoise.datasets import make_fraud as fraud
+from equipoise.datasets import make_fraud_multiclass as fraud_multiclass
 from equipoise.over_sampling import ADASYN, SMOTE, SMOTEN, SMOTENC, BorderlineSMOTE
 from equipoise.sampling import OnlineSMOTE
 from equipoise.under_sampling import (
@@ -34,8 +33,6 @@ from equipoise.under_sampling import (
 )
 
 # The benchmark data generator lives in the source tree's benches/ (tests run against the wheel).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benches.fraud_data import fraud, fraud_multiclass  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:the cleaning removed every row:UserWarning")
 
