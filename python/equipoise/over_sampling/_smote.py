@@ -124,7 +124,10 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             ensure_all_finite=False,
         )
 
-    def _resample(self, X, y, classes, codes, counts):
+    # For a frame, `_resample(..., new_rows_only=True)` returns only the new rows.
+    _returns_new_rows = True
+
+    def _resample(self, X, y, classes, codes, counts, new_rows_only=False):
         if sparse.issparse(X):
             return self._resample_sparse(X, y, classes, codes, counts)
         n_new = self._n_new(classes)
@@ -157,7 +160,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
                 nns = self.nn_k_.kneighbors(X_class, return_distance=False)[:, 1:]
                 graphs[c] = np.ascontiguousarray(nns, dtype=np.int64)
         seed = seed_from(self.random_state)
-        if getattr(self, "_new_rows_only", False):
+        if new_rows_only:
             # A frame keeps its own rows: only the new ones are made (no copy of X).
             new = _core.smote_new_rows(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
             y_res = _grown_labels(y, classes, n_new)
