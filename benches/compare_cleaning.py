@@ -56,7 +56,8 @@ METHODS = {
 
 
 def load(rows, multiclass):
-    from benches.fraud_data import fraud, fraud_multiclass
+    from equipoise.datasets import make_fraud as fraud
+    from equipoise.datasets import make_fraud_multiclass as fraud_multiclass
 
     return fraud_multiclass(rows) if multiclass else fraud(rows)
 

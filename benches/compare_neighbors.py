@@ -15,16 +15,12 @@ queries (said so in the output).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benches.fraud_data import fraud  # noqa: E402
 from equipoise import _core  # noqa: E402
+from equipoise.datasets import make_fraud as fraud  # noqa: E402
 
 
 def timed(f):
