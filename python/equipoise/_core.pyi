@@ -16,6 +16,7 @@ __all__ = [
     "default_threads",
     "edited_nearest_neighbours",
     "hnsw_build",
+    "hnsw_defaults",
     "index_memory_bytes",
     "interpolate",
     "kneighbors",
@@ -153,19 +154,20 @@ def kneighbors(
     rows: npt.NDArray[np.int64] | None = None,
     algorithm: str = "auto",
     graph: HnswGraph | None = None,
-    m: int = 16,
-    ef_construction: int = 200,
-    ef_search: int = 64,
-    seed: int = 0,
+    m: int | None = None,
+    ef_construction: int | None = None,
+    ef_search: int | None = None,
+    seed: int | None = None,
     n_threads: int = 0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def hnsw_build(
     x: npt.NDArray[np.floating],
-    m: int = 16,
-    ef_construction: int = 200,
-    seed: int = 0,
+    m: int | None = None,
+    ef_construction: int | None = None,
+    seed: int | None = None,
     n_threads: int = 0,
 ) -> HnswGraph: ...
+def hnsw_defaults() -> dict[str, int]: ...
 def index_memory_bytes(x: npt.NDArray[np.floating], algorithm: str = "exact") -> int: ...
 
 # Batch samplers (rust/python/src/batch.rs)

@@ -28,7 +28,8 @@ from equipoise import _core
 from equipoise.utils._validation import threads_from
 
 ALGORITHMS = ("auto", "exact", "kdtree", "hnsw")
-HNSW_DEFAULTS = {"M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}
+#: HNSW's options and their defaults, as the core defines them (its one source).
+HNSW_DEFAULTS: dict[str, int] = _core.hnsw_defaults()
 
 #: The ``_parameter_constraints`` entry of a ``neighbors`` parameter.
 NEIGHBORS_CONSTRAINT = [StrOptions(set(ALGORITHMS)), dict]
@@ -39,10 +40,10 @@ class NeighborSpec:
     """A checked ``neighbors=`` value."""
 
     algorithm: str = "auto"
-    M: int = 16
-    ef_construction: int = 200
-    ef_search: int = 64
-    seed: int = 0
+    M: int = HNSW_DEFAULTS["M"]
+    ef_construction: int = HNSW_DEFAULTS["ef_construction"]
+    ef_search: int = HNSW_DEFAULTS["ef_search"]
+    seed: int = HNSW_DEFAULTS["seed"]
 
     @property
     def exact(self) -> bool:
