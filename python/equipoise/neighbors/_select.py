@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from equipoise import _core
-from equipoise.utils._validation import threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
 
 ALGORITHMS = ("auto", "exact", "kdtree", "hnsw")
 #: HNSW's options and their defaults, as the core defines them (its one source).
@@ -33,6 +33,13 @@ HNSW_DEFAULTS: dict[str, int] = _core.hnsw_defaults()
 
 #: The ``_parameter_constraints`` entry of a ``neighbors`` parameter.
 NEIGHBORS_CONSTRAINT = [StrOptions(set(ALGORITHMS)), dict]
+
+#: The ``_parameter_constraints`` entries of the two parameters every neighbour-based sampler adds
+#: to imbalanced-learn's (``n_jobs`` and ``neighbors``).
+NEIGHBOR_SAMPLER_CONSTRAINTS: dict = {
+    "n_jobs": N_JOBS_CONSTRAINT,
+    "neighbors": NEIGHBORS_CONSTRAINT,
+}
 
 
 @dataclass(frozen=True)

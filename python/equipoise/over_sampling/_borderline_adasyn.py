@@ -16,7 +16,7 @@ from sklearn.utils.validation import validate_data
 from equipoise import _core
 from equipoise.base import SamplerMixin
 from equipoise.neighbors._select import (
-    NEIGHBORS_CONSTRAINT,
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     hnsw_graph,
     self_kneighbors,
@@ -170,8 +170,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         "k_neighbors": _NEIGHBORS,
         "m_neighbors": _NEIGHBORS,
         "kind": [StrOptions({"borderline-1", "borderline-2"})],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -289,8 +288,7 @@ class ADASYN(_NeighbourSMOTE):
         **BaseOverSampler._parameter_constraints,
         "random_state": ["random_state"],
         "n_neighbors": _NEIGHBORS,
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

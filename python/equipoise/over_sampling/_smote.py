@@ -14,7 +14,11 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+    self_kneighbors,
+)
 from equipoise.utils._validation import seed_from, threads_from
 
 
@@ -95,8 +99,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             Interval(numbers.Integral, 1, None, closed="left"),
             HasMethods(["kneighbors", "kneighbors_graph"]),
         ],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

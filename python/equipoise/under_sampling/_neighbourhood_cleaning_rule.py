@@ -15,7 +15,11 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+    self_kneighbors,
+)
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
@@ -94,8 +98,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
             HasMethods(["kneighbors", "kneighbors_graph"]),
         ],
         "threshold_cleaning": [Interval(numbers.Real, 0, None, closed="neither")],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

@@ -28,7 +28,7 @@ from equipoise.under_sampling._cleaning import (
     warn_emptied,
 )
 from equipoise.under_sampling._tomek_links import TomekLinks
-from equipoise.utils._validation import threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
 
 _CONSTRAINTS: dict = {
     **BaseCleaningSampler._parameter_constraints,
@@ -38,7 +38,7 @@ _CONSTRAINTS: dict = {
         None,
     ],
     "n_seeds_S": [Interval(numbers.Integral, 1, None, closed="left")],
-    "n_jobs": [numbers.Integral, None],
+    "n_jobs": N_JOBS_CONSTRAINT,
     "random_state": ["random_state"],
     "neighbors": NEIGHBORS_CONSTRAINT,
 }
