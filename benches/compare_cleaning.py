@@ -41,11 +41,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from data_families import add_family_argument, expand
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from benches.data_families import add_family_argument, expand  # noqa: E402
 
 METHODS = {
     "enn": ("under_sampling", "EditedNearestNeighbours", {}),
@@ -61,10 +59,10 @@ METHODS = {
 def load(rows, family):
     """The data of a family (``benches/data_families.py``); ``clustered-5class``: 5 classes."""
     if family == "clustered-5class":
-        from benches.fraud_data import fraud_multiclass
+        from equipoise.datasets import make_fraud_multiclass
 
-        return fraud_multiclass(rows)
-    from benches.data_families import make
+        return make_fraud_multiclass(rows)
+    from data_families import make
 
     return make(family, rows)
 
@@ -175,7 +173,7 @@ def clean_worker(method, path, out):
 
 def run(args_list):
     cmd = [sys.executable, str(Path(__file__).resolve()), *args_list]
-    subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+    subprocess.run(cmd, check=True)
 
 
 def main():

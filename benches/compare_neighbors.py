@@ -20,16 +20,12 @@ queries (said so in the output).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from data_families import add_family_argument, expand, make
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benches.data_families import add_family_argument, expand, make  # noqa: E402
-from equipoise import _core  # noqa: E402
+from equipoise import _core
 
 
 def timed(f):

@@ -14,8 +14,8 @@ with ``1`` the minority (``minority`` share, 0.5% by default) and ``0`` the majo
   units out). The minority: four overlapping clusters on the cloud's shoulder (2 to 3 scales out
   along the leading components, spread as wide as the cloud there) plus a fifth of it drawn from
   the majority's own distribution (frauds hidden inside the cloud).
-- ``clustered``: the earlier ``fraud_data.fraud`` generator (20 well-separated Gaussian clusters),
-  the family the first speed claims were measured on; kept for comparison.
+- ``clustered``: the earlier ``equipoise.datasets.make_fraud`` generator (20 well-separated
+  Gaussian clusters), the family the first speed claims were measured on; kept for comparison.
 - ``manifold``: a 4-dimensional curved manifold embedded in 30 dimensions (a random smooth map of
   a 4-d Gaussian plus 1% noise); the minority is a region of the manifold, with 10% label noise.
 - ``duplicates``: ``n_rows / 20`` distinct rows of the ``pca_cloud`` family, each repeated about 20
@@ -97,10 +97,10 @@ def pca_cloud(n_rows: int, *, minority: float = 0.005, seed: int = 0, dtype=np.f
 
 
 def clustered(n_rows: int, *, minority: float = 0.005, seed: int = 0, dtype=np.float32):
-    """The earlier well-separated clusters (``benches/fraud_data.py``)."""
-    from benches.fraud_data import fraud
+    """The earlier well-separated clusters (``equipoise.datasets.make_fraud``)."""
+    from equipoise.datasets import make_fraud
 
-    return fraud(n_rows, minority=minority, seed=seed, dtype=dtype)
+    return make_fraud(n_rows, minority=minority, seed=seed, dtype=dtype)
 
 
 def manifold(n_rows: int, *, minority: float = 0.005, seed: int = 0, dtype=np.float32):

@@ -2,8 +2,6 @@
 the estimator contract, and the ``neighbors=`` parameter."""
 
 import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,13 +11,12 @@ from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors as SkNN
 
 from equipoise import _core
+from equipoise.datasets import make_fraud as fraud
 from equipoise.neighbors import NearestNeighbors
 from equipoise.neighbors._select import check_neighbors, kneighbors, self_kneighbors
 from equipoise.over_sampling import SMOTE
 
 # The benchmark data generator lives in the source tree's benches/ (tests run against the wheel).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benches.fraud_data import fraud  # noqa: E402
 
 K = 10
 

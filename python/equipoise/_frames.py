@@ -12,7 +12,10 @@ objects (which means the user has imported them already).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -25,8 +28,29 @@ OTHER = "other"
 #: allowed): read as numbers, as imbalanced-learn's ``check_array(dtype="numeric")`` reads them.
 _NUMBERS = ("integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty")
 
-# Copies made to cross into the core, for the report and tests: list of (column or block, kind).
-COPIES: list = []
+# The log of `recording_copies()` active in this context, if any: nothing is kept otherwise.
+_COPY_LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "equipoise_frame_copies", default=None
+)
+
+
+@contextlib.contextmanager
+def recording_copies() -> Iterator[list]:
+    """Within the block, the copies made to cross a frame into the core, as a list of
+    (column names, kind) that the block can read (for tests and ``benches/frame_copies.py``).
+    Outside such a block nothing is recorded, and each thread or task records its own."""
+    log: list = []
+    token = _COPY_LOG.set(log)
+    try:
+        yield log
+    finally:
+        _COPY_LOG.reset(token)
+
+
+def _note_copy(names, kind: str) -> None:
+    log = _COPY_LOG.get()
+    if log is not None:
+        log.append((tuple(names), kind))
 
 
 def _module(obj) -> str:
@@ -222,14 +246,14 @@ class Frame:
             if block.dtype != object and (dtype is None or block.dtype == dtype):
                 shared = any(np.shares_memory(block, self.numpy_column(n)) for n in names[:1])
                 if not shared:
-                    COPIES.append((tuple(names), "column-major block"))
+                    _note_copy(names, "column-major block")
                 return block
         cols = [self.numpy_column(n) for n in names]
         dt = dtype or np.result_type(*[c.dtype for c in cols])
         block = np.empty((self.n_rows, len(cols)), dtype=dt, order="F")
         for j, c in enumerate(cols):
             block[:, j] = c
-        COPIES.append((tuple(names), "column-major block"))
+        _note_copy(names, "column-major block")
         return block
 
     def codes(self, name):

@@ -69,8 +69,13 @@ class SamplerMixin:
     """``fit`` / ``fit_resample`` for a sampler whose ``_resample`` works on encoded labels.
 
     Subclasses define ``_check_X(X)`` (validation of the features, setting ``n_features_in_``) and
-    ``_resample(X, y, classes, codes, counts)``.
+    ``_resample(X, y, classes, codes, counts)``. A sampler that can return only its new rows for a
+    frame input sets ``_returns_new_rows = True`` and takes ``new_rows_only=False`` in
+    ``_resample``: an argument of the call, not state on the estimator, so two threads sharing an
+    estimator never see each other's call.
     """
+
+    _returns_new_rows = False
 
     def _check_y(self, y):
         # A 1-D integer or boolean array is a valid binary/multiclass target as it is; anything
@@ -144,13 +149,11 @@ class SamplerMixin:
             arrays_transformer = ArraysTransformer(X, y_in)
         X_v, y_v, binarize_y, classes, codes, counts = self._prepare(X_in, y_in)
         self._set_frame_names(frame)
-        if frame is not None:
-            # Generating samplers may then return only their new rows (a `_frames.NewRows`).
-            self._new_rows_only = True
-        try:
+        if frame is not None and self._returns_new_rows:
+            # A frame keeps its own rows: the sampler returns only its new ones (`_frames.NewRows`).
+            X_res, y_res = self._resample(X_v, y_v, classes, codes, counts, new_rows_only=True)
+        else:
             X_res, y_res = self._resample(X_v, y_v, classes, codes, counts)
-        finally:
-            self.__dict__.pop("_new_rows_only", None)
         if binarize_y:
             y_res = label_binarize(y_res, classes=classes)
         if frame is None:

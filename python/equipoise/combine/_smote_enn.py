@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 from imblearn.base import BaseSampler
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.base import clone
@@ -11,7 +9,10 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import validate_data
 
 from equipoise.base import SamplerMixin
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+)
 from equipoise.over_sampling import SMOTE
 from equipoise.under_sampling import EditedNearestNeighbours, TomekLinks
 
@@ -110,8 +111,7 @@ class SMOTEENN(_SmoteThenClean):
         **BaseOverSampler._parameter_constraints,
         "smote": [HasMethods(["fit_resample"]), None],
         "enn": [HasMethods(["fit_resample"]), None],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -191,8 +191,7 @@ class SMOTETomek(_SmoteThenClean):
         **BaseOverSampler._parameter_constraints,
         "smote": [HasMethods(["fit_resample"]), None],
         "tomek": [HasMethods(["fit_resample"]), None],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

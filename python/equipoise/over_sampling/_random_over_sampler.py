@@ -15,7 +15,7 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core
 from equipoise.base import SamplerMixin, is_core_float, take_rows
-from equipoise.utils._validation import seed_from, threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 
 class RandomOverSampler(SamplerMixin, BaseOverSampler):
@@ -65,7 +65,7 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left"), dict, None],
-        "n_jobs": [numbers.Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,

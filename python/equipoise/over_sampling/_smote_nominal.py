@@ -23,11 +23,11 @@ from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
 from equipoise.neighbors._select import (
     ALGORITHMS,
-    NEIGHBORS_CONSTRAINT,
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     self_kneighbors,
 )
-from equipoise.utils._validation import seed_from, threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 _K = [
     Interval(numbers.Integral, 1, None, closed="left"),
@@ -227,8 +227,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         "k_neighbors": _K,
         "categorical_features": ["array-like", StrOptions({"auto"})],
         "categorical_encoder": _ENCODER,
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -588,7 +587,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         "random_state": ["random_state"],
         "k_neighbors": _K,
         "categorical_encoder": _ENCODER,
-        "n_jobs": [numbers.Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "neighbors": [StrOptions(set(_EXACT_NAMES))],
     }
 

@@ -18,11 +18,11 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use super::cleaning::KindSel;
+use super::EnnRule;
+use crate::classes::class_rows;
 use crate::error::Result;
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, BruteForce, KnnIndex};
-use crate::over_sampling::class_rows;
 
 /// One exact index per class over the rows of that class (no copy of the data).
 pub(crate) struct ByClass<'a, F: Float> {
@@ -114,10 +114,10 @@ impl<'a, F: Float> ByClass<'a, F> {
                 .filter(|&(_, &q)| self.codes[q] as usize == c)
                 .map(|(s, &q)| (s, self.rows(c).binary_search(&q).expect("row of its class")))
                 .collect();
-            let kk = k.min(n_c.saturating_sub(1));
-            if !own.is_empty() && kk > 0 {
+            let k_own = k.min(n_c.saturating_sub(1));
+            if !own.is_empty() && k_own > 0 {
                 let pos: Vec<usize> = own.iter().map(|p| p.1).collect();
-                let nb = index.query_self_rows(&pos, kk)?;
+                let nb = index.query_self_rows(&pos, k_own)?;
                 for (r, &(s, _)) in own.iter().enumerate() {
                     lists[s].extend(nb.indices.row(r).iter().map(|&p| ids[p]));
                 }
@@ -126,8 +126,8 @@ impl<'a, F: Float> ByClass<'a, F> {
             let foreign: Vec<usize> = (0..qs.len())
                 .filter(|&s| self.codes[qs[s]] as usize != c)
                 .collect();
-            let kk = k.min(n_c);
-            if !foreign.is_empty() && kk > 0 {
+            let k_other = k.min(n_c);
+            if !foreign.is_empty() && k_other > 0 {
                 let mut q = Array2::<F>::zeros((foreign.len(), d));
                 for (r, &s) in foreign.iter().enumerate() {
                     q.row_mut(r)
@@ -135,7 +135,7 @@ impl<'a, F: Float> ByClass<'a, F> {
                         .zip(self.row(qs[s]))
                         .for_each(|(a, &b)| *a = b);
                 }
-                let nb = index.query(q.view(), kk)?;
+                let nb = index.query(q.view(), k_other)?;
                 for (r, &s) in foreign.iter().enumerate() {
                     lists[s].extend(nb.indices.row(r).iter().map(|&p| ids[p]));
                 }
@@ -248,13 +248,13 @@ pub(crate) fn enn_keep_mask<F: Float>(
     n_classes: usize,
     targeted: &[bool],
     k: usize,
-    kind: KindSel,
+    kind: EnnRule,
 ) -> Result<Vec<bool>> {
     let by = ByClass::new(x, codes, n_classes)?;
     let mut keep = vec![true; x.nrows()];
     for c in (0..n_classes).filter(|&c| targeted[c]) {
         let mut open = by.unproven(c, k);
-        if kind == KindSel::All {
+        if kind == EnnRule::All {
             // Most open rows are decided by a search bounded by the nearest foreign row.
             let decided = by.all_rule(c, &open, k)?;
             for (&i, v) in open.iter().zip(&decided) {
@@ -274,8 +274,8 @@ pub(crate) fn enn_keep_mask<F: Float>(
         for (&i, list) in open.iter().zip(&lists) {
             let labels = list.iter().map(|&(_, j)| codes[j]);
             keep[i] = match kind {
-                KindSel::All => labels.into_iter().all(|l| l == c as u32),
-                KindSel::Mode => mode_code(labels, &mut scratch) == c as u32,
+                EnnRule::All => labels.into_iter().all(|l| l == c as u32),
+                EnnRule::Mode => mode_code(labels, &mut scratch) == c as u32,
             };
         }
     }
@@ -398,7 +398,7 @@ mod tests {
                 let _ = i;
             }
             let targeted: Vec<bool> = (0..nc as usize).map(|c| c != 1 || nc == 2).collect();
-            let enn = enn_keep_mask(x.view(), &codes, nc as usize, &targeted, k, KindSel::All).unwrap();
+            let enn = enn_keep_mask(x.view(), &codes, nc as usize, &targeted, k, EnnRule::All).unwrap();
             let tomek = tomek_link_mask(x.view(), &codes, nc as usize, &targeted).unwrap();
             let nn: Vec<usize> = (0..n).map(|i| scan(&x, i, 1)[0]).collect();
             for i in 0..n {
