@@ -222,13 +222,13 @@ impl<'a, F: Float> BruteForce<'a, F> {
             t.radius = r;
         }
         // Panel centroids (in F, as the kernel reads them) and radii about them, rounded up.
-        let mut pcent = vec![F::zero(); tiles.len() * d * PANEL];
-        let mut pcnorm = vec![F::infinity(); tiles.len() * PANEL];
-        let mut prad = vec![F::zero(); tiles.len() * PANEL];
-        pcent
+        let mut panel_centroids = vec![F::zero(); tiles.len() * d * PANEL];
+        let mut panel_centroid_norms = vec![F::infinity(); tiles.len() * PANEL];
+        let mut panel_radii = vec![F::zero(); tiles.len() * PANEL];
+        panel_centroids
             .par_chunks_mut(d.max(1) * PANEL)
-            .zip(pcnorm.par_chunks_mut(PANEL))
-            .zip(prad.par_chunks_mut(PANEL))
+            .zip(panel_centroid_norms.par_chunks_mut(PANEL))
+            .zip(panel_radii.par_chunks_mut(PANEL))
             .zip(tiles.par_iter())
             .for_each(|(((cent, cn), rad), t)| {
                 for (w, chunk) in perm[t.row_start..t.row_end].chunks(PANEL).enumerate() {
@@ -261,9 +261,9 @@ impl<'a, F: Float> BruteForce<'a, F> {
             tile_of,
             tiles,
             centroids,
-            pcent,
-            pcnorm,
-            prad,
+            panel_centroids,
+            panel_centroid_norms,
+            panel_radii,
             ids,
         }
     }

@@ -58,6 +58,21 @@ pub struct Within {
     pub rows: Vec<(f64, usize)>,
 }
 
+/// One query of a search: its vector, where its answer goes, and the indexed row (position) it
+/// excludes from its own neighbours (`NONE` for a query that is not an indexed row).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Query<'q, F> {
+    pub(super) row: &'q [F],
+    pub(super) slot: usize,
+    pub(super) exclude: usize,
+}
+
+impl<'q, F> Query<'q, F> {
+    pub(super) fn new(row: &'q [F], slot: usize, exclude: usize) -> Self {
+        Query { row, slot, exclude }
+    }
+}
+
 /// One tile: a run of panels holding the rows `perm[row_start..row_end]`.
 struct Tile {
     panel_start: usize,
@@ -90,9 +105,9 @@ pub struct BruteForce<'a, F: Float> {
     /// Per tile, its panels' centroids as one panel (feature-major, `PANEL` slots: padding slots
     /// have an infinite norm), their squared norms, and radii (rounded up) about the stored
     /// centroids: `tiles.len() x d x PANEL`, `tiles.len() x PANEL`, `tiles.len() x PANEL`.
-    pcent: Vec<F>,
-    pcnorm: Vec<F>,
-    prad: Vec<F>,
+    panel_centroids: Vec<F>,
+    panel_centroid_norms: Vec<F>,
+    panel_radii: Vec<F>,
     /// For an index over some rows of `data` ([`BruteForce::subset`]): the data row of each
     /// indexed row, ascending. Indices in and out of the index are positions in this list.
     ids: Option<Vec<usize>>,
@@ -135,19 +150,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
         self.ids.as_deref()
     }
 
-    /// The `k` nearest other indexed rows of the indexed rows `rows` (each excluded from its own
-    /// list by index): `query_self` restricted to some rows, e.g. the rows of one class searched
-    /// among the whole data (Borderline-SMOTE's "danger" test, ADASYN's ratio).
-    pub fn query_rows_self(&self, rows: &[usize], k: usize) -> Result<Neighbors> {
-        if let Some(&bad) = rows.iter().find(|&&r| r >= self.n) {
-            return Err(CoreError::Shape(format!(
-                "row index {bad} is out of range for {} rows",
-                self.n
-            )));
-        }
-        KnnIndex::query_self_rows(self, rows, k)
-    }
-
     /// Indexed row `i` (a position in the index).
     fn row(&self, i: usize) -> &[F] {
         let g = self.ids.as_ref().map_or(i, |v| v[i]);
@@ -168,7 +170,10 @@ impl<'a, F: Float> BruteForce<'a, F> {
             + self.perm.len() * 8
             + self.tile_of.len() * 4
             + self.centroids.len() * 8
-            + (self.pcent.len() + self.pcnorm.len() + self.prad.len()) * f
+            + (self.panel_centroids.len()
+                + self.panel_centroid_norms.len()
+                + self.panel_radii.len())
+                * f
             + self.tiles.len() * std::mem::size_of::<Tile>()
             + self.ids.as_ref().map_or(0, |v| v.len() * 8)
     }
@@ -233,11 +238,11 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
             .collect();
         let mut near = near;
         near.sort_unstable();
-        let tasks: Vec<Vec<(&[F], usize, usize)>> = near
+        let tasks: Vec<Vec<Query<'_, F>>> = near
             .chunks(TASK)
             .map(|c| {
                 c.iter()
-                    .map(|&(_, i)| (&q[i * d..(i + 1) * d], i, NONE))
+                    .map(|&(_, i)| Query::new(&q[i * d..(i + 1) * d], i, NONE))
                     .collect()
             })
             .collect();
@@ -246,13 +251,13 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
         let available = self.check_k(k, true)?;
-        let tasks: Vec<Vec<(&[F], usize, usize)>> = self
+        let tasks: Vec<Vec<Query<'_, F>>> = self
             .tiles
             .iter()
             .map(|t| {
                 self.perm[t.row_start..t.row_end]
                     .iter()
-                    .map(|&i| (self.row(i), i, i))
+                    .map(|&i| Query::new(self.row(i), i, i))
                     .collect()
             })
             .collect();

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::build::centroid_radius;
 use super::kernel::{Block, Kernel, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
-use super::{BruteForce, Within, NONE, PANEL, RANGE_KEEP, TASK};
+use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, Neighbors};
 
@@ -15,7 +15,7 @@ impl<F: Float> BruteForce<'_, F> {
     /// Search. Each task is a list of queries `(vector, output slot, excluded row)`.
     pub(super) fn search(
         &self,
-        tasks: Vec<Vec<(&[F], usize, usize)>>,
+        tasks: Vec<Vec<Query<'_, F>>>,
         nq: usize,
         k: usize,
         available: usize,
@@ -51,7 +51,7 @@ impl<F: Float> BruteForce<'_, F> {
     pub(super) fn run_task(
         &self,
         cache: &mut PanelCache<F>,
-        qs: &[(&[F], usize, usize)],
+        qs: &[Query<'_, F>],
         k: usize,
         keep: usize,
         available: usize,
@@ -64,7 +64,7 @@ impl<F: Float> BruteForce<'_, F> {
         // k-th exact distance among the candidates).
         let mut pending: Vec<(usize, usize, f64)> = Vec::new();
         let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
-        for (i, &(q, slot, _)) in qs.iter().enumerate() {
+        for (i, &Query { row: q, slot, .. }) in qs.iter().enumerate() {
             let cand = &cands[i];
             exact.clear();
             exact.extend(
@@ -93,7 +93,7 @@ impl<F: Float> BruteForce<'_, F> {
             // distance is below that plus the error. One more pass collects every row under that
             // threshold and ranks them exactly; only a query with more than RANGE_KEEP such rows
             // falls back to a direct scan.
-            let sub: Vec<(&[F], usize, usize)> = pending.iter().map(|p| qs[p.0]).collect();
+            let sub: Vec<Query<'_, F>> = pending.iter().map(|p| qs[p.0]).collect();
             let init: Vec<F> = pending
                 .iter()
                 .map(|&(i, _, kth)| {
@@ -103,7 +103,11 @@ impl<F: Float> BruteForce<'_, F> {
                 .collect();
             let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
             for (&(i, o, _), cand) in pending.iter().zip(wide) {
-                let (q, _, ex) = qs[i];
+                let Query {
+                    row: q,
+                    exclude: ex,
+                    ..
+                } = qs[i];
                 exact.clear();
                 if cand.len() < RANGE_KEEP {
                     exact.extend(
@@ -149,9 +153,9 @@ impl<F: Float> BruteForce<'_, F> {
             .enumerate()
             .map(|(t, tile)| {
                 let cache = &mut *caches.get();
-                let qs: Vec<(&[F], usize, usize)> = self.perm[tile.row_start..tile.row_end]
+                let qs: Vec<Query<'_, F>> = self.perm[tile.row_start..tile.row_end]
                     .iter()
-                    .map(|&i| (self.row(i), i, i))
+                    .map(|&i| Query::new(self.row(i), i, i))
                     .collect();
                 if qs.len() <= k {
                     return Vec::new();
@@ -164,9 +168,9 @@ impl<F: Float> BruteForce<'_, F> {
                         // Any k other rows bound the k-th nearest distance from above.
                         let far = c
                             .iter()
-                            .map(|&(_, j)| exact_sq_dist(q.0, self.row(j)))
+                            .map(|&(_, j)| exact_sq_dist(q.row, self.row(j)))
                             .fold(0f64, f64::max);
-                        (q.1, far)
+                        (q.slot, far)
                     })
                     .collect()
             })
@@ -208,15 +212,16 @@ impl<F: Float> BruteForce<'_, F> {
                 if g.is_empty() {
                     return Vec::new();
                 }
-                let qs: Vec<(&[F], usize, usize)> =
-                    g.iter().map(|&s| (query(s), s, NONE)).collect();
+                let qs: Vec<Query<'_, F>> =
+                    g.iter().map(|&s| Query::new(query(s), s, NONE)).collect();
                 // A pass-1 threshold that every row within the bound passes: its pass-1 distance
                 // is at most the bound plus pass 1's error.
                 let init: Vec<F> = qs
                     .iter()
                     .map(|q| {
-                        let qn: F = q.0.iter().map(|&v| v * v).sum();
-                        let t = (bound_sq[q.1] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
+                        let qn: F = q.row.iter().map(|&v| v * v).sum();
+                        let t =
+                            (bound_sq[q.slot] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
                         F::narrow(t)
                     })
                     .collect();
@@ -226,7 +231,7 @@ impl<F: Float> BruteForce<'_, F> {
                 qs.iter()
                     .zip(cands)
                     .filter(|(_, c)| c.is_empty())
-                    .map(|(q, _)| q.1)
+                    .map(|(q, _)| q.slot)
                     .collect()
             })
             .collect();
@@ -254,9 +259,9 @@ impl<F: Float> BruteForce<'_, F> {
                 let (hi, lo): (Vec<F>, Vec<F>) = t
                     .iter()
                     .map(|q| {
-                        let qn: F = q.0.iter().map(|&v| v * v).sum();
+                        let qn: F = q.row.iter().map(|&v| v * v).sum();
                         let e = self.error_bound(qn.wide());
-                        let b = bound_sq[q.1];
+                        let b = bound_sq[q.slot];
                         let lo = b - 2.0 * e;
                         let lo = if lo > 0.0 {
                             F::narrow(lo * (1.0 - 1e-6))
@@ -274,14 +279,14 @@ impl<F: Float> BruteForce<'_, F> {
                         let complete = c.len() < k;
                         let mut near: Vec<(f64, usize)> = c
                             .iter()
-                            .map(|&(_, j)| (exact_sq_dist(q.0, self.row(j)), j))
+                            .map(|&(_, j)| (exact_sq_dist(q.row, self.row(j)), j))
                             .collect();
                         near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                         if complete {
-                            near.retain(|r| r.0 <= bound_sq[q.1]);
+                            near.retain(|r| r.0 <= bound_sq[q.slot]);
                         }
                         (
-                            q.1,
+                            q.slot,
                             Within {
                                 complete,
                                 rows: near,
@@ -310,7 +315,7 @@ impl<F: Float> BruteForce<'_, F> {
     pub(super) fn pass1(
         &self,
         cache: &mut PanelCache<F>,
-        qs: &[(&[F], usize, usize)],
+        qs: &[Query<'_, F>],
         keep: usize,
         kind: Kernel,
         init: Option<&[F]>,
@@ -319,7 +324,7 @@ impl<F: Float> BruteForce<'_, F> {
     ) -> (Vec<Vec<(F, usize)>>, Vec<F>) {
         let d = self.d;
         let nq = qs.len();
-        let qrows: Vec<&[F]> = qs.iter().map(|q| q.0).collect();
+        let qrows: Vec<&[F]> = qs.iter().map(|q| q.row).collect();
         let qnorms: Vec<F> = qrows
             .iter()
             .map(|r| r.iter().map(|&v| v * v).sum())
@@ -358,12 +363,12 @@ impl<F: Float> BruteForce<'_, F> {
         for (i, q) in qs.iter().enumerate() {
             let (b, qi) = (i / mq, i % mq);
             for j in 0..d {
-                qt[(b * d + j) * mq + qi] = q.0[j];
-                q64[j * nq + i] = q.0[j].wide();
+                qt[(b * d + j) * mq + qi] = q.row[j];
+                q64[j * nq + i] = q.row[j].wide();
             }
             qn[i] = qnorms[i];
             thr[i] = init.map_or(F::infinity(), |v| v[i]);
-            excl[i] = q.2;
+            excl[i] = q.exclude;
             stops[i] = stop.map_or(F::neg_infinity(), |v| v[i]);
         }
         let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
@@ -398,12 +403,12 @@ impl<F: Float> BruteForce<'_, F> {
             } else {
                 Panels::Stored(&self.panels[p0 * d * PANEL..p1 * d * PANEL])
             };
-            let td = TileData {
+            let tile_data = TileData {
                 pnorms: &self.pnorms[p0 * PANEL..p1 * PANEL],
                 prow: &self.prow[p0 * PANEL..p1 * PANEL],
-                cent: &self.pcent[t * d * PANEL..(t + 1) * d * PANEL],
-                cnorm: &self.pcnorm[t * PANEL..(t + 1) * PANEL],
-                rad: &self.prad[t * PANEL..(t + 1) * PANEL],
+                cent: &self.panel_centroids[t * d * PANEL..(t + 1) * d * PANEL],
+                cnorm: &self.panel_centroid_norms[t * PANEL..(t + 1) * PANEL],
+                rad: &self.panel_radii[t * PANEL..(t + 1) * PANEL],
             };
             // Per-query lower bound on the pass-1 distance of every row of the tile
             // (|q - c| - radius), all queries at once in a loop that vectorises.
@@ -440,7 +445,7 @@ impl<F: Float> BruteForce<'_, F> {
                 };
                 let th = &mut thr[b * mq..(b + 1) * mq];
                 let cs = &mut cands[b * mq..(b + 1) * mq];
-                kind.run(&td, &mut pack, d, &blk, th, cs, keep);
+                kind.run(&tile_data, &mut pack, d, &blk, th, cs, keep);
             }
         }
         cands.truncate(nq);
@@ -459,7 +464,7 @@ impl<F: Float> BruteForce<'_, F> {
     }
 
     /// Self-query tasks for the given rows, in tile order (nearby rows share a task).
-    pub(super) fn self_tasks(&self, rows: &[usize]) -> Vec<Vec<(&[F], usize, usize)>> {
+    pub(super) fn self_tasks(&self, rows: &[usize]) -> Vec<Vec<Query<'_, F>>> {
         let mut by_tile: Vec<(u32, usize, usize)> = rows
             .iter()
             .enumerate()
@@ -472,7 +477,7 @@ impl<F: Float> BruteForce<'_, F> {
             .chunks(TASK)
             .map(|c| {
                 c.iter()
-                    .map(|&(_, slot, i)| (self.row(i), slot, i))
+                    .map(|&(_, slot, i)| Query::new(self.row(i), slot, i))
                     .collect()
             })
             .collect()
