@@ -6,16 +6,11 @@ Each benchmark records whether its answer is right (``extra_info``): exact searc
 scan of a sample of rows, HNSW by its recall against exact search.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benches.fraud_data import fraud  # noqa: E402
 from equipoise import _core  # noqa: E402
+from equipoise.datasets import make_fraud as fraud  # noqa: E402
 
 K = 4
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from benches.compare_imblearn import make
-from benches.fraud_data import fraud
+from equipoise.datasets import make_fraud as fraud
 from equipoise.utils import check_sampling_strategy
 
 ROWS = 100_000

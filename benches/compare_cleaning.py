@@ -1,4 +1,4 @@
-"""Side by side: imbalanced-learn's cleaning samplers and equipoise's, on the fraud-like data.
+"""Side by side: imbalanced-learn's cleaning samplers and equipoise's, per data family.
 
 Each (library, method) runs in its own process, so that its peak memory (ru_maxrss) is its own;
 both see the same data. Printed per method: wall time of ``fit_resample`` for each library, the
@@ -7,7 +7,8 @@ combined samplers, the class counts after SMOTE, and with ``--verify-combined`` 
 cleaner run on equipoise's SMOTE output must select exactly equipoise's rows).
 
     python benches/compare_cleaning.py                          # 100k rows, binary, 0.5% minority
-    python benches/compare_cleaning.py --multiclass             # the 5-class variant
+    python benches/compare_cleaning.py --families all           # every synthetic family
+    python benches/compare_cleaning.py --multiclass             # the 5-class clustered variant
     python benches/compare_cleaning.py --rows 1000000 --methods enn,tomek   # slow: imblearn minutes
 
 ``--skip-imblearn-above N`` runs equipoise alone above N rows (imbalanced-learn's brute force grows
@@ -40,9 +41,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from data_families import add_family_argument, expand
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
 METHODS = {
     "enn": ("under_sampling", "EditedNearestNeighbours", {}),
@@ -55,10 +56,15 @@ METHODS = {
 }
 
 
-def load(rows, multiclass):
-    from benches.fraud_data import fraud, fraud_multiclass
+def load(rows, family):
+    """The data of a family (``benches/data_families.py``); ``clustered-5class``: 5 classes."""
+    if family == "clustered-5class":
+        from equipoise.datasets import make_fraud_multiclass
 
-    return fraud_multiclass(rows) if multiclass else fraud(rows)
+        return make_fraud_multiclass(rows)
+    from data_families import make
+
+    return make(family, rows)
 
 
 def vm_mib(field: str) -> float:
@@ -70,10 +76,10 @@ def vm_mib(field: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(lib, method, rows, multiclass, out, neighbors="auto"):
+def worker(lib, method, rows, family, out, neighbors="auto"):
     import importlib
 
-    X, y = load(rows, multiclass)
+    X, y = load(rows, family)
     sub, name, params = METHODS[method]
     pkg = "imblearn" if lib == "imblearn" else "equipoise"
     if lib == "equipoise" and neighbors != "auto":
@@ -104,12 +110,12 @@ def worker(lib, method, rows, multiclass, out, neighbors="auto"):
     Path(out + ".json").write_text(json.dumps(res))
 
 
-def estimate_worker(method, rows, multiclass, sample, eq_path, out):
+def estimate_worker(method, rows, family, sample, eq_path, out):
     """imbalanced-learn's time, estimated from its neighbour query on `sample` rows (see above)."""
     from imblearn.over_sampling import SMOTE
     from sklearn.neighbors import NearestNeighbors
 
-    X, y = load(rows, multiclass)
+    X, y = load(rows, family)
     t = time.perf_counter()
     if method in ("smoteenn", "smotetomek"):
         X, y = SMOTE(random_state=0).fit_resample(X, y)  # imbalanced-learn's SMOTE step, in full
@@ -167,13 +173,14 @@ def clean_worker(method, path, out):
 
 def run(args_list):
     cmd = [sys.executable, str(Path(__file__).resolve()), *args_list]
-    subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+    subprocess.run(cmd, check=True)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rows", type=int, default=100_000)
-    p.add_argument("--multiclass", action="store_true")
+    p.add_argument("--multiclass", action="store_true", help="the 5-class clustered data")
+    add_family_argument(p)
     p.add_argument("--methods", default="enn,tomek,smoteenn,smotetomek")
     p.add_argument("--skip-imblearn-above", type=int, default=10**12)
     p.add_argument("--imblearn-sample", type=int, default=0)
@@ -184,16 +191,22 @@ def main():
     p.add_argument("--clean-worker", nargs=3, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
-        lib, method, rows, multi, out, neighbors = a.worker
-        return worker(lib, method, int(rows), multi == "1", out, neighbors)
+        lib, method, rows, family, out, neighbors = a.worker
+        return worker(lib, method, int(rows), family, out, neighbors)
     if a.estimate_worker:
-        method, rows, multi, sample, eq_path, out = a.estimate_worker
-        return estimate_worker(method, int(rows), multi == "1", int(sample), eq_path, out)
+        method, rows, family, sample, eq_path, out = a.estimate_worker
+        return estimate_worker(method, int(rows), family, int(sample), eq_path, out)
     if a.clean_worker:
         return clean_worker(*a.clean_worker)
 
-    kind = "5-class" if a.multiclass else "binary 0.5% minority"
-    print(f"fraud-like data, {a.rows:,} rows x 30 float32, {kind}; {os.cpu_count()} cores")
+    families = ["clustered-5class"] if a.multiclass else expand(a.families)
+    for family in families:
+        kind = "5 classes" if a.multiclass else "binary"
+        print(f"\n## {family}: {a.rows:,} rows x 30 float32, {kind}; {os.cpu_count()} cores")
+        compare(a, family)
+
+
+def compare(a, family):
     if a.neighbors != "auto":
         print(f"equipoise runs with neighbors={a.neighbors!r}")
     header = f"{'method':12s} {'imblearn s':>11s} {'equipoise s':>12s} {'ratio':>8s}"
@@ -204,7 +217,7 @@ def main():
         libs = ["equipoise"]
         if a.rows <= a.skip_imblearn_above and not a.imblearn_sample:
             libs.insert(0, "imblearn")
-        multi = "1" if a.multiclass else "0"
+        multi = family
         for lib in libs:
             out = f"{tmp}/{lib}-{method}"
             run(["--worker", lib, method, str(a.rows), multi, out, a.neighbors])

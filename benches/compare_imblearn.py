@@ -22,12 +22,9 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
-
-from _geometry import assert_on_segments  # noqa: E402
-
-from benches.fraud_data import fraud, fraud_multiclass  # noqa: E402
+from equipoise.datasets import make_fraud as fraud  # noqa: E402
+from equipoise.datasets import make_fraud_multiclass as fraud_multiclass  # noqa: E402
+from equipoise.utils._testing import assert_on_segments  # noqa: E402
 
 SAMPLERS = ("SMOTE", "RandomOverSampler", "RandomUnderSampler")
 

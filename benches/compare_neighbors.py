@@ -1,30 +1,31 @@
 """Side by side: equipoise's neighbour engine vs scikit-learn, faiss and hnswlib, in one process.
 
-All-rows k-nearest-neighbour self-queries (each row's k nearest other rows) on the fraud-like data
-(30 float32 features). Prints each library's time, its ratio to equipoise, and its recall@k against
+All-rows k-nearest-neighbour self-queries (each row's k nearest other rows) on each data family of
+``benches/data_families.py`` (30 float32 features; ``--families``, default iid Gaussian and the
+PCA-like cloud, the worst for pruning). Also prints equipoise's throughput in GFLOP/s (the norm
+expansion's 2 n^2 d flops over the time), to set against the machine's FMA peak
+(``cargo test --release -p equipoise-core peak_report -- --ignored --nocapture``).
+Prints each library's time, its ratio to equipoise, and its recall@k against
 equipoise's exact answer (which is checked against a direct float64 scan on a sample of rows).
 faiss and hnswlib are optional (``pip install faiss-cpu hnswlib``): their rows are skipped without
 them. Where a library would take too long on every row (``--query-sample``), it and equipoise
 answer the same random sample of rows, and the full time is extrapolated linearly in the number of
 queries (said so in the output).
 
-    python benches/compare_neighbors.py --rows 100000 --k 4
+    python benches/compare_neighbors.py --rows 100000 --skip hnsw sklearn-kd_tree sklearn-ball_tree
+    python benches/compare_neighbors.py --rows 100000 --families all --skip hnsw
     python benches/compare_neighbors.py --rows 1000000 --k 4 --query-sample 20000
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from data_families import add_family_argument, expand, make
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benches.fraud_data import fraud  # noqa: E402
-from equipoise import _core  # noqa: E402
+from equipoise import _core
 
 
 def timed(f):
@@ -57,18 +58,24 @@ def main():
     ap.add_argument(
         "--skip", nargs="*", default=[], help="sklearn-brute, sklearn-kd_tree, faiss, hnsw, ..."
     )
+    add_family_argument(ap)
     args = ap.parse_args()
+    for family in expand(args.families):
+        compare(args, family)
+
+
+def compare(args, family):
     import os
 
     threads = args.threads or os.cpu_count()
-    X, _ = fraud(args.rows)
+    X, _ = make(family, args.rows)
     n, d, k = X.shape[0], X.shape[1], args.k
     rng = np.random.default_rng(0)
     sample = args.query_sample and args.query_sample < n
     rows = np.sort(rng.choice(n, args.query_sample, replace=False)) if sample else np.arange(n)
     scale = n / len(rows)
     note = f" (extrapolated x{scale:.1f} from {len(rows)} query rows)" if sample else ""
-    print(f"# {n} rows x {d} float32 features, k={k}, {threads} threads{note}")
+    print(f"\n# {family}: {n} rows x {d} float32 features, k={k}, {threads} threads{note}")
     results = []
 
     def report(name, seconds, ind=None, extra=""):
@@ -89,7 +96,7 @@ def main():
         full[i] = np.inf
         want = np.lexsort((np.arange(n), full))[:k]
         assert np.allclose(full[want], dist[r] ** 2, rtol=1e-9), "exact search is wrong"
-    report("equipoise exact", t, exact)
+    report("equipoise exact", t, exact, f"({2 * n * len(rows) * d / t / 1e9:.0f} GFLOP/s)")
     mem = _core.index_memory_bytes(X, "exact")
     print(f"  exact index memory: {mem / X.nbytes:.2f} x the data ({X.nbytes / 1e6:.0f} MB)")
 

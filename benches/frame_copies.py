@@ -19,8 +19,8 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 
-from benches.fraud_data import fraud
 from equipoise import _frames
+from equipoise.datasets import make_fraud as fraud
 from equipoise.over_sampling import SMOTE
 
 
@@ -37,14 +37,13 @@ def main(n_rows: int = 1_000_000):
     print(f"SMOTE on {n_rows:,} rows x {X.shape[1]} float64 columns ({mib:.0f} MiB of features)")
     base = None
     for kind, data in frames.items():
-        _frames.COPIES.clear()
         SMOTE(random_state=0).fit_resample(data, y)  # warm up
-        _frames.COPIES.clear()
-        t0 = time.perf_counter()
-        SMOTE(random_state=0).fit_resample(data, y)
-        dt = time.perf_counter() - t0
+        with _frames.recording_copies() as log:
+            t0 = time.perf_counter()
+            SMOTE(random_state=0).fit_resample(data, y)
+            dt = time.perf_counter() - t0
         base = base or dt
-        copies = [f"{kind_}: {len(cols)} columns" for cols, kind_ in _frames.COPIES]
+        copies = [f"{kind_}: {len(cols)} columns" for cols, kind_ in log]
         print(
             f"  {kind:<7} {dt:6.3f} s ({dt / base:4.2f}x numpy);"
             f" copies before the core: {copies or 'none (read in place)'}"

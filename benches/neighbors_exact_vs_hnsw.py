@@ -1,10 +1,10 @@
 """Side by side: an equipoise sampler with ``neighbors="exact"`` and with ``neighbors="hnsw"``.
 
-Each run is its own process (peak memory = ru_maxrss of that run); both see the same fraud-like
-data (benches/fraud_data.py). Printed per method: wall time of ``fit_resample``, rows in and out,
-peak memory, and the agreement of the two selections: for the cleaners |exact Δ hnsw| /
-|exact| of ``sample_indices_``; for SMOTEENN / SMOTETomek (whose SMOTE step may itself differ)
-the same share over the output rows, compared exactly as rows.
+Each run is its own process (peak memory = ru_maxrss of that run); both see the same fraud-like data
+(``equipoise.datasets.make_fraud``). Printed per method: wall time of ``fit_resample``, rows in and
+out, peak memory, and the agreement of the two selections: for the cleaners |exact Δ hnsw| / |exact|
+of ``sample_indices_``; for SMOTEENN / SMOTETomek (whose SMOTE step may itself differ) the same
+share over the output rows, compared exactly as rows.
 
     python benches/neighbors_exact_vs_hnsw.py                             # SMOTEENN, 200k rows
     python benches/neighbors_exact_vs_hnsw.py --rows 1000000 --methods smoteenn
@@ -39,7 +39,8 @@ METHODS = {
 def worker(method, rows, multiclass, neighbors, out):
     import importlib
 
-    from benches.fraud_data import fraud, fraud_multiclass
+    from equipoise.datasets import make_fraud as fraud
+    from equipoise.datasets import make_fraud_multiclass as fraud_multiclass
 
     X, y = fraud_multiclass(rows) if multiclass else fraud(rows)
     sub, name, params = METHODS[method]

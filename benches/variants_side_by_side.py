@@ -2,10 +2,10 @@
 
     python -m benches.variants_side_by_side [n_rows]
 
-Fraud-like data (benches/fraud_data.py: 30 float32 features, 0.5% minority) for BorderlineSMOTE
-and ADASYN; for SMOTEN, 6 categorical columns (4 to 40 levels) drawn so that the minority leans
-towards some levels. Prints both times, the ratio, and whether both outputs have the same class
-counts (imbalanced-learn's rule for each method).
+Fraud-like data (``equipoise.datasets.make_fraud``: 30 float32 features, 0.5% minority) for
+BorderlineSMOTE and ADASYN; for SMOTEN, 6 categorical columns (4 to 40 levels) drawn so that the
+minority leans towards some levels. Prints both times, the ratio, and whether both outputs have the
+same class counts (imbalanced-learn's rule for each method).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import time
 import numpy as np
 from imblearn import over_sampling as imb
 
-from benches.fraud_data import fraud
 from equipoise import over_sampling as eq
+from equipoise.datasets import make_fraud as fraud
 
 
 def categorical(n_rows: int, seed: int = 0):

@@ -30,3 +30,10 @@ def five_class(n=4000, d=6, seed=0, dtype=np.float64):
     y = np.repeat(np.arange(5), counts)
     X = rng.normal(size=(y.size, d)) + y[:, None] * 0.7
     return X.astype(dtype), y
+
+
+# imbalanced-learn's own test modules, run against equipoise (tests/imblearn_suite/).
+from imblearn_suite._plugin import (  # noqa: E402, F401
+    pytest_collect_directory,
+    pytest_collection_modifyitems,
+)

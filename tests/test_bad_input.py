@@ -110,5 +110,5 @@ def test_a_rust_panic_becomes_a_runtime_error():
         _core._panic_for_test()
     # The core is still usable afterwards.
     X = np.random.default_rng(0).normal(size=(20, 2))
-    dist, idx = _core.kneighbors_self(X, 3)
+    dist, idx = _core.kneighbors(X, 3)
     assert idx.shape == (20, 3)

@@ -1,15 +1,12 @@
 """Exact parity of the deterministic cleaning methods with imbalanced-learn, on every bundled
 dataset (binary and multiclass) and a small 5-class fraud-like set, for each sampling_strategy form.
 
-Where the two disagree, the test shows that the disagreement is a tie (DESIGN.md, decision 7): equal
+Where the two disagree, the test shows that the disagreement is a tie (docs/design.md, Ties): equal
 float64 distances at the edge of the neighbourhood that decides it, or a zero-distance duplicate,
 which imbalanced-learn and equipoise resolve differently (equipoise: the row itself excluded by
 index, equal distances to the lower row index). "Equal" allows 1e-12 relative, the rounding of a
 different summation order.
 """
-
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,16 +20,12 @@ from equipoise import datasets
 from equipoise import over_sampling as eo
 from equipoise import under_sampling as eu
 
-ROOT = Path(__file__).resolve().parents[1]
 # Some forms empty a small class; equipoise warns about it (tested in test_cleaning_input.py).
 pytestmark = pytest.mark.filterwarnings("ignore:the cleaning removed every row:UserWarning")
 
 
 def _fraud5(n=3000):
-    spec = importlib.util.spec_from_file_location("fraud_data", ROOT / "benches" / "fraud_data.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    X, y = mod.fraud_multiclass(n)
+    X, y = datasets.make_fraud_multiclass(n)
     return X.astype(np.float64), y
 
 

@@ -17,28 +17,23 @@ import platform
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # Run in the child: everything whose result could depend on the kernel, as plain arrays.
 CHILD = r"""
 import pickle, sys
 import numpy as np
 
-sys.path.insert(0, sys.argv[1])
-from benches.fraud_data import fraud
-
+from equipoise.datasets import make_fraud
 from equipoise.neighbors import NearestNeighbors
 from equipoise.over_sampling import SMOTE
 from equipoise.under_sampling import EditedNearestNeighbours, TomekLinks
 
 out = {"avx2": bool(np._core._multiarray_umath.__cpu_features__.get("AVX2"))}
 for dtype in (np.float32, np.float64):
-    X, y = fraud(2500, minority=0.05, seed=3, dtype=dtype)
+    X, y = make_fraud(2500, minority=0.05, seed=3, dtype=dtype)
     q = X[:300] + dtype(0.01)
     name = np.dtype(dtype).name
     for algorithm in ("exact", "hnsw"):
@@ -60,7 +55,7 @@ def _run(env_extra: dict[str, str], prefix: list[str] = ()) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "EQUIPOISE_PORTABLE_KERNEL"}
     env.update(env_extra)
     proc = subprocess.run(
-        [*prefix, sys.executable, "-c", CHILD, str(ROOT)],
+        [*prefix, sys.executable, "-c", CHILD],
         env=env,
         capture_output=True,
         timeout=600,

@@ -264,14 +264,41 @@ def test_numeric_columns_cross_without_row_major_copy():
     block = rng.normal(size=(1000, 4))
     df = pd.DataFrame(block, columns=list("abcd"))
     frame = _frames.Frame(df)
-    _frames.COPIES.clear()
-    arr = frame.numeric_block(list("abcd"))
+    with _frames.recording_copies() as copies:
+        arr = frame.numeric_block(list("abcd"))
     # pandas keeps one float64 block: the core reads it in place (column-major, no copy).
     assert np.shares_memory(arr, df["a"].to_numpy()) and arr.flags.f_contiguous
-    assert _frames.COPIES == []
+    assert copies == []
     # polars: one column-major copy at most (never a row-major transposition).
     arr = _frames.Frame(pl.from_pandas(df)).numeric_block(list("abcd"))
     assert arr.flags.f_contiguous
+
+
+def test_a_frame_call_leaves_no_state_that_another_call_on_the_estimator_sees(monkeypatch):
+    # A frame call asks SMOTE for its new rows only. That must be an argument of the call: a
+    # second caller of the same estimator (another thread) in the middle of it gets full arrays.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.r_[np.zeros(100, dtype=int), np.ones(20, dtype=int)]
+    df = pd.DataFrame(X, columns=list("abc"))
+    sampler = SMOTE(random_state=0)
+    original = SMOTE._resample
+    inner = {}
+
+    def interleaved(self, *args, **kwargs):
+        if kwargs.get("new_rows_only") and not inner:
+            inner["out"] = self.fit_resample(X, y)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SMOTE, "_resample", interleaved)
+    df_res, y_res = sampler.fit_resample(df, y)
+    X_in, y_in = inner["out"]
+    want_X, want_y = SMOTE(random_state=0).fit_resample(X, y)
+    assert isinstance(X_in, np.ndarray)
+    np.testing.assert_array_equal(X_in, want_X)
+    np.testing.assert_array_equal(y_in, want_y)
+    np.testing.assert_array_equal(df_res.to_numpy(), want_X)
+    assert not [k for k in vars(sampler) if "new_rows" in k]
 
 
 def test_optional_dependencies_are_imported_lazily():

@@ -2,8 +2,6 @@
 the estimator contract, and the ``neighbors=`` parameter."""
 
 import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,16 +9,14 @@ from conftest import NUMERIC
 from imblearn.over_sampling import SMOTE as ImbSMOTE
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors as SkNN
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from equipoise import _core
+from equipoise.datasets import make_fraud as fraud
 from equipoise.neighbors import NearestNeighbors
 from equipoise.neighbors._select import check_neighbors, kneighbors, self_kneighbors
 from equipoise.over_sampling import SMOTE
 
 # The benchmark data generator lives in the source tree's benches/ (tests run against the wheel).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benches.fraud_data import fraud  # noqa: E402
 
 K = 10
 
@@ -252,9 +248,3 @@ def test_smote_neighbors_parameter(load):
         check_neighbors({"algorithm": "hnsw", "m": 3})
     with pytest.raises(ValueError, match="'M'"):
         check_neighbors({"M": 1})
-
-
-@parametrize_with_checks([NearestNeighbors()])
-def test_scikit_learn_estimator_checks(estimator, check):
-    """scikit-learn's own estimator checks (check_estimator), in full, on NearestNeighbors."""
-    check(estimator)

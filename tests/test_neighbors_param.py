@@ -10,9 +10,6 @@
   whatever ``n_jobs`` is.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -21,6 +18,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from equipoise import datasets
 from equipoise.combine import SMOTEENN, SMOTETomek
+from equipoise.datasets import make_fraud as fraud
+from equipoise.datasets import make_fraud_multiclass as fraud_multiclass
 from equipoise.over_sampling import ADASYN, SMOTE, SMOTEN, SMOTENC, BorderlineSMOTE
 from equipoise.sampling import OnlineSMOTE
 from equipoise.under_sampling import (
@@ -34,8 +33,6 @@ from equipoise.under_sampling import (
 )
 
 # The benchmark data generator lives in the source tree's benches/ (tests run against the wheel).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benches.fraud_data import fraud, fraud_multiclass  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:the cleaning removed every row:UserWarning")
 
@@ -298,3 +295,41 @@ def test_a_neighbour_object_keeps_working_and_neighbors_is_then_ignored(make, pa
     # ... and the object is the int it describes (a plain Euclidean NearestNeighbors).
     if param != "m_neighbors":
         assert_same_run(ref, run(make(**{param: 3}), X, y))
+
+
+def test_every_documented_hnsw_default_is_the_cores():
+    # HNSW's defaults have one source, the core (equipoise._core.hnsw_defaults()); the estimators'
+    # docstrings and the README quote them, and must quote them right.
+    import re
+    from pathlib import Path
+
+    import equipoise.combine
+    import equipoise.neighbors
+    import equipoise.over_sampling
+    import equipoise.under_sampling
+    from equipoise import _core
+    from equipoise.neighbors._select import HNSW_DEFAULTS
+
+    assert HNSW_DEFAULTS == _core.hnsw_defaults()
+    assert set(HNSW_DEFAULTS) == {"M", "ef_construction", "ef_search", "seed"}
+    texts = {}
+    for module in (
+        equipoise.over_sampling,
+        equipoise.under_sampling,
+        equipoise.combine,
+        equipoise.neighbors,
+    ):
+        for name in module.__all__:
+            texts[f"{module.__name__}.{name}"] = getattr(module, name).__doc__ or ""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if readme.exists():
+        texts["README.md"] = readme.read_text()
+    quoted = 0
+    for where, text in texts.items():
+        text = " ".join(text.split())
+        found = re.findall(r'"(M|ef_construction|ef_search|seed)": (\d+)', text)
+        found += re.findall(r"\b(M|ef_construction|ef_search|seed) : int, default=(\d+)", text)
+        for option, value in found:
+            assert int(value) == HNSW_DEFAULTS[option], f"{where}: {option}={value}"
+        quoted += len(found)
+    assert quoted >= 20  # the docstrings do quote them (the test would be empty otherwise)

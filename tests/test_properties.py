@@ -1,13 +1,13 @@
 """Hypothesis properties of the samplers on small random inputs."""
 
 import numpy as np
-from _geometry import assert_on_segments
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from equipoise.over_sampling import SMOTE, RandomOverSampler
 from equipoise.under_sampling import RandomUnderSampler
+from equipoise.utils._testing import assert_on_segments
 
 
 @st.composite

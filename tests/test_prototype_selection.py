@@ -4,7 +4,8 @@ Both draw their seeds with numpy's RandomState as imbalanced-learn does, so for 
 random_state they select the same rows unless equal distances make a nearest neighbour ambiguous.
 On data without such ties the tests require identical ``sample_indices_``; on every dataset the
 class counts must lie within the spread of imbalanced-learn's over several seeds, and the
-properties imbalanced-learn's algorithms really guarantee (DESIGN.md decision 1) must hold.
+properties imbalanced-learn's algorithms really guarantee (docs/design.md, "Differences from
+imbalanced-learn") must hold.
 """
 
 import numpy as np

@@ -4,7 +4,6 @@ import pickle
 
 import numpy as np
 import pytest
-from _geometry import assert_on_segments
 from conftest import BINARY_NUMERIC, five_class
 from imblearn.over_sampling import SMOTE as ImbSMOTE
 from imblearn.pipeline import Pipeline
@@ -14,6 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
 from equipoise.over_sampling import SMOTE
+from equipoise.utils._testing import assert_on_segments
 
 
 def _counts(y):

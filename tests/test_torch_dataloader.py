@@ -47,7 +47,7 @@ def test_dataloader_with_two_fork_workers_trains_on_balanced_batches(load):
     X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
     sampler = BalancedBatchSampler(y, 64, seed=0)
     # The parent uses the core's thread pool before forking: the workers must not inherit a dead
-    # pool (DESIGN decision 14).
+    # pool (docs/design.md, "Threads, fork, panics and memory").
     sampler.n_jobs = 2
     sampler.epoch_indices(0)
     loader = DataLoader(

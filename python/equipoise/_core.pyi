@@ -16,13 +16,10 @@ __all__ = [
     "default_threads",
     "edited_nearest_neighbours",
     "hnsw_build",
+    "hnsw_defaults",
     "index_memory_bytes",
     "interpolate",
     "kneighbors",
-    "kneighbors_rows",
-    "kneighbors_self",
-    "knn_of_rows",
-    "knn_query",
     "online_smote_draws",
     "random_over_sample_indices",
     "random_under_sample_indices",
@@ -37,6 +34,15 @@ __all__ = [
 
 __version__: str
 
+# Runtime (rust/python/src/runtime.rs)
+def take_rows(
+    x: npt.NDArray[np.floating], idx: npt.NDArray[np.int64], n_threads: int = 0
+) -> npt.NDArray[np.floating]: ...
+def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
+def default_threads() -> int: ...
+def _panic_for_test() -> None: ...
+
+# SMOTE and random over-sampling (rust/python/src/over_sampling.rs)
 def smote(
     x: npt.NDArray[np.floating],
     codes: npt.NDArray[np.uint32],
@@ -47,22 +53,19 @@ def smote(
     seed: int,
     n_threads: int = 0,
 ) -> npt.NDArray[np.floating]: ...
-def kneighbors_self(
-    x: npt.NDArray[np.floating], k: int, n_threads: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def smote_new_rows(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    n_new: list[int],
+    k: int,
+    graphs: list[npt.NDArray[np.int64] | None],
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...
 def random_over_sample_indices(
     codes: npt.NDArray[np.uint32], n_classes: int, n_new: list[int], seed: int, n_threads: int = 0
 ) -> npt.NDArray[np.int64]: ...
-def random_under_sample_indices(
-    codes: npt.NDArray[np.uint32],
-    n_classes: int,
-    targets: list[int | None],
-    replacement: bool,
-    seed: int,
-) -> npt.NDArray[np.int64]: ...
-def take_rows(
-    x: npt.NDArray[np.floating], idx: npt.NDArray[np.int64], n_threads: int = 0
-) -> npt.NDArray[np.floating]: ...
 def smoothed_bootstrap(
     x: npt.NDArray[np.floating],
     idx: npt.NDArray[np.int64],
@@ -71,11 +74,104 @@ def smoothed_bootstrap(
     seed: int,
     n_threads: int = 0,
 ) -> npt.NDArray[np.floating]: ...
-def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
-def default_threads() -> int: ...
-def _panic_for_test() -> None: ...
+
+# SMOTE variants (rust/python/src/variants.rs)
+def interpolate(
+    x: npt.NDArray[np.floating],
+    bases: npt.NDArray[np.int64],
+    graph: npt.NDArray[np.int64],
+    n: int,
+    counts: list[int] | None,
+    other: npt.NDArray[np.bool_] | None,
+    method: str,
+    class_code: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...
+def smotenc(
+    num: npt.NDArray[np.floating],
+    cat: npt.NDArray[np.uint32],
+    rows: npt.NDArray[np.int64],
+    class_code: int,
+    n_new: int,
+    k: int,
+    penalty: float,
+    graph: npt.NDArray[np.int64] | None,
+    seed: int,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.uint32]]: ...
+def smoten(
+    cat: npt.NDArray[np.uint32],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    levels: list[int],
+    n_new: list[int],
+    k: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.uint32]: ...
+
+# Under-sampling and cleaning (rust/python/src/under_sampling.rs)
+def random_under_sample_indices(
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targets: list[int | None],
+    replacement: bool,
+    seed: int,
+) -> npt.NDArray[np.int64]: ...
+def edited_nearest_neighbours(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targeted: list[bool],
+    k: int,
+    mode: bool,
+    n_threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+def tomek_links(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    targeted: list[bool],
+    n_threads: int = 0,
+) -> npt.NDArray[np.int64]: ...
+
+# Neighbour searches (rust/python/src/neighbors.rs)
+
+@final
+class HnswGraph:
+    """A built HNSW graph, kept apart from its data."""
+
+    @property
+    def memory_bytes(self) -> int: ...
+    @property
+    def n_rows(self) -> int: ...
+
+def kneighbors(
+    x: npt.NDArray[np.floating],
+    k: int,
+    queries: npt.NDArray[np.floating] | None = None,
+    rows: npt.NDArray[np.int64] | None = None,
+    algorithm: str = "auto",
+    graph: HnswGraph | None = None,
+    m: int | None = None,
+    ef_construction: int | None = None,
+    ef_search: int | None = None,
+    seed: int | None = None,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def hnsw_build(
+    x: npt.NDArray[np.floating],
+    m: int | None = None,
+    ef_construction: int | None = None,
+    seed: int | None = None,
+    n_threads: int = 0,
+) -> HnswGraph: ...
+def hnsw_defaults() -> dict[str, int]: ...
+def index_memory_bytes(x: npt.NDArray[np.floating], algorithm: str = "exact") -> int: ...
 
 # Batch samplers (rust/python/src/batch.rs)
+
 @final
 class BatchPlan:
     def __new__(
@@ -132,103 +228,3 @@ def online_smote_draws(
 def apportion_batches(
     weights: list[int], batch_size: int, n_batches: int, total_rows: int
 ) -> npt.NDArray[np.uint64]: ...
-def kneighbors_rows(
-    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
-def interpolate(
-    x: npt.NDArray[np.floating],
-    bases: npt.NDArray[np.int64],
-    graph: npt.NDArray[np.int64],
-    n: int,
-    counts: list[int] | None,
-    other: npt.NDArray[np.bool_] | None,
-    method: str,
-    class_code: int,
-    seed: int,
-    n_threads: int = 0,
-) -> npt.NDArray[np.floating]: ...
-def smotenc(
-    num: npt.NDArray[np.floating],
-    cat: npt.NDArray[np.uint32],
-    rows: npt.NDArray[np.int64],
-    class_code: int,
-    n_new: int,
-    k: int,
-    penalty: float,
-    graph: npt.NDArray[np.int64] | None,
-    seed: int,
-    n_threads: int = 0,
-) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.uint32]]: ...
-def smoten(
-    cat: npt.NDArray[np.uint32],
-    codes: npt.NDArray[np.uint32],
-    n_classes: int,
-    levels: list[int],
-    n_new: list[int],
-    k: int,
-    seed: int,
-    n_threads: int = 0,
-) -> npt.NDArray[np.uint32]: ...
-def smote_new_rows(
-    x: npt.NDArray[np.floating],
-    codes: npt.NDArray[np.uint32],
-    n_classes: int,
-    n_new: list[int],
-    k: int,
-    graphs: list[npt.NDArray[np.int64] | None],
-    seed: int,
-    n_threads: int = 0,
-) -> npt.NDArray[np.floating]: ...
-
-@final
-class HnswGraph:
-    """A built HNSW graph, kept apart from its data."""
-
-    @property
-    def memory_bytes(self) -> int: ...
-    @property
-    def n_rows(self) -> int: ...
-
-def kneighbors(
-    x: npt.NDArray[np.floating],
-    k: int,
-    queries: npt.NDArray[np.floating] | None = None,
-    rows: npt.NDArray[np.int64] | None = None,
-    algorithm: str = "auto",
-    graph: HnswGraph | None = None,
-    m: int = 16,
-    ef_construction: int = 200,
-    ef_search: int = 64,
-    seed: int = 0,
-    n_threads: int = 0,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
-def hnsw_build(
-    x: npt.NDArray[np.floating],
-    m: int = 16,
-    ef_construction: int = 200,
-    seed: int = 0,
-    n_threads: int = 0,
-) -> HnswGraph: ...
-def index_memory_bytes(x: npt.NDArray[np.floating], algorithm: str = "exact") -> int: ...
-def edited_nearest_neighbours(
-    x: npt.NDArray[np.floating],
-    codes: npt.NDArray[np.uint32],
-    n_classes: int,
-    targeted: list[bool],
-    k: int,
-    mode: bool,
-    n_threads: int = 0,
-) -> npt.NDArray[np.int64]: ...
-def tomek_links(
-    x: npt.NDArray[np.floating],
-    codes: npt.NDArray[np.uint32],
-    n_classes: int,
-    targeted: list[bool],
-    n_threads: int = 0,
-) -> npt.NDArray[np.int64]: ...
-def knn_of_rows(
-    x: npt.NDArray[np.floating], rows: npt.NDArray[np.int64], k: int, n_threads: int = 0
-) -> npt.NDArray[np.int64]: ...
-def knn_query(
-    data: npt.NDArray[np.floating], queries: npt.NDArray[np.floating], k: int, n_threads: int = 0
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...

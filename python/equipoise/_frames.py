@@ -12,14 +12,45 @@ objects (which means the user has imported them already).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
 NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
+#: Any other column (datetimes, durations, periods, intervals, complex numbers, ...): the samplers
+#: that only pick rows pass it through; the others refuse it (``Frame.check_resamplable``).
+OTHER = "other"
 
-# Copies made to cross into the core, for the report and tests: list of (column or block, kind).
-COPIES: list = []
+#: What ``pandas.api.types.infer_dtype`` calls an object column holding numbers only (None / NaN
+#: allowed): read as numbers, as imbalanced-learn's ``check_array(dtype="numeric")`` reads them.
+_NUMBERS = ("integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty")
+
+# The log of `recording_copies()` active in this context, if any: nothing is kept otherwise.
+_COPY_LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "equipoise_frame_copies", default=None
+)
+
+
+@contextlib.contextmanager
+def recording_copies() -> Iterator[list]:
+    """Within the block, the copies made to cross a frame into the core, as a list of
+    (column names, kind) that the block can read (for tests and ``benches/frame_copies.py``).
+    Outside such a block nothing is recorded, and each thread or task records its own."""
+    log: list = []
+    token = _COPY_LOG.set(log)
+    try:
+        yield log
+    finally:
+        _COPY_LOG.reset(token)
+
+
+def _note_copy(names, kind: str) -> None:
+    log = _COPY_LOG.get()
+    if log is not None:
+        log.append((tuple(names), kind))
 
 
 def _module(obj) -> str:
@@ -78,6 +109,24 @@ class Frame:
         self.n_rows = native.shape[0]
         self.kinds = [self._kind(c) for c in self.columns]
 
+    def check_resamplable(self, who: str):
+        """A TypeError naming the first column of a dtype ``who`` cannot resample (OTHER)."""
+        for name, kind in zip(self.columns, self.kinds):
+            if kind == OTHER:
+                raise TypeError(
+                    f"column {name!r} has dtype {self._dtype(name)}, which {who} cannot resample:"
+                    " use numeric, boolean or categorical (string, categorical, enum, dictionary)"
+                    " columns; RandomOverSampler and RandomUnderSampler, which only pick rows,"
+                    " pass such columns through"
+                )
+
+    def is_object_numeric(self, name) -> bool:
+        """A pandas object column read as numbers."""
+        if self.lib != "pandas":
+            return False
+        col = self.column(name)
+        return col.dtype.kind == "O" and self.kinds[self.columns.index(name)] == NUMERIC
+
     @property
     def shape(self):
         return (self.n_rows, len(self.columns))
@@ -118,16 +167,20 @@ class Frame:
             import pandas as pd
 
             dt = col.dtype
-            if isinstance(dt, (pd.CategoricalDtype, pd.StringDtype)) or dt.kind == "O":
+            if isinstance(dt, (pd.CategoricalDtype, pd.StringDtype)):
+                return CATEGORICAL
+            if isinstance(dt, np.dtype) and dt.kind == "O":
+                # Numbers stored as objects are numbers (imbalanced-learn converts them);
+                # anything else (strings, mixed values) is categorical.
+                numbers = pd.api.types.infer_dtype(col, skipna=True) in _NUMBERS
+                return NUMERIC if numbers else CATEGORICAL
+            if dt.kind in "OUS":  # other object-like extension dtypes (Arrow strings, periods, ...)
                 return CATEGORICAL
             if pd.api.types.is_bool_dtype(dt):
                 return BOOLEAN
             if pd.api.types.is_numeric_dtype(dt) and dt.kind in "iuf":
                 return NUMERIC
-        raise TypeError(
-            f"column {name!r} has dtype {self._dtype(name)}, which equipoise cannot resample:"
-            " use numeric, boolean or categorical (string, categorical, enum, dictionary) columns"
-        )
+        return OTHER
 
     def _dtype(self, name):
         col = self.column(name)
@@ -171,7 +224,9 @@ class Frame:
             out = col.to_numpy()
         else:
             dt = col.dtype
-            if isinstance(dt, np.dtype):
+            if isinstance(dt, np.dtype) and dt.kind == "O":  # numbers as objects: read as float64
+                out = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            elif isinstance(dt, np.dtype):
                 out = col.to_numpy()
             else:  # nullable extension dtypes
                 out = col.to_numpy(dtype=np.float64 if dt.kind == "f" else dt.numpy_dtype)
@@ -191,14 +246,14 @@ class Frame:
             if block.dtype != object and (dtype is None or block.dtype == dtype):
                 shared = any(np.shares_memory(block, self.numpy_column(n)) for n in names[:1])
                 if not shared:
-                    COPIES.append((tuple(names), "column-major block"))
+                    _note_copy(names, "column-major block")
                 return block
         cols = [self.numpy_column(n) for n in names]
         dt = dtype or np.result_type(*[c.dtype for c in cols])
         block = np.empty((self.n_rows, len(cols)), dtype=dt, order="F")
         for j, c in enumerate(cols):
             block[:, j] = c
-        COPIES.append((tuple(names), "column-major block"))
+        _note_copy(names, "column-major block")
         return block
 
     def codes(self, name):
@@ -208,9 +263,8 @@ class Frame:
         if kind == BOOLEAN:
             vals = self.numpy_column(name).astype(bool)
             return vals.astype(np.int64), np.array([False, True])
-        if (
-            kind == NUMERIC
-        ):  # numeric values taken as categories (SMOTEN): exact, no text round trip
+        if kind == NUMERIC and not self.is_object_numeric(name):
+            # numeric values taken as categories (SMOTEN): exact, no text round trip
             cats, codes = np.unique(self.numpy_column(name), return_inverse=True)
             return codes.reshape(-1).astype(np.int64), cats
         if self.lib == "pandas":
@@ -256,7 +310,7 @@ class Frame:
     def to_array(self) -> np.ndarray:
         """The features as one array, as imbalanced-learn would see the frame: numeric
         (column-major) when every column is numeric or boolean, else an object array."""
-        if all(k != CATEGORICAL for k in self.kinds):
+        if all(k in (NUMERIC, BOOLEAN) for k in self.kinds):
             num = [n for n, k in zip(self.columns, self.kinds) if k == NUMERIC]
             if len(num) == len(self.columns):
                 return self.numeric_block(self.columns)
@@ -273,6 +327,14 @@ class Frame:
                 vals[ok] = cats[codes[ok]]
                 vals[~ok] = None
                 out[:, j] = vals
+            elif self.kinds[j] == OTHER:  # passed through: its values as objects
+                col = self.column(n)
+                if self.lib == "pandas":
+                    out[:, j] = col.to_numpy(dtype=object)
+                else:
+                    vals = np.empty(self.n_rows, dtype=object)
+                    vals[:] = col.to_list() if self.lib == "polars" else col.to_pylist()
+                    out[:, j] = vals
             else:
                 out[:, j] = self.numpy_column(n)
         return out

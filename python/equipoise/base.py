@@ -43,12 +43,39 @@ def _props(y) -> dict:
     }
 
 
+def check_finite_values(X):
+    """NaN or infinity in a numeric ``X`` (dense or sparse) is a ValueError naming the first one;
+    non-numeric arrays (categorical data) are left to the sampler."""
+    if sparse.issparse(X):
+        data = X.data
+        if data.dtype.kind == "f" and data.size and not np.isfinite(data).all():
+            coo = X.tocoo()
+            bad = np.flatnonzero(~np.isfinite(coo.data))[0]
+            what = "NaN" if np.isnan(coo.data[bad]) else "infinity"
+            raise ValueError(
+                f"X contains {what} (first at row {int(coo.row[bad])}, column"
+                f" {int(coo.col[bad])}); resampling needs finite values: drop or impute them first"
+            )
+        return
+    if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
+        return
+    if is_core_float(X):
+        _core.check_finite(X)
+    elif not np.isfinite(X).all():
+        _core.check_finite(np.asarray(X, dtype=np.float64))
+
+
 class SamplerMixin:
     """``fit`` / ``fit_resample`` for a sampler whose ``_resample`` works on encoded labels.
 
     Subclasses define ``_check_X(X)`` (validation of the features, setting ``n_features_in_``) and
-    ``_resample(X, y, classes, codes, counts)``.
+    ``_resample(X, y, classes, codes, counts)``. A sampler that can return only its new rows for a
+    frame input sets ``_returns_new_rows = True`` and takes ``new_rows_only=False`` in
+    ``_resample``: an argument of the call, not state on the estimator, so two threads sharing an
+    estimator never see each other's call.
     """
+
+    _returns_new_rows = False
 
     def _check_y(self, y):
         # A 1-D integer or boolean array is a valid binary/multiclass target as it is; anything
@@ -77,9 +104,18 @@ class SamplerMixin:
         """
         X, y, _ = self._split_label(X, y, label)
         X_in, y_in, frame, _ = self._adapt(X, y, label)
-        self._prepare(X_in, y_in)
+        X_v = self._prepare(X_in, y_in)[0]
+        self._check_fit_values(X_v)
         self._set_frame_names(frame)
         return self
+
+    def _check_fit_values(self, X):
+        """The value checks ``fit_resample`` makes while resampling, for ``fit``, which does not
+        resample: NaN and infinity are refused unless the sampler accepts them (samplers whose
+        ``_check_X`` leaves this to the core override nothing: the core's own check runs here)."""
+        if self.__sklearn_tags__().input_tags.allow_nan:
+            return
+        check_finite_values(X)
 
     def fit_resample(self, X, y=None, *, label=None, **params):
         """Resample the dataset.
@@ -113,13 +149,11 @@ class SamplerMixin:
             arrays_transformer = ArraysTransformer(X, y_in)
         X_v, y_v, binarize_y, classes, codes, counts = self._prepare(X_in, y_in)
         self._set_frame_names(frame)
-        if frame is not None:
-            # Generating samplers may then return only their new rows (a `_frames.NewRows`).
-            self._new_rows_only = True
-        try:
+        if frame is not None and self._returns_new_rows:
+            # A frame keeps its own rows: the sampler returns only its new ones (`_frames.NewRows`).
+            X_res, y_res = self._resample(X_v, y_v, classes, codes, counts, new_rows_only=True)
+        else:
             X_res, y_res = self._resample(X_v, y_v, classes, codes, counts)
-        finally:
-            self.__dict__.pop("_new_rows_only", None)
         if binarize_y:
             y_res = label_binarize(y_res, classes=classes)
         if frame is None:
@@ -137,12 +171,13 @@ class SamplerMixin:
         return X_out, y_out
 
     # -- frames ---------------------------------------------------------------------------------
-    @staticmethod
-    def _split_label(X, y, label):
+    def _split_label(self, X, y, label):
         if label is None:
             if y is None:
+                # The wording scikit-learn's check_requires_y_none recognises.
                 raise ValueError(
-                    "y is required: pass the classes as y, or label='column' for a frame"
+                    f"{type(self).__name__} requires y to be passed, but the target y is None:"
+                    " pass the classes as y, or label='column' for a frame"
                 )
             return X, y, None
         if y is not None:
@@ -168,6 +203,8 @@ class SamplerMixin:
         """What ``_check_X`` / ``_resample`` receive for a frame: by default the array
         imbalanced-learn would see (column-major numeric, or object when there are categorical
         columns). Samplers that read categorical columns natively override it."""
+        if not getattr(self, "_picks_rows_only", False):
+            frame.check_resamplable(type(self).__name__)
         tags = self.__sklearn_tags__()
         cats = [n for n, k in zip(frame.columns, frame.kinds) if k == _frames.CATEGORICAL]
         if cats and not tags.input_tags.string:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 from imblearn.base import BaseSampler
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.base import clone
@@ -11,7 +9,10 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import validate_data
 
 from equipoise.base import SamplerMixin
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+)
 from equipoise.over_sampling import SMOTE
 from equipoise.under_sampling import EditedNearestNeighbours, TomekLinks
 
@@ -38,12 +39,18 @@ class _SmoteThenClean(SamplerMixin, BaseSampler):
             neighbors=self.neighbors,
         )
 
-    def _resample(self, X, y, classes, codes, counts):
-        check_neighbors(self.neighbors)
+    def _validate_estimator(self):
+        """Build ``smote_`` and the cleaner (``enn_`` / ``tomek_``), as imbalanced-learn's method
+        of the same name does (callers of that private method find the same attributes)."""
         self.smote_ = self._smote()
         given = getattr(self, self._cleaner_name)
         cleaner = clone(given) if given is not None else self._default_cleaner()
         setattr(self, self._cleaner_name + "_", cleaner)
+        return cleaner
+
+    def _resample(self, X, y, classes, codes, counts):
+        check_neighbors(self.neighbors)
+        cleaner = self._validate_estimator()
         # imbalanced-learn stores the raw parameter here.
         self.sampling_strategy_ = self.sampling_strategy
         X_res, y_res = self.smote_.fit_resample(X, y)
@@ -104,8 +111,7 @@ class SMOTEENN(_SmoteThenClean):
         **BaseOverSampler._parameter_constraints,
         "smote": [HasMethods(["fit_resample"]), None],
         "enn": [HasMethods(["fit_resample"]), None],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -185,8 +191,7 @@ class SMOTETomek(_SmoteThenClean):
         **BaseOverSampler._parameter_constraints,
         "smote": [HasMethods(["fit_resample"]), None],
         "tomek": [HasMethods(["fit_resample"]), None],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

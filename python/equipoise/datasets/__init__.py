@@ -2,17 +2,21 @@
 
 ``load(name)`` returns ``(X, y, feature_names)`` as numpy arrays; categorical columns (abalone_19's
 ``Sex``, every column of car_eval_4) come back as strings in an object array unless
-``numeric_only=True`` drops them.
+``numeric_only=True`` drops them. ``make_fraud`` and ``make_fraud_multiclass`` generate
+deterministic fraud-like data of any size (the benchmarks' data).
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from importlib import resources
 
 import numpy as np
 
-__all__ = ["list_datasets", "load"]
+from equipoise.datasets._synthetic import make_fraud, make_fraud_multiclass
+
+__all__ = ["list_datasets", "load", "make_fraud", "make_fraud_multiclass"]
 
 
 def list_datasets() -> list[str]:
@@ -49,13 +53,13 @@ def load(name: str, *, numeric_only: bool = False):
     """
     if name not in list_datasets():
         raise ValueError(f"unknown dataset {name!r}; choose one of {list_datasets()}")
-    path = resources.files(__name__).joinpath("data", f"{name}.csv")
-    with path.open(newline="") as f:
+    resource = resources.files(__name__).joinpath("data").joinpath(f"{name}.csv")
+    with resources.as_file(resource) as path, open(path, newline="") as f:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
     names = header[:-1]
     y = np.array([int(r[-1]) for r in body], dtype=np.int64)
-    cols = list(zip(*[r[:-1] for r in body])) if body else [[] for _ in names]
+    cols: list[Sequence[str]] = list(zip(*[r[:-1] for r in body])) if body else [[] for _ in names]
     numeric = [all(v == "" or _is_number(v) for v in c) for c in cols]
     if numeric_only or all(numeric):
         keep = [i for i, ok in enumerate(numeric) if ok]

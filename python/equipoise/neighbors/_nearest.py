@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from equipoise import _core
 from equipoise.neighbors._select import HNSW_DEFAULTS
-from equipoise.utils._validation import seed_from, threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 # scikit-learn's names are accepted for the exact indexes, so that code written for it works.
 _ALIASES = {"brute": "exact", "kd_tree": "kdtree", "ball_tree": "exact"}
@@ -79,7 +79,7 @@ class NearestNeighbors(BaseEstimator):
         "ef_construction": [Interval(numbers.Integral, 1, None, closed="left")],
         "ef_search": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [numbers.Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(

@@ -25,13 +25,21 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from equipoise import _core
-from equipoise.utils._validation import threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
 
 ALGORITHMS = ("auto", "exact", "kdtree", "hnsw")
-HNSW_DEFAULTS = {"M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}
+#: HNSW's options and their defaults, as the core defines them (its one source).
+HNSW_DEFAULTS: dict[str, int] = _core.hnsw_defaults()
 
 #: The ``_parameter_constraints`` entry of a ``neighbors`` parameter.
 NEIGHBORS_CONSTRAINT = [StrOptions(set(ALGORITHMS)), dict]
+
+#: The ``_parameter_constraints`` entries of the two parameters every neighbour-based sampler adds
+#: to imbalanced-learn's (``n_jobs`` and ``neighbors``).
+NEIGHBOR_SAMPLER_CONSTRAINTS: dict = {
+    "n_jobs": N_JOBS_CONSTRAINT,
+    "neighbors": NEIGHBORS_CONSTRAINT,
+}
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,10 @@ class NeighborSpec:
     """A checked ``neighbors=`` value."""
 
     algorithm: str = "auto"
-    M: int = 16
-    ef_construction: int = 200
-    ef_search: int = 64
-    seed: int = 0
+    M: int = HNSW_DEFAULTS["M"]
+    ef_construction: int = HNSW_DEFAULTS["ef_construction"]
+    ef_search: int = HNSW_DEFAULTS["ef_search"]
+    seed: int = HNSW_DEFAULTS["seed"]
 
     @property
     def exact(self) -> bool:

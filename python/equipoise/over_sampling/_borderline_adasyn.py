@@ -16,7 +16,7 @@ from sklearn.utils.validation import validate_data
 from equipoise import _core
 from equipoise.base import SamplerMixin
 from equipoise.neighbors._select import (
-    NEIGHBORS_CONSTRAINT,
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     hnsw_graph,
     self_kneighbors,
@@ -69,7 +69,9 @@ def _neighbours(X, rows, n_neighbors, param_name, threads, graphs):
         if not spec.exact:
             graph = graphs.of(X)
             return self_kneighbors(X, k, spec, rows=rows, n_jobs=graphs.n_jobs, graph=graph)
-        _, idx = _core.kneighbors_rows(X, np.asarray(rows, dtype=np.int64), k, threads)
+        _, idx = _core.kneighbors(
+            X, k, rows=np.asarray(rows, dtype=np.int64), algorithm="exact", n_threads=threads
+        )
         return idx
     nn = clone(n_neighbors)
     nn.fit(X)
@@ -168,8 +170,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         "k_neighbors": _NEIGHBORS,
         "m_neighbors": _NEIGHBORS,
         "kind": [StrOptions({"borderline-1", "borderline-2"})],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -287,8 +288,7 @@ class ADASYN(_NeighbourSMOTE):
         **BaseOverSampler._parameter_constraints,
         "random_state": ["random_state"],
         "n_neighbors": _NEIGHBORS,
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

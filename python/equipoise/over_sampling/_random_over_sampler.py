@@ -15,13 +15,14 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core
 from equipoise.base import SamplerMixin, is_core_float, take_rows
-from equipoise.utils._validation import seed_from, threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 
 class RandomOverSampler(SamplerMixin, BaseOverSampler):
     """Over-sample by drawing rows at random with replacement, as in imbalanced-learn.
 
-    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas).
+    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
+    a frame's columns of any dtype (datetimes, durations, periods, ...) pass through unchanged.
 
     Parameters
     ----------
@@ -64,8 +65,12 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
         "shrinkage": [Interval(numbers.Real, 0, None, closed="left"), dict, None],
-        "n_jobs": [numbers.Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
+
+    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
+    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
+    _picks_rows_only = True
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None, n_jobs=None):
         super().__init__(sampling_strategy=sampling_strategy)

@@ -13,8 +13,12 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
-from equipoise.base import SamplerMixin
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
+from equipoise.base import SamplerMixin, check_finite_values
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+    self_kneighbors,
+)
 from equipoise.utils._validation import seed_from, threads_from
 
 
@@ -95,8 +99,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             Interval(numbers.Integral, 1, None, closed="left"),
             HasMethods(["kneighbors", "kneighbors_graph"]),
         ],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -115,7 +118,10 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         self.neighbors = neighbors
 
     def _check_X(self, X):
-        return validate_data(
+        # Dense values are checked for NaN and infinity by the core as it reads them (one parallel
+        # pass, naming the first bad cell); only the grown classes of a sparse matrix reach the
+        # core, so a sparse matrix's stored values are checked here.
+        X = validate_data(
             self,
             X=X,
             reset=True,
@@ -123,8 +129,14 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             dtype="numeric",
             ensure_all_finite=False,
         )
+        if sparse.issparse(X):
+            check_finite_values(X)
+        return X
 
-    def _resample(self, X, y, classes, codes, counts):
+    # For a frame, `_resample(..., new_rows_only=True)` returns only the new rows.
+    _returns_new_rows = True
+
+    def _resample(self, X, y, classes, codes, counts, new_rows_only=False):
         if sparse.issparse(X):
             return self._resample_sparse(X, y, classes, codes, counts)
         n_new = self._n_new(classes)
@@ -157,7 +169,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
                 nns = self.nn_k_.kneighbors(X_class, return_distance=False)[:, 1:]
                 graphs[c] = np.ascontiguousarray(nns, dtype=np.int64)
         seed = seed_from(self.random_state)
-        if getattr(self, "_new_rows_only", False):
+        if new_rows_only:
             # A frame keeps its own rows: only the new ones are made (no copy of X).
             new = _core.smote_new_rows(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
             y_res = _grown_labels(y, classes, n_new)

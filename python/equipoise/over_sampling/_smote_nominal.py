@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import numbers
 import sys
+import warnings
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils._validation import _check_X
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from sklearn.utils import check_array
@@ -21,11 +23,11 @@ from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
 from equipoise.neighbors._select import (
     ALGORITHMS,
-    NEIGHBORS_CONSTRAINT,
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     self_kneighbors,
 )
-from equipoise.utils._validation import seed_from, threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 _K = [
     Interval(numbers.Integral, 1, None, closed="left"),
@@ -71,10 +73,10 @@ def _column_codes(col: np.ndarray, name):
                 " numbers); give each categorical column one type"
             ) from exc
         return codes.reshape(-1).astype(np.int64), cats
-    if col.dtype.kind == "f" and np.isnan(col).any():
+    if col.dtype.kind == "f" and not np.isfinite(col).all():
         raise ValueError(
-            f"column {name!r} contains {int(np.isnan(col).sum())} NaN values; SMOTENC and SMOTEN"
-            " cannot resample them: drop or impute them first"
+            f"column {name!r} contains {int((~np.isfinite(col)).sum())} NaN or infinity values;"
+            " SMOTENC and SMOTEN cannot resample them: drop or impute them first"
         )
     cats, codes = np.unique(col, return_inverse=True)
     return codes.reshape(-1).astype(np.int64), cats
@@ -111,6 +113,7 @@ class _Coded:
 
 class _NominalMixin(SamplerMixin):
     def _frame_input(self, frame):
+        frame.check_resamplable(type(self).__name__)
         frame.check_no_nulls(what="resample")
         return frame
 
@@ -141,6 +144,9 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
     Each new row's numeric part lies on the segment between a row and one of its ``k_neighbors``
     neighbours (uniform pair, uniform position); each categorical value is the most frequent value
     among the row's ``k_neighbors`` neighbours, ties broken uniformly at random.
+
+    A sparse matrix (csr or csc) is read densely and the output is a sparse matrix of the same
+    format, as imbalanced-learn's output is sparse.
 
     A categorical column with a single level is accepted: it never adds to any distance, and the new
     rows take its one level.
@@ -221,8 +227,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         "k_neighbors": _K,
         "categorical_features": ["array-like", StrOptions({"auto"})],
         "categorical_encoder": _ENCODER,
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -248,18 +253,13 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         if isinstance(X, _frames.Frame):
             self.n_features_in_ = X.shape[1]
             return X
-        if sparse.issparse(X):
-            raise TypeError(
-                "SMOTENC does not take sparse input: pass a dense array or a frame (its"
-                " categorical columns are never expanded, so a dense frame stays small)"
-            )
         X = _check_X(X)
         validate_data(self, X=X, reset=True, skip_check_array=True)
         if hasattr(X, "columns"):  # a pandas frame of sparse columns (dense frames are Frames)
             X = X.to_numpy()
         return X
 
-    def _column_types(self, X):
+    def _column_types(self, X, check_roles=True):
         n_features = X.shape[1]
         names = self._names(X)
         cf = self.categorical_features
@@ -286,9 +286,10 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             elif cf.dtype.kind in "iu":
                 bad = cf[(cf >= n_features) | (cf < -n_features)]
                 if bad.size:
+                    # scikit-learn's wording (imbalanced-learn's message), then the culprit.
                     raise ValueError(
-                        f"categorical feature index {int(bad[0])} is out of range for"
-                        f" {n_features} features"
+                        f"all features must be in [0, {n_features - 1}] or [-{n_features}, 0];"
+                        f" categorical feature index {int(bad[0])} is out of range"
                     )
                 cat = np.unique(np.where(cf < 0, cf + n_features, cf))
             elif cf.dtype.kind in "UO" and cf.size:
@@ -310,6 +311,8 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
                 raise ValueError(f"categorical_features of dtype {cf.dtype} is not understood")
         self.categorical_features_ = np.asarray(cat, dtype=np.int64)
         self.continuous_features_ = np.setdiff1d(np.arange(n_features), self.categorical_features_)
+        if not check_roles:
+            return
         if self.categorical_features_.size == n_features:
             raise ValueError(
                 "SMOTE-NC is not designed to work only with categorical features. It requires some"
@@ -389,8 +392,26 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             coded.categories.append(np.asarray(self.categorical_encoder_.categories_[j]))
             start += size
 
+    def _check_fit_values(self, X):
+        # The values fit_resample refuses: categorical feature indices out of range, NaN or
+        # infinity in a numeric column, nulls (or NaN, infinity) in a categorical one. (Whether
+        # the data has both kinds of features is left to fit_resample, as imbalanced-learn's fit
+        # leaves it.)
+        if sparse.issparse(X):
+            X = X.toarray()
+        self._column_types(X, check_roles=False)
+        if self.continuous_features_.size:
+            self._numeric(X)
+        _Coded(X, self.categorical_features_, self._names(X))
+
     def _resample(self, X, y, classes, codes, counts):
         spec = check_neighbors(self.neighbors)
+        fmt = None
+        if sparse.issparse(X):
+            # Read densely (the categorical columns are codes, the core generates dense rows); the
+            # output is a sparse matrix of the input's format, as imbalanced-learn's is sparse.
+            fmt = X.format
+            X = X.toarray()
         self.n_features_ = X.shape[1]
         self._column_types(X)
         num, out_dtypes = self._numeric(X)
@@ -456,7 +477,10 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             columns[j] = _frames.Coded(xc[:, i], coded.categories[i])
         if isinstance(X, _frames.Frame):
             return _frames.NewRows(columns), y_res
-        return self._stack(X, columns, out_dtypes), y_res
+        out = self._stack(X, columns, out_dtypes)
+        if fmt is not None:
+            out = sparse.csr_matrix(out) if fmt == "csr" else sparse.csc_matrix(out)
+        return out, y_res
 
     def _stack(self, X, columns, out_dtypes):
         n, d = X.shape
@@ -497,7 +521,6 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
         tags.input_tags.string = True
         return tags
 
@@ -564,7 +587,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         "random_state": ["random_state"],
         "k_neighbors": _K,
         "categorical_encoder": _ENCODER,
-        "n_jobs": [numbers.Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "neighbors": [StrOptions(set(_EXACT_NAMES))],
     }
 
@@ -599,10 +622,16 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
             )
         fmt = None
         if sparse.issparse(X):
-            # Every value is a category, zeros included: the matrix is read densely, without
-            # imbalanced-learn's DataConversionWarning (its cost, n x d, is that of the codes).
+            # Every value is a category, zeros included: the matrix is read densely, with
+            # imbalanced-learn's warning.
             fmt = X.format
             X = X.toarray()
+            warnings.warn(
+                "Passing a sparse matrix to SMOTEN is not really efficient since it is converted"
+                " to a dense array internally.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
         d = X.shape[1]
         if self.categorical_encoder is None:
             coded = _Coded(X, range(d), self._names(X))

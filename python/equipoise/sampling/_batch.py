@@ -72,6 +72,15 @@ def _integer_weights(shares: list) -> list[int]:
 class _ProportionalBatchSampler:
     """Batches whose class composition follows fixed proportions; see the public subclasses."""
 
+    classes_: np.ndarray
+    class_counts_: np.ndarray
+    batch_size: int
+    rank: int
+    world_size: int
+    n_jobs: int | None
+    epoch: int
+    _plan: _core.BatchPlan
+
     def __init__(
         self,
         labels,

@@ -84,6 +84,9 @@ class OnlineSMOTE:
         The classes whose slots are synthesised.
     """
 
+    sampler: BalancedBatchSampler
+    output: str
+
     def __init__(
         self,
         X,
@@ -147,7 +150,7 @@ class OnlineSMOTE:
                     f" {k + 1} needed to synthesise its rows"
                 )
             if spec.exact:
-                _, nn = _core.kneighbors_self(X[rows], k, threads)
+                _, nn = _core.kneighbors(X[rows], k, algorithm="exact", n_threads=threads)
             else:
                 nn = self_kneighbors(X[rows], k, spec, n_jobs=n_jobs)
             self._rows[c] = rows

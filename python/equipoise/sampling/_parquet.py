@@ -55,6 +55,10 @@ class ParquetBalancedBatches:
         Classes held in memory (cycled) and classes streamed.
     """
 
+    epoch: int
+    _n_batches: int
+    _plan: np.ndarray
+
     def __init__(
         self,
         source,

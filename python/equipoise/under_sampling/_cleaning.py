@@ -53,11 +53,11 @@ def check_enough_rows(n_neighbors_plus_self: int, n_samples: int):
         )
 
 
-def first_seen_minority(y) -> object:
+def first_seen_minority(y) -> tuple[object, Counter]:
     """imbalanced-learn's ``min(Counter(y), key=...)``: among the least frequent classes, the one
     that appears first in ``y``."""
     stats = Counter(y)
-    return min(stats, key=stats.get), stats
+    return min(stats, key=stats.__getitem__), stats
 
 
 def warn_emptied(classes, counts, kept_codes, n_classes):

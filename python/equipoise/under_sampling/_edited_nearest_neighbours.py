@@ -14,7 +14,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+)
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
@@ -102,8 +105,7 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         **BaseCleaningSampler._parameter_constraints,
         "n_neighbors": _NN_CONSTRAINT,
         "kind_sel": [StrOptions({"all", "mode"})],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -242,8 +244,7 @@ class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         "n_neighbors": _NN_CONSTRAINT,
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "kind_sel": [StrOptions({"all", "mode"})],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -347,8 +348,7 @@ class AllKNN(CleaningMixin, BaseCleaningSampler):
         "n_neighbors": _NN_CONSTRAINT,
         "kind_sel": [StrOptions({"all", "mode"})],
         "allow_minority": ["boolean"],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(

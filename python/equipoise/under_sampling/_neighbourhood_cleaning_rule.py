@@ -15,7 +15,11 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, self_kneighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+    self_kneighbors,
+)
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
@@ -94,8 +98,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
             HasMethods(["kneighbors", "kneighbors_graph"]),
         ],
         "threshold_cleaning": [Interval(numbers.Real, 0, None, closed="neither")],
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(
@@ -182,7 +185,13 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         min_code = pos[class_minority]
         min_rows = np.flatnonzero(codes == min_code)
         if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
-            nbrs = _core.knn_of_rows(Xf, min_rows.astype(np.int64), k, threads_from(self.n_jobs))
+            _, nbrs = _core.kneighbors(
+                Xf,
+                k,
+                rows=min_rows.astype(np.int64),
+                algorithm="exact",
+                n_threads=threads_from(self.n_jobs),
+            )
         else:
             nbrs = self_kneighbors(Xf, k, spec, rows=min_rows, n_jobs=self.n_jobs)
         # The classifier's vote: the row itself and its k - 1 nearest others; ties to the

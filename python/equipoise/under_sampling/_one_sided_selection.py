@@ -28,7 +28,7 @@ from equipoise.under_sampling._cleaning import (
     warn_emptied,
 )
 from equipoise.under_sampling._tomek_links import TomekLinks
-from equipoise.utils._validation import threads_from
+from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
 
 _CONSTRAINTS: dict = {
     **BaseCleaningSampler._parameter_constraints,
@@ -38,7 +38,7 @@ _CONSTRAINTS: dict = {
         None,
     ],
     "n_seeds_S": [Interval(numbers.Integral, 1, None, closed="left")],
-    "n_jobs": [numbers.Integral, None],
+    "n_jobs": N_JOBS_CONSTRAINT,
     "random_state": ["random_state"],
     "neighbors": NEIGHBORS_CONSTRAINT,
 }
@@ -91,7 +91,7 @@ class _Common(CleaningMixin, BaseCleaningSampler):
     def _query(self, spec, C, Q, k, threads):
         """(distances, indices into C) of the k nearest rows of C to each row of Q."""
         if spec.exact:
-            return _core.knn_query(C, Q, k, threads)
+            return _core.kneighbors(C, k, queries=Q, algorithm="exact", n_threads=threads)
         idx, dist = kneighbors(C, Q, k, spec, n_jobs=self.n_jobs, return_distance=True)
         return dist, idx
 

@@ -15,7 +15,8 @@ from equipoise.utils._validation import seed_from, threads_from
 class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
     """Under-sample by keeping rows drawn at random, as in imbalanced-learn.
 
-    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas).
+    Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
+    a frame's columns of any dtype (datetimes, durations, periods, ...) pass through unchanged.
 
     Parameters
     ----------
@@ -53,6 +54,10 @@ class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
         "random_state": ["random_state"],
         "replacement": ["boolean"],
     }
+
+    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
+    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
+    _picks_rows_only = True
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, replacement=False):
         super().__init__(sampling_strategy=sampling_strategy)

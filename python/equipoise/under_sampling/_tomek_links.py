@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
-
 from imblearn import under_sampling as imblearn_under
 from imblearn.under_sampling.base import BaseCleaningSampler
 from sklearn.utils import _safe_indexing
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors
+from equipoise.neighbors._select import (
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+)
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
@@ -68,8 +69,7 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
 
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
-        "n_jobs": [numbers.Integral, None],
-        "neighbors": NEIGHBORS_CONSTRAINT,
+        **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
     def __init__(self, *, sampling_strategy="auto", n_jobs=None, neighbors="auto"):

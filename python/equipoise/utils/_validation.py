@@ -231,6 +231,10 @@ def seed_from(random_state) -> int:
     return int(rs.randint(np.iinfo(np.int64).max, dtype=np.int64))
 
 
+#: The ``_parameter_constraints`` entry of an ``n_jobs`` parameter (read by :func:`threads_from`).
+N_JOBS_CONSTRAINT: list = [numbers.Integral, None]
+
+
 def threads_from(n_jobs) -> int:
     """``n_jobs`` as joblib reads it: None and -1 use every core, -2 all but one, and so on."""
     if n_jobs is None:

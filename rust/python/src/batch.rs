@@ -8,7 +8,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use crate::common::{run, Error};
+use crate::common::{run, slice_of, Error};
 
 /// Two int64 arrays (indices and offsets or sizes).
 type IndexArrays<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>);
@@ -57,12 +57,10 @@ impl PyBatchPlan {
         rank: u64,
         world_size: u64,
     ) -> PyResult<Self> {
-        let c = codes
-            .as_slice()
-            .map_err(|e| Error(PyTypeError::new_err(e.to_string())))?;
+        let codes = slice_of(&codes);
         let o = options(batch_size, num_batches, drop_last, seed, rank, world_size);
         let plan = run(py, 1, || {
-            BatchPlan::new(ClassRows::from_codes(c, n_classes)?, weights, o)
+            BatchPlan::new(ClassRows::from_codes(&codes, n_classes)?, weights, o)
         })?;
         Ok(PyBatchPlan {
             plan: Arc::new(plan),

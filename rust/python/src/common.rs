@@ -1,11 +1,15 @@
-//! What every binding module shares: the error conversion, the GIL-free panic-safe runner and the
-//! float-dtype dispatch.
+//! What every binding module shares, written once: the error conversion, the GIL-free panic-safe
+//! runner, the float-dtype dispatch, and the conversions of arguments and results (index arrays in
+//! and out, a borrowed-or-copied 1-D array, the k-NN output arrays, row-major and column-major
+//! output buffers).
 
+use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use equipoise_core::neighbors::Neighbors;
 use equipoise_core::{self as core, CoreError, Float};
-use ndarray::ArrayView2;
-use numpy::{PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use ndarray::{Array2, ArrayView2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -15,6 +19,43 @@ pub(crate) fn row_indices(a: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>>
         .iter()
         .map(|&v| usize::try_from(v).map_err(|_| PyValueError::new_err("row indices must be >= 0")))
         .collect()
+}
+
+/// Optional row indices (see [`row_indices`]).
+pub(crate) fn optional_row_indices(
+    a: Option<PyReadonlyArray1<'_, i64>>,
+) -> PyResult<Option<Vec<usize>>> {
+    a.map(|r| row_indices(&r)).transpose()
+}
+
+/// Row indices of the core as the int64 array Python indexes with.
+pub(crate) fn indices_to_py(py: Python<'_>, idx: Vec<usize>) -> Bound<'_, PyArray1<i64>> {
+    idx.into_iter()
+        .map(|v| v as i64)
+        .collect::<Vec<_>>()
+        .into_pyarray(py)
+}
+
+/// The elements of a 1-D array: borrowed when it is contiguous, else copied once (a strided view
+/// such as `codes[::2]` is valid input, not an error).
+pub(crate) fn slice_of<'a, T: numpy::Element + Copy>(
+    a: &'a PyReadonlyArray1<'_, T>,
+) -> Cow<'a, [T]> {
+    match a.as_slice() {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(a.as_array().iter().copied().collect()),
+    }
+}
+
+/// (distances, indices) of a neighbour search, as Python receives them.
+pub(crate) type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
+
+/// A neighbour search's result as (distances float64, indices int64), each `n_queries x k`.
+pub(crate) fn knn_arrays(py: Python<'_>, nb: Neighbors) -> KnnArrays<'_> {
+    (
+        nb.distances.into_pyarray(py),
+        nb.indices.mapv(|v| v as i64).into_pyarray(py),
+    )
 }
 
 /// The one place where core errors become Python exceptions.
@@ -130,14 +171,12 @@ macro_rules! with_features {
     };
 }
 
+/// The rows of each class code (`rows[c]`, in row order) from the codes Python hands in.
 pub(crate) fn codes_and_rows(
     codes: &PyReadonlyArray1<'_, u32>,
     n_classes: usize,
 ) -> Res<Vec<Vec<usize>>> {
-    let c = codes
-        .as_slice()
-        .map_err(|e| Error(PyValueError::new_err(e.to_string())))?;
-    Ok(core::over_sampling::class_rows(c, n_classes)?)
+    Ok(core::classes::class_rows(&slice_of(codes), n_classes)?)
 }
 
 /// A new C-ordered `n x d` array whose values are not initialised: zeroing hundreds of MiB that
@@ -170,10 +209,47 @@ pub(crate) fn copy_into<F: Float>(x: ArrayView2<F>, out: &mut [F]) {
 
 /// A neighbour graph handed in from Python (int64, e.g. a NearestNeighbors' output), as row
 /// positions; negative entries are refused.
-pub(crate) fn graph_of(g: &PyReadonlyArray2<'_, i64>) -> PyResult<ndarray::Array2<usize>> {
+pub(crate) fn graph_of(g: &PyReadonlyArray2<'_, i64>) -> PyResult<Array2<usize>> {
     let a = g.as_array();
     if a.iter().any(|&v| v < 0) {
         return Err(PyValueError::new_err("neighbour indices must be >= 0"));
     }
     Ok(a.mapv(|v| v as usize))
+}
+
+/// Neighbour graphs handed in per class (None: the core searches them).
+pub(crate) fn graphs_of(
+    graphs: &[Option<PyReadonlyArray2<'_, i64>>],
+) -> PyResult<Vec<Option<Array2<usize>>>> {
+    graphs
+        .iter()
+        .map(|g| g.as_ref().map(graph_of).transpose())
+        .collect()
+}
+
+/// Row-major `n x d` rows into a column-major `n x d` array, for frames (one column each): the
+/// columns are cut into groups of 8 (one cache line of `f64` per row), each group a parallel task
+/// reading its part of every row once and writing 8 sequential columns.
+pub(crate) fn column_major<F: Copy + Send + Sync + Default>(
+    src: &[F],
+    n: usize,
+    d: usize,
+) -> Array2<F> {
+    use ndarray::ShapeBuilder;
+    use rayon::prelude::*;
+    const G: usize = 8;
+    let mut dst = vec![F::default(); n * d];
+    if n > 0 && d > 0 {
+        dst.par_chunks_mut(n * G).enumerate().for_each(|(g, cols)| {
+            let j0 = g * G;
+            let gc = cols.len() / n;
+            for i in 0..n {
+                let row = &src[i * d + j0..i * d + j0 + gc];
+                for (jj, &v) in row.iter().enumerate() {
+                    cols[jj * n + i] = v;
+                }
+            }
+        });
+    }
+    Array2::from_shape_vec((n, d).f(), dst).expect("shape")
 }

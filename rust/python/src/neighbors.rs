@@ -1,14 +1,17 @@
-//! Bindings of the neighbour engine: exact and approximate k-nearest-neighbour queries.
+//! Bindings of the neighbour engine: the one `kneighbors` entry point (exact and approximate
+//! k-nearest-neighbour queries, of outside rows, of chosen rows of the data or of all of them),
+//! HNSW graphs kept between calls, and the memory an index holds.
 
 use equipoise_core::neighbors::{
     build_index, BruteForce, Hnsw, HnswGraph, HnswParams, IndexKind, KdTree, KnnIndex, Neighbors,
 };
 use equipoise_core::{self as core, CoreError, Float};
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-use crate::common::{row_indices, run, Error, Res};
+use crate::common::{knn_arrays, optional_row_indices, run, Error, KnnArrays, Res};
 use crate::with_features;
 
 /// A built HNSW graph, kept apart from its data (the data stays with the caller).
@@ -34,27 +37,33 @@ impl PyHnswGraph {
     }
 }
 
-/// (distances, indices) of a neighbour search.
-type KnnArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i64>>);
-
-fn to_arrays(py: Python<'_>, nb: Neighbors) -> KnnArrays<'_> {
-    (
-        nb.distances.into_pyarray(py),
-        nb.indices.mapv(|v| v as i64).into_pyarray(py),
-    )
-}
-
-fn rows_arg(rows: Option<PyReadonlyArray1<'_, i64>>) -> PyResult<Option<Vec<usize>>> {
-    rows.map(|r| row_indices(&r)).transpose()
-}
-
-fn params(m: usize, ef_construction: usize, ef_search: usize, seed: u64) -> HnswParams {
+/// HNSW parameters: each one not given is the core's default (`HnswParams::default()`, the one
+/// source of HNSW's defaults; Python reads them with `hnsw_defaults()`).
+fn params(
+    m: Option<usize>,
+    ef_construction: Option<usize>,
+    ef_search: Option<usize>,
+    seed: Option<u64>,
+) -> HnswParams {
+    let d = HnswParams::default();
     HnswParams {
-        m,
-        ef_construction,
-        ef_search,
-        seed,
+        m: m.unwrap_or(d.m),
+        ef_construction: ef_construction.unwrap_or(d.ef_construction),
+        ef_search: ef_search.unwrap_or(d.ef_search),
+        seed: seed.unwrap_or(d.seed),
     }
+}
+
+/// The core's HNSW defaults, under the names of the `neighbors={...}` options.
+#[pyfunction]
+fn hnsw_defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = HnswParams::default();
+    let out = PyDict::new(py);
+    out.set_item("M", d.m)?;
+    out.set_item("ef_construction", d.ef_construction)?;
+    out.set_item("ef_search", d.ef_search)?;
+    out.set_item("seed", d.seed)?;
+    Ok(out)
 }
 
 fn ask<F: Float>(
@@ -115,7 +124,7 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
             ask(index.as_ref(), qv, rows, k)
         })?,
     };
-    Ok(to_arrays(py, nb))
+    Ok(knn_arrays(py, nb))
 }
 
 /// The k nearest neighbours (Euclidean, ties by row index) in the rows of `x` of: the rows of
@@ -123,8 +132,8 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
 /// itself by index. `algorithm` is "auto", "exact", "kdtree" or "hnsw" (with `graph`, a kept graph
 /// built on `x`, or built here from `m`, `ef_construction`, `seed`).
 #[pyfunction]
-#[pyo3(signature = (x, k, queries=None, rows=None, algorithm="auto", graph=None, m=16,
-    ef_construction=200, ef_search=64, seed=0, n_threads=0))]
+#[pyo3(signature = (x, k, queries=None, rows=None, algorithm="auto", graph=None, m=None,
+    ef_construction=None, ef_search=None, seed=None, n_threads=0))]
 #[allow(clippy::too_many_arguments)]
 fn kneighbors<'py>(
     py: Python<'py>,
@@ -134,14 +143,14 @@ fn kneighbors<'py>(
     rows: Option<PyReadonlyArray1<'py, i64>>,
     algorithm: &str,
     graph: Option<PyRef<'py, PyHnswGraph>>,
-    m: usize,
-    ef_construction: usize,
-    ef_search: usize,
-    seed: u64,
+    m: Option<usize>,
+    ef_construction: Option<usize>,
+    ef_search: Option<usize>,
+    seed: Option<u64>,
     n_threads: usize,
 ) -> PyResult<KnnArrays<'py>> {
-    let kind = IndexKind::parse(algorithm).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let rows = rows_arg(rows)?;
+    let kind = IndexKind::parse(algorithm).map_err(Error::from)?;
+    let rows = optional_row_indices(rows)?;
     let p = params(m, ef_construction, ef_search, seed);
     let g = graph.as_deref();
     Ok(with_features!(x, |a| kneighbors_impl(
@@ -151,16 +160,16 @@ fn kneighbors<'py>(
 
 /// Build an HNSW graph over the rows of `x`, deterministically for a given seed.
 #[pyfunction]
-#[pyo3(signature = (x, m=16, ef_construction=200, seed=0, n_threads=0))]
+#[pyo3(signature = (x, m=None, ef_construction=None, seed=None, n_threads=0))]
 fn hnsw_build(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
-    m: usize,
-    ef_construction: usize,
-    seed: u64,
+    m: Option<usize>,
+    ef_construction: Option<usize>,
+    seed: Option<u64>,
     n_threads: usize,
 ) -> PyResult<PyHnswGraph> {
-    let p = params(m, ef_construction, 1, seed);
+    let p = params(m, ef_construction, Some(1), seed);
     Ok(with_features!(x, |a| hnsw_build_impl(
         py, a, &p, n_threads
     )?))
@@ -187,7 +196,7 @@ fn hnsw_build_impl<F: Float + numpy::Element>(
 #[pyfunction]
 #[pyo3(signature = (x, algorithm="exact"))]
 fn index_memory_bytes(py: Python<'_>, x: &Bound<'_, PyAny>, algorithm: &str) -> PyResult<usize> {
-    let kind = IndexKind::parse(algorithm).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let kind = IndexKind::parse(algorithm).map_err(Error::from)?;
     Ok(with_features!(x, |a| {
         let xv = a.as_array();
         let (n, d) = xv.dim();
@@ -209,6 +218,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyHnswGraph>()?;
     m.add_function(wrap_pyfunction!(kneighbors, m)?)?;
     m.add_function(wrap_pyfunction!(hnsw_build, m)?)?;
+    m.add_function(wrap_pyfunction!(hnsw_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(index_memory_bytes, m)?)?;
     Ok(())
 }

@@ -4,10 +4,10 @@
 //!   counts: stratified; anything else: custom proportions). Over the epoch, the rows are
 //!   apportioned *cumulatively*: after the first `t` rows of the epoch (at every batch boundary),
 //!   class `c` has had the floor or the ceiling of its share `t w_c / W`, so a 0.5% class gets its
-//!   share across batches instead of zero in every batch (DESIGN decision 11). The extra rows of a
-//!   boundary go by largest remainder measured in time: to the classes whose share reaches their
-//!   next row soonest ([`Apportionment`]); the plain largest remainder in shares can paint itself
-//!   into a corner where no monotone choice stays within floor and ceiling.
+//!   share across batches instead of zero in every batch (docs/design.md, Batch samplers). The
+//!   extra rows of a boundary go by largest remainder measured in time: to the classes whose share
+//!   reaches their next row soonest ([`Apportionment`]); the plain largest remainder in shares can
+//!   paint itself into a corner where no monotone choice stays within floor and ceiling.
 //! * **Rows.** Class `c` draws from an endless sequence of shuffled passes over its rows (pass `k`
 //!   is a random-access permutation keyed by (seed, class, k), [`Permutation`]). Epoch `e` takes the
 //!   next stretch of that sequence, so a large class is walked without replacement (every row is
@@ -187,7 +187,10 @@ impl Apportionment {
                 }
                 _ => {
                     let share = tt * w as u128;
-                    ((share / self.total) as u64, share % self.total == 0)
+                    (
+                        (share / self.total) as u64,
+                        share.is_multiple_of(self.total),
+                    )
                 }
             };
             let l = self.counts[c].max(lo);

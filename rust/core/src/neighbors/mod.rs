@@ -6,10 +6,12 @@
 mod brute;
 mod hnsw;
 mod kdtree;
+mod one_call;
 
-pub use brute::BruteForce;
+pub use brute::{BruteForce, Within};
 pub use hnsw::{Hnsw, HnswGraph, HnswParams};
 pub use kdtree::KdTree;
+pub use one_call::{knn_of_rows, knn_query};
 
 use ndarray::{Array2, ArrayView2};
 

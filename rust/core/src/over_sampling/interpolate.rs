@@ -37,8 +37,8 @@ pub fn interpolate<F: Float>(
     seed: u64,
 ) -> Result<Array2<F>> {
     let (n, d) = x.dim();
-    let kk = graph.ncols();
-    if graph.nrows() != bases.len() || kk == 0 {
+    let neighbors_per_row = graph.ncols();
+    if graph.nrows() != bases.len() || neighbors_per_row == 0 {
         return Err(CoreError::Shape(format!(
             "the neighbour graph has shape {:?}, expected ({}, k >= 1)",
             graph.dim(),
@@ -75,7 +75,7 @@ pub fn interpolate<F: Float>(
             "class {class} has no rows to grow from"
         )));
     }
-    let pairs = (bases.len() * kk) as u64;
+    let pairs = (bases.len() * neighbors_per_row) as u64;
     let mut out = vec![F::zero(); total * d];
     out.par_chunks_mut(CHUNK * d.max(1))
         .enumerate()
@@ -88,9 +88,12 @@ pub fn interpolate<F: Float>(
             for t in 0..rows_here {
                 let (b, col) = if plan.is_empty() {
                     let p = s.below(pairs) as usize;
-                    (p / kk, p % kk)
+                    (p / neighbors_per_row, p % neighbors_per_row)
                 } else {
-                    (plan[chunk * CHUNK + t], s.below(kk as u64) as usize)
+                    (
+                        plan[chunk * CHUNK + t],
+                        s.below(neighbors_per_row as u64) as usize,
+                    )
                 };
                 let gap = s.uniform();
                 let nb = graph[[b, col]];

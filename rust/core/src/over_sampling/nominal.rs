@@ -140,7 +140,7 @@ pub fn smotenc_neighbors(
             let nq = (m - q0).min(QUERIES);
             let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k)).collect();
             let mut acc = [0f64; TILE];
-            let mut mm = [0u32; TILE];
+            let mut mismatches = [0u32; TILE];
             for t in 0..n_tiles {
                 let len = TILE.min(m - t * TILE);
                 let nt = &num_t[t * dn * TILE..(t + 1) * dn * TILE];
@@ -148,15 +148,15 @@ pub fn smotenc_neighbors(
                 for (qi, top) in tops.iter_mut().enumerate() {
                     let i = q0 + qi;
                     let (qa, qc) = (&num[i * dn..(i + 1) * dn], &cat[i * dc..(i + 1) * dc]);
-                    mm.iter_mut().for_each(|v| *v = 0);
+                    mismatches.iter_mut().for_each(|v| *v = 0);
                     for f in 0..dc {
                         let (q, col) = (qc[f], &ct[f * TILE..(f + 1) * TILE]);
                         for b in 0..TILE {
-                            mm[b] += u32::from(col[b] != q);
+                            mismatches[b] += u32::from(col[b] != q);
                         }
                     }
                     for b in 0..TILE {
-                        acc[b] = penalty * f64::from(mm[b]);
+                        acc[b] = penalty * f64::from(mismatches[b]);
                     }
                     for f in 0..dn {
                         let (q, col) = (qa[f], &nt[f * TILE..(f + 1) * TILE]);
@@ -243,14 +243,14 @@ pub fn smotenc<F: Float>(
             smotenc_neighbors(&class_num, dn, &class_cat, dc, penalty, k)
         }
     };
-    let kk = graph.ncols();
-    let pairs = (m * kk) as u64;
+    let neighbors_per_row = graph.ncols();
+    let pairs = (m * neighbors_per_row) as u64;
     // The most frequent values among each class row's neighbours, per feature, computed once per
     // row (not once per new row): `modes[(r * dc + f)]` is a range of `tied`, sorted.
     let per_row: Vec<Vec<(usize, Vec<u32>)>> = (0..m)
         .into_par_iter()
         .map(|r| {
-            let mut counts: Vec<(u32, usize)> = Vec::with_capacity(kk);
+            let mut counts: Vec<(u32, usize)> = Vec::with_capacity(neighbors_per_row);
             (0..dc)
                 .map(|f| {
                     counts.clear();
@@ -282,7 +282,7 @@ pub fn smotenc<F: Float>(
             let rows_here = bn.len().checked_div(dn).unwrap_or(bc.len() / dc.max(1));
             for t in 0..rows_here {
                 let p = s.below(pairs) as usize;
-                let (r, col) = (p / kk, p % kk);
+                let (r, col) = (p / neighbors_per_row, p % neighbors_per_row);
                 let gap = s.uniform();
                 let nb = graph[[r, col]];
                 let (a, b) = (
@@ -425,50 +425,53 @@ pub fn smoten(
         ));
     }
     let vdm = Vdm::fit(cat, codes, n_classes, levels)?;
-    let class_rows = super::class_rows(codes, n_classes)?;
+    let class_rows = crate::classes::class_rows(codes, n_classes)?;
     let total: usize = n_new.iter().sum();
     let mut out = vec![0u32; total * d];
     let mut offset = 0;
     for (c, rows) in class_rows.iter().enumerate() {
-        let nn = n_new[c];
-        if nn == 0 {
+        let class_new = n_new[c];
+        if class_new == 0 {
             continue;
         }
         let m = rows.len();
         // k + 1 neighbours, the row itself among them, as imbalanced-learn's precomputed search.
-        let kk = k + 1;
-        if m < kk {
+        let k_with_self = k + 1;
+        if m < k_with_self {
             return Err(CoreError::TooFewSamples {
                 class: c as u32,
                 available: m,
-                needed: kk,
+                needed: k_with_self,
             });
         }
-        let cc = gather_codes(cat, rows);
-        let mut graph = vec![0usize; m * kk];
-        graph.par_chunks_mut(kk).enumerate().for_each(|(i, o)| {
-            let q = &cc[i * d..(i + 1) * d];
-            let mut top = TopK::new(kk);
-            for j in 0..m {
-                let dist = vdm.distance(q, &cc[j * d..(j + 1) * d]);
-                top.push(dist, j);
-            }
-            for (dst, &(_, j)) in o.iter_mut().zip(&top.items) {
-                *dst = j;
-            }
-        });
-        let dst = &mut out[offset * d..(offset + nn) * d];
+        let class_codes = gather_codes(cat, rows);
+        let mut graph = vec![0usize; m * k_with_self];
+        graph
+            .par_chunks_mut(k_with_self)
+            .enumerate()
+            .for_each(|(i, o)| {
+                let q = &class_codes[i * d..(i + 1) * d];
+                let mut top = TopK::new(k_with_self);
+                for j in 0..m {
+                    let dist = vdm.distance(q, &class_codes[j * d..(j + 1) * d]);
+                    top.push(dist, j);
+                }
+                for (dst, &(_, j)) in o.iter_mut().zip(&top.items) {
+                    *dst = j;
+                }
+            });
+        let dst = &mut out[offset * d..(offset + class_new) * d];
         dst.par_chunks_mut(CHUNK * d.max(1))
             .enumerate()
             .for_each(|(chunk, block)| {
                 let mut s = Stream::new(seed, Purpose::SmoteN, c as u32, chunk as u64);
-                let mut vals: Vec<u32> = Vec::with_capacity(kk);
+                let mut vals: Vec<u32> = Vec::with_capacity(k_with_self);
                 for o in block.chunks_mut(d.max(1)) {
                     let r = s.below(m as u64) as usize;
-                    let nb = &graph[r * kk..(r + 1) * kk];
+                    let nb = &graph[r * k_with_self..(r + 1) * k_with_self];
                     for f in 0..d {
                         vals.clear();
-                        vals.extend(nb.iter().map(|&g| cc[g * d + f]));
+                        vals.extend(nb.iter().map(|&g| class_codes[g * d + f]));
                         vals.sort_unstable();
                         // Mode, smallest value on ties (runs of a sorted list, first longest).
                         let (mut best, mut best_len, mut i) = (vals[0], 0usize, 0usize);
@@ -487,7 +490,7 @@ pub fn smoten(
                     }
                 }
             });
-        offset += nn;
+        offset += class_new;
     }
     Ok(Array2::from_shape_vec((total, d), out).expect("shape"))
 }

@@ -86,7 +86,7 @@ pub fn smoothed_bootstrap<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::over_sampling::class_rows;
+    use crate::classes::class_rows;
 
     #[test]
     fn draws_from_the_right_class_and_repeat() {

@@ -123,8 +123,8 @@ pub fn smote<F: Float>(
             }
         };
         let cx = class_x.as_slice().expect("gathered rows are contiguous");
-        let kk = graph.ncols();
-        let pairs = (rows.len() * kk) as u64;
+        let neighbors_per_row = graph.ncols();
+        let pairs = (rows.len() * neighbors_per_row) as u64;
         let dst = &mut out[offset * d..(offset + n) * d];
         dst.par_chunks_mut(CHUNK * d.max(1))
             .enumerate()
@@ -132,7 +132,7 @@ pub fn smote<F: Float>(
                 let mut s = Stream::new(seed, Purpose::Smote, class, chunk as u64);
                 for o in block.chunks_mut(d.max(1)) {
                     let p = s.below(pairs) as usize;
-                    let (r, col) = (p / kk, p % kk);
+                    let (r, col) = (p / neighbors_per_row, p % neighbors_per_row);
                     let gap = s.uniform();
                     let nb = graph[[r, col]];
                     let a = &cx[r * d..(r + 1) * d];
@@ -151,7 +151,7 @@ pub fn smote<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::over_sampling::class_rows;
+    use crate::classes::class_rows;
     use ndarray::Array2;
 
     fn data(n: usize, d: usize, seed: u64) -> (Array2<f64>, Vec<u32>) {

@@ -1,28 +1,21 @@
 //! The neighbour-based cleaning rules of imbalanced-learn, decided exactly: Edited Nearest
-//! Neighbours and Tomek links (on one index per class, see `by_class`), and the k nearest
-//! neighbours of chosen rows (for the Neighbourhood Cleaning Rule, One-Sided Selection and CNN).
+//! Neighbours and Tomek links. This file checks the arguments and orders the output; the engine
+//! that decides the rows (one index per class, bound then verify) is `by_class`. The neighbours
+//! of chosen rows that the Neighbourhood Cleaning Rule and One-Sided Selection need are
+//! `crate::neighbors::{knn_of_rows, knn_query}`.
 //!
 //! Neighbours of a row exclude the row itself by index and are ranked by (Euclidean distance, row
 //! index). imbalanced-learn instead asks scikit-learn for `k + 1` neighbours and drops the first,
 //! which is the row itself unless another row lies at distance 0 from it: the results differ only
 //! where equal distances make the choice ambiguous.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 
+use super::by_class::{enn_keep_mask, tomek_link_mask};
+use super::EnnRule;
+use crate::classes::class_rows;
 use crate::error::{CoreError, Result};
 use crate::float::Float;
-use crate::neighbors::{BruteForce, KnnIndex};
-use crate::over_sampling::class_rows;
-
-/// How ENN judges a row from the classes of its neighbours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KindSel {
-    /// Keep a row only when all of its k neighbours are of its class.
-    All,
-    /// Keep a row when the most frequent class among its neighbours (the lowest class code among
-    /// equally frequent ones, as `scipy.stats.mode`) is its class.
-    Mode,
-}
 
 fn check_k(n: usize, k: usize) -> Result<()> {
     if k == 0 {
@@ -64,7 +57,7 @@ pub fn edited_nearest_neighbours<F: Float>(
     n_classes: usize,
     targeted: &[bool],
     k: usize,
-    kind: KindSel,
+    kind: EnnRule,
 ) -> Result<Vec<usize>> {
     check_inputs(x, codes, n_classes)?;
     if targeted.len() != n_classes {
@@ -76,7 +69,7 @@ pub fn edited_nearest_neighbours<F: Float>(
     // The per-class indexes read rows in place: row-major (a copy only for other layouts).
     let x = x.as_standard_layout();
     let x = x.view();
-    let keep = super::by_class::enn_keep_mask(x, codes, n_classes, targeted, k, kind)?;
+    let keep = enn_keep_mask(x, codes, n_classes, targeted, k, kind)?;
     let rows = class_rows(codes, n_classes)?;
     Ok(rows
         .into_iter()
@@ -102,47 +95,8 @@ pub fn tomek_links<F: Float>(
     // The per-class indexes read rows in place: row-major (a copy only for other layouts).
     let x = x.as_standard_layout();
     let x = x.view();
-    let mask = super::by_class::tomek_link_mask(x, codes, n_classes, targeted)?;
+    let mask = tomek_link_mask(x, codes, n_classes, targeted)?;
     Ok((0..x.nrows()).filter(|&i| !mask[i]).collect())
-}
-
-/// The exact `k` nearest other rows of each row in `rows` (itself excluded by index), row-major
-/// `rows.len() x k`, ranked by (distance, row index).
-pub fn knn_of_rows<F: Float>(x: ArrayView2<F>, rows: &[usize], k: usize) -> Result<Array2<usize>> {
-    let n = x.nrows();
-    check_k(n, k)?;
-    if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
-        return Err(CoreError::Shape(format!(
-            "row {bad} is out of range for {n} rows"
-        )));
-    }
-    Ok(BruteForce::new(x).query_rows_self(rows, k)?.indices)
-}
-
-/// The exact `k` nearest rows of `data` to each row of `queries`, by (distance, row index):
-/// (Euclidean distances, row indices), each `queries.nrows() x k`.
-pub fn knn_query<F: Float>(
-    data: ArrayView2<F>,
-    queries: ArrayView2<F>,
-    k: usize,
-) -> Result<(Array2<f64>, Array2<usize>)> {
-    let n = data.nrows();
-    if k == 0 || k > n {
-        return Err(CoreError::InvalidArgument(format!(
-            "Expected n_neighbors <= n_samples_fit, but n_neighbors = {k}, n_samples_fit = {n}, \
-             n_samples = {}",
-            queries.nrows()
-        )));
-    }
-    if queries.ncols() != data.ncols() {
-        return Err(CoreError::Shape(format!(
-            "queries have {} features, the data {}",
-            queries.ncols(),
-            data.ncols()
-        )));
-    }
-    let nb = BruteForce::new(data).query(queries, k)?;
-    Ok((nb.distances, nb.indices))
 }
 
 #[cfg(test)]
@@ -150,6 +104,7 @@ mod tests {
     use super::*;
     use crate::neighbors::exact_sq_dist;
     use crate::rng::{Purpose, Stream};
+    use ndarray::Array2;
     use proptest::prelude::*;
 
     /// Reference k nearest (distance, index) of row i, by a full scan.
@@ -198,15 +153,15 @@ mod tests {
             let (x, codes) = data(n, d, nc, seed, coarse);
             let n_classes = nc as usize;
             let targeted: Vec<bool> = (0..n_classes).map(|c| c != 1).collect();
-            let kind = if mode { KindSel::Mode } else { KindSel::All };
+            let kind = if mode { EnnRule::Mode } else { EnnRule::All };
             let got = edited_nearest_neighbours(x.view(), &codes, n_classes, &targeted, k, kind).unwrap();
             let mut want = Vec::new();
             for c in 0..n_classes as u32 {
                 for i in (0..n).filter(|&i| codes[i] == c) {
                     let nb = brute_knn(&x, i, k);
                     let keep = !targeted[c as usize] || match kind {
-                        KindSel::All => nb.iter().all(|&j| codes[j] == c),
-                        KindSel::Mode => {
+                        EnnRule::All => nb.iter().all(|&j| codes[j] == c),
+                        EnnRule::Mode => {
                             let mut cnt = vec![0usize; n_classes];
                             for &j in &nb { cnt[codes[j] as usize] += 1; }
                             let top = *cnt.iter().max().unwrap();
@@ -225,23 +180,6 @@ mod tests {
                 !(targeted[codes[i] as usize] && codes[j] != codes[i] && nn[j] == i)
             }).collect();
             prop_assert_eq!(got, want);
-
-            let (_, got_q) = knn_query(x.view(), x.view(), k).unwrap();
-            for i in 0..n {
-                let mut want = brute_knn(&x, i, k.min(n - 1));
-                // The point itself (distance 0) ranks among equals by index.
-                want.push(i);
-                let di = |j: usize| exact_sq_dist(x.row(i).as_slice().unwrap(), x.row(j).as_slice().unwrap());
-                want.sort_by(|&a, &b| di(a).total_cmp(&di(b)).then(a.cmp(&b)));
-                want.truncate(k);
-                prop_assert_eq!(got_q.row(i).to_vec(), want);
-            }
-
-            let rows: Vec<usize> = (0..n).step_by(3).collect();
-            let got = knn_of_rows(x.view(), &rows, k).unwrap();
-            for (r, &i) in rows.iter().enumerate() {
-                prop_assert_eq!(got.row(r).to_vec(), brute_knn(&x, i, k));
-            }
         }
     }
 
@@ -249,7 +187,7 @@ mod tests {
     fn errors_name_the_problem() {
         let x = ndarray::array![[0.0f64], [1.0], [2.0]];
         let codes = [0u32, 0, 1];
-        let e = edited_nearest_neighbours(x.view(), &codes, 2, &[true, false], 3, KindSel::All)
+        let e = edited_nearest_neighbours(x.view(), &codes, 2, &[true, false], 3, EnnRule::All)
             .unwrap_err();
         assert!(
             e.to_string().contains("n_neighbors = 4, n_samples_fit = 3"),
@@ -257,7 +195,7 @@ mod tests {
         );
         assert!(tomek_links(x.view(), &codes[..2], 2, &[true, false]).is_err());
         assert!(
-            edited_nearest_neighbours(x.view(), &[0, 0, 5], 2, &[true, true], 1, KindSel::All)
+            edited_nearest_neighbours(x.view(), &[0, 0, 5], 2, &[true, true], 1, EnnRule::All)
                 .is_err()
         );
     }
@@ -269,9 +207,9 @@ mod tests {
         let codes: Vec<u32> = (0..n).map(|i| (i % 9 == 0) as u32).collect();
         let x32 = Array2::from_shape_fn((n, 8), |_| (1.0e4 + s.normal()) as f32);
         let x64 = x32.mapv(|v| v as f64);
-        let a = edited_nearest_neighbours(x32.view(), &codes, 2, &[true, false], 3, KindSel::All)
+        let a = edited_nearest_neighbours(x32.view(), &codes, 2, &[true, false], 3, EnnRule::All)
             .unwrap();
-        let b = edited_nearest_neighbours(x64.view(), &codes, 2, &[true, false], 3, KindSel::All)
+        let b = edited_nearest_neighbours(x64.view(), &codes, 2, &[true, false], 3, EnnRule::All)
             .unwrap();
         assert_eq!(a, b);
     }

@@ -56,7 +56,7 @@ pub fn random_under_sample_indices(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::over_sampling::class_rows;
+    use crate::classes::class_rows;
 
     #[test]
     fn keeps_distinct_rows_of_the_right_class() {

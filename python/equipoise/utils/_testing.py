@@ -1,4 +1,8 @@
-"""Independent reference for SMOTE's geometric guarantee, built on scikit-learn's exact search."""
+"""Independent reference for SMOTE's geometric guarantee, built on scikit-learn's exact search.
+
+Shared by the test suite and the benchmarks (``benches/compare_imblearn.py``), which both import it
+from the installed package rather than from each other's folders. Not part of the public API.
+"""
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
@@ -11,13 +15,13 @@ def allowed_segments(X_class: np.ndarray, k: int):
     dist, _ = nn.kneighbors(Xc)
     # The k-th neighbour distance (column 0 is the row itself or a duplicate at distance 0).
     kth = dist[:, k]
-    pairs = []
+    found = []
     for a in range(Xc.shape[0]):
         d = np.sqrt(((Xc - Xc[a]) ** 2).sum(axis=1))
         d[a] = np.inf
         for b in np.flatnonzero(d <= kth[a] * (1 + 1e-9) + 1e-12):
-            pairs.append((a, b))
-    pairs = np.array(pairs)
+            found.append((a, b))
+    pairs = np.array(found)
     return Xc[pairs[:, 0]], Xc[pairs[:, 1]]
 
 

@@ -1,0 +1,270 @@
+//! Building the index: the split tree that orders rows into compact tiles and panels, and each
+//! tile's and panel's centroid and radius.
+
+use std::borrow::Cow;
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use super::{BruteForce, Tile, LEAF, NONE, PANEL, SPLIT_SAMPLE};
+use crate::float::Float;
+use crate::neighbors::exact_sq_dist;
+
+/// Centroid (f64) and a radius that bounds every row's true distance to it from above.
+pub(super) fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f64) {
+    let mut c = vec![0f64; d];
+    for r in rows {
+        for j in 0..d {
+            c[j] += r[j].wide();
+        }
+    }
+    let inv = 1.0 / rows.len().max(1) as f64;
+    c.iter_mut().for_each(|v| *v *= inv);
+    let mut r2 = 0f64;
+    for r in rows {
+        let mut s = 0f64;
+        for j in 0..d {
+            let t = r[j].wide() - c[j];
+            s += t * t;
+        }
+        r2 = r2.max(s);
+    }
+    // Relative slack far above f64 rounding of a d-term sum.
+    (c, r2.sqrt() * (1.0 + 1e-9) + 1e-300)
+}
+
+/// Split `rows` in halves along the direction between two far-apart rows (a cheap stand-in for the
+/// principal axis, as in a ball tree) until every part has at most `LEAF` rows; returns the part
+/// sizes in order (the parts are consecutive in `rows`). Axis-parallel splits would leave a tile
+/// unbounded in most features when d is large; this keeps tiles compact, so their bounds prune.
+pub(super) fn split<F: Float>(data: &[F], d: usize, rows: &mut [usize], leaf: usize) -> Vec<usize> {
+    if rows.len() <= leaf {
+        return vec![rows.len()];
+    }
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    // The two far-apart rows are looked for in an evenly spaced sample of the rows: the direction
+    // is as good, and the whole part is then read once (for the projections) instead of four
+    // times at random places.
+    let sample: Vec<usize> = rows
+        .iter()
+        .step_by(rows.len().div_ceil(SPLIT_SAMPLE))
+        .copied()
+        .collect();
+    let far = |from: &[f64]| -> usize {
+        let mut best = (f64::NEG_INFINITY, usize::MAX);
+        for &i in sample.iter() {
+            let r = row(i);
+            let mut s = 0f64;
+            for j in 0..d {
+                let t = r[j].wide() - from[j];
+                s += t * t;
+            }
+            if s > best.0 || (s == best.0 && i < best.1) {
+                best = (s, i);
+            }
+        }
+        best.1
+    };
+    let mut c = vec![0f64; d];
+    for &i in sample.iter() {
+        for (cj, v) in c.iter_mut().zip(row(i)) {
+            *cj += v.wide();
+        }
+    }
+    let inv = 1.0 / sample.len() as f64;
+    c.iter_mut().for_each(|v| *v *= inv);
+    let a = far(&c);
+    let av: Vec<f64> = row(a).iter().map(|v| v.wide()).collect();
+    let b = far(&av);
+    let dir: Vec<f64> = row(b).iter().zip(&av).map(|(x, y)| x.wide() - y).collect();
+    let project = |&i: &usize| {
+        let r = row(i);
+        let mut s = 0f64;
+        for j in 0..d {
+            s += r[j].wide() * dir[j];
+        }
+        (s, i)
+    };
+    let mut keyed: Vec<(f64, usize)> = if rows.len() * d > 1 << 20 {
+        rows.par_iter().map(project).collect()
+    } else {
+        rows.iter().map(project).collect()
+    };
+    let mid = rows.len() / 2;
+    keyed.select_nth_unstable_by(mid, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    for (r, k) in rows.iter_mut().zip(&keyed) {
+        *r = k.1;
+    }
+    drop(keyed);
+    let (l, r) = rows.split_at_mut(mid);
+    let (mut a, b) = if l.len() * d > 1 << 14 {
+        rayon::join(|| split(data, d, l, leaf), || split(data, d, r, leaf))
+    } else {
+        (split(data, d, l, leaf), split(data, d, r, leaf))
+    };
+    a.extend(b);
+    a
+}
+
+impl<'a, F: Float> BruteForce<'a, F> {
+    pub(super) fn build(
+        data: ArrayView2<'a, F>,
+        ids: Option<Vec<usize>>,
+        store_panels: bool,
+    ) -> Self {
+        let d = data.ncols();
+        let n = ids.as_ref().map_or(data.nrows(), |v| v.len());
+        let data: Cow<'a, [F]> = match data.to_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(data.iter().copied().collect()),
+        };
+        let gid = |i: usize| ids.as_ref().map_or(i, |v| v[i]);
+        let norms: Vec<F> = if d == 0 {
+            vec![F::zero(); n]
+        } else {
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    data[gid(i) * d..(gid(i) + 1) * d]
+                        .iter()
+                        .map(|&v| v * v)
+                        .sum()
+                })
+                .collect()
+        };
+        let max_norm = norms.iter().fold(0.0f64, |m, v| m.max(v.wide()));
+        // The split reads data rows; positions and data rows are in the same order.
+        let mut perm: Vec<usize> = (0..n).map(gid).collect();
+        let sizes = if n == 0 {
+            vec![]
+        } else {
+            split(&data, d, &mut perm, LEAF)
+        };
+        // Inside each tile, the same split down to panels orders the rows so that each panel of
+        // PANEL consecutive rows is compact too (its own centroid and radius prune panels).
+        {
+            let mut rest: &mut [usize] = &mut perm;
+            let mut parts = Vec::with_capacity(sizes.len());
+            for &sz in &sizes {
+                let (a, b) = rest.split_at_mut(sz);
+                parts.push(a);
+                rest = b;
+            }
+            parts.par_iter_mut().for_each(|t| {
+                split(&data, d, t, PANEL);
+            });
+        }
+        if let Some(ids) = &ids {
+            for p in perm.iter_mut() {
+                *p = ids.binary_search(p).expect("a row of the subset");
+            }
+        }
+        let mut tiles = Vec::with_capacity(sizes.len());
+        let (mut row, mut panel) = (0usize, 0usize);
+        for s in sizes {
+            let np = s.div_ceil(PANEL);
+            tiles.push(Tile {
+                panel_start: panel,
+                panel_end: panel + np,
+                row_start: row,
+                row_end: row + s,
+                radius: 0.0,
+            });
+            row += s;
+            panel += np;
+        }
+        let n_panels = panel;
+        let mut pnorms = vec![F::infinity(); n_panels * PANEL];
+        let mut prow = vec![NONE; n_panels * PANEL];
+        let mut tile_of = vec![0u32; n];
+        for (t, tile) in tiles.iter().enumerate() {
+            for (s, &i) in perm[tile.row_start..tile.row_end].iter().enumerate() {
+                let slot = tile.panel_start * PANEL + s;
+                pnorms[slot] = norms[i];
+                prow[slot] = i;
+                tile_of[i] = t as u32;
+            }
+        }
+        let mut panels = Vec::new();
+        if store_panels {
+            panels = vec![F::zero(); n_panels * d * PANEL];
+            let data = &data;
+            let prow = &prow;
+            panels
+                .par_chunks_mut(d.max(1) * PANEL)
+                .enumerate()
+                .for_each(|(p, panel)| {
+                    for w in 0..PANEL {
+                        let i = prow[p * PANEL + w];
+                        if i == NONE {
+                            continue;
+                        }
+                        let g = gid(i);
+                        for j in 0..d {
+                            panel[j * PANEL + w] = data[g * d + j];
+                        }
+                    }
+                });
+        }
+        let geo: Vec<(Vec<f64>, f64)> = tiles
+            .par_iter()
+            .map(|t| {
+                let rows: Vec<&[F]> = perm[t.row_start..t.row_end]
+                    .iter()
+                    .map(|&i| &data[gid(i) * d..(gid(i) + 1) * d])
+                    .collect();
+                centroid_radius(&rows, d)
+            })
+            .collect();
+        let mut centroids = Vec::with_capacity(tiles.len() * d);
+        for (t, (c, r)) in tiles.iter_mut().zip(geo) {
+            centroids.extend(c);
+            t.radius = r;
+        }
+        // Panel centroids (in F, as the kernel reads them) and radii about them, rounded up.
+        let mut panel_centroids = vec![F::zero(); tiles.len() * d * PANEL];
+        let mut panel_centroid_norms = vec![F::infinity(); tiles.len() * PANEL];
+        let mut panel_radii = vec![F::zero(); tiles.len() * PANEL];
+        panel_centroids
+            .par_chunks_mut(d.max(1) * PANEL)
+            .zip(panel_centroid_norms.par_chunks_mut(PANEL))
+            .zip(panel_radii.par_chunks_mut(PANEL))
+            .zip(tiles.par_iter())
+            .for_each(|(((cent, cn), rad), t)| {
+                for (w, chunk) in perm[t.row_start..t.row_end].chunks(PANEL).enumerate() {
+                    let rows: Vec<&[F]> = chunk
+                        .iter()
+                        .map(|&i| &data[gid(i) * d..(gid(i) + 1) * d])
+                        .collect();
+                    let (c, _) = centroid_radius(&rows, d);
+                    let cf: Vec<F> = c.iter().map(|&v| F::narrow(v)).collect();
+                    let mut r2 = 0f64;
+                    for r in &rows {
+                        r2 = r2.max(exact_sq_dist(r, &cf));
+                    }
+                    for (j, &v) in cf.iter().enumerate() {
+                        cent[j * PANEL + w] = v;
+                    }
+                    cn[w] = cf.iter().map(|&v| v * v).sum();
+                    rad[w] = F::narrow(r2.sqrt() * (1.0 + 1e-6) + 1e-30);
+                }
+            });
+        BruteForce {
+            data,
+            n,
+            d,
+            max_norm,
+            panels,
+            pnorms,
+            prow,
+            perm,
+            tile_of,
+            tiles,
+            centroids,
+            panel_centroids,
+            panel_centroid_norms,
+            panel_radii,
+            ids,
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Exact blocked brute-force search, pruned by tile bounds.
+//!
+//! The rows are grouped into tiles of at most `LEAF` rows, the leaves of a median-split tree, so that
+//! a tile is spatially compact; each tile keeps its centroid and radius (in `f64`). Queries are
+//! processed in tasks of nearby queries (for self-queries: the rows of one tile). A task visits the
+//! tiles nearest-first and stops as soon as a triangle-inequality bound proves that no row of the
+//! remaining tiles could enter any of its candidate lists.
+//!
+//! Pass 1 ranks the rows of each visited tile with the norm expansion `|q|^2 + |x|^2 - 2 q.x` in the
+//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows stored
+//! feature-major, compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run time; a lean
+//! [`BruteForce::subset`] index packs the panels from the data's rows when a search visits a tile
+//! instead of storing them). It keeps a
+//! few more candidates than asked for. Pass 2 recomputes the candidates' distances directly in `f64`
+//! and ranks them by (distance, index). A rigorous bound on the rounding error of pass 1 then proves
+//! that no row left out of the candidates could rank in the top k; where the bound cannot prove it
+//! (many near-ties, far-from-origin data), that query falls back to a direct scan. The result is the
+//! exact Euclidean ranking, whatever the rounding, the pruning or the instruction set.
+
+mod build;
+mod kernel;
+mod pack;
+mod search;
+#[cfg(target_arch = "x86_64")]
+mod simd;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use super::{KnnIndex, Neighbors};
+use crate::error::{CoreError, Result};
+use crate::float::Float;
+
+/// Rows of one panel: the width of the microkernel (one AVX-512 vector of `f32`).
+const PANEL: usize = 16;
+/// Largest number of rows in a tile (a leaf of the split tree).
+const LEAF: usize = 256;
+/// Most candidates the second pass of a query with near-ties collects before a direct scan.
+const RANGE_KEEP: usize = 1024;
+/// Rows in which a split looks for its two far-apart rows.
+const SPLIT_SAMPLE: usize = 512;
+/// Queries of one task when they are not the data's own rows.
+const TASK: usize = 128;
+/// Slot of a padding row in `prow`.
+const NONE: usize = usize::MAX;
+
+/// What [`BruteForce::self_within`] found for one query: up to `k` indexed rows (positions) with
+/// their exact squared distances, ranked by (distance, position). When `complete`, they are every
+/// row within the bound; otherwise they are `k` rows of smallest pass-1 distance, all strictly
+/// within the bound when pass 1 proved it, and other rows within the bound may exist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Within {
+    pub complete: bool,
+    pub rows: Vec<(f64, usize)>,
+}
+
+/// One query of a search: its vector, where its answer goes, and the indexed row (position) it
+/// excludes from its own neighbours (`NONE` for a query that is not an indexed row).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Query<'q, F> {
+    pub(super) row: &'q [F],
+    pub(super) slot: usize,
+    pub(super) exclude: usize,
+}
+
+impl<'q, F> Query<'q, F> {
+    pub(super) fn new(row: &'q [F], slot: usize, exclude: usize) -> Self {
+        Query { row, slot, exclude }
+    }
+}
+
+/// One tile: a run of panels holding the rows `perm[row_start..row_end]`.
+struct Tile {
+    panel_start: usize,
+    panel_end: usize,
+    row_start: usize,
+    row_end: usize,
+    radius: f64,
+}
+
+/// Exact brute-force index over a set of rows.
+pub struct BruteForce<'a, F: Float> {
+    data: Cow<'a, [F]>,
+    n: usize,
+    d: usize,
+    max_norm: f64,
+    /// Panels of `PANEL` rows, feature-major: `panels[(p * d + j) * PANEL + w]`; empty for a
+    /// [`BruteForce::subset`], which packs them from the data when a search visits them.
+    panels: Vec<F>,
+    /// Squared norms per panel slot (`+inf` for padding).
+    pnorms: Vec<F>,
+    /// Original row of each panel slot (`NONE` for padding).
+    prow: Vec<usize>,
+    /// Rows in tile order.
+    perm: Vec<usize>,
+    /// Tile of each row.
+    tile_of: Vec<u32>,
+    tiles: Vec<Tile>,
+    /// Tile centroids, `tiles.len() x d`.
+    centroids: Vec<f64>,
+    /// Per tile, its panels' centroids as one panel (feature-major, `PANEL` slots: padding slots
+    /// have an infinite norm), their squared norms, and radii (rounded up) about the stored
+    /// centroids: `tiles.len() x d x PANEL`, `tiles.len() x PANEL`, `tiles.len() x PANEL`.
+    panel_centroids: Vec<F>,
+    panel_centroid_norms: Vec<F>,
+    panel_radii: Vec<F>,
+    /// For an index over some rows of `data` ([`BruteForce::subset`]): the data row of each
+    /// indexed row, ascending. Indices in and out of the index are positions in this list.
+    ids: Option<Vec<usize>>,
+}
+
+impl<'a, F: Float> BruteForce<'a, F> {
+    /// Index the rows of `data` (borrowed without a copy when it is row-major contiguous). The
+    /// index also stores the rows feature-major, as the kernel reads them (about the data's size
+    /// again): the fastest layout for an index that answers many queries.
+    pub fn new(data: ArrayView2<'a, F>) -> Self {
+        Self::build(data, None, true)
+    }
+
+    /// Index the rows `rows` of `data` (strictly ascending), without copying them: the indexed
+    /// row `r` is `data` row `rows[r]`. Queries and results use the positions `r` (so ties, ranked
+    /// by position, are ranked by data row too); [`BruteForce::ids`] maps them back.
+    ///
+    /// The lean index of the cleaning samplers, whose peak memory must stay near the data's: it
+    /// stores no feature-major copy of the rows but packs a tile's panels when a search visits
+    /// it (10-20% slower on searches that visit many tiles, such as all rows of SMOTE output).
+    pub fn subset(data: ArrayView2<'a, F>, rows: &[usize]) -> Result<Self> {
+        if rows.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(CoreError::InvalidArgument(
+                "the rows of a subset index must be strictly ascending".into(),
+            ));
+        }
+        if let Some(&last) = rows.last() {
+            if last >= data.nrows() {
+                return Err(CoreError::Shape(format!(
+                    "row {last} is out of range for {} rows",
+                    data.nrows()
+                )));
+            }
+        }
+        Ok(Self::build(data, Some(rows.to_vec()), false))
+    }
+
+    /// The data row of each indexed row (for a [`BruteForce::subset`]), else None.
+    pub fn ids(&self) -> Option<&[usize]> {
+        self.ids.as_deref()
+    }
+
+    /// Indexed row `i` (a position in the index).
+    fn row(&self, i: usize) -> &[F] {
+        let g = self.ids.as_ref().map_or(i, |v| v[i]);
+        &self.data[g * self.d..(g + 1) * self.d]
+    }
+
+    /// Bytes held by the index beyond the data it borrows.
+    pub fn memory_bytes(&self) -> usize {
+        let f = std::mem::size_of::<F>();
+        let owned = match self.data {
+            Cow::Owned(ref v) => v.len() * f,
+            Cow::Borrowed(_) => 0,
+        };
+        owned
+            + self.panels.len() * f
+            + self.pnorms.len() * f
+            + self.prow.len() * 8
+            + self.perm.len() * 8
+            + self.tile_of.len() * 4
+            + self.centroids.len() * 8
+            + (self.panel_centroids.len()
+                + self.panel_centroid_norms.len()
+                + self.panel_radii.len())
+                * f
+            + self.tiles.len() * std::mem::size_of::<Tile>()
+            + self.ids.as_ref().map_or(0, |v| v.len() * 8)
+    }
+
+    fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
+        let available = if self_query {
+            self.n.saturating_sub(1)
+        } else {
+            self.n
+        };
+        if k == 0 || k > available {
+            return Err(CoreError::InvalidArgument(format!(
+                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {}",
+                k + self_query as usize,
+                self.n
+            )));
+        }
+        Ok(available)
+    }
+}
+
+impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
+    fn n_rows(&self) -> usize {
+        self.n
+    }
+
+    fn query(&self, queries: ArrayView2<F>, k: usize) -> Result<Neighbors> {
+        if queries.ncols() != self.d {
+            return Err(CoreError::Shape(format!(
+                "queries have {} features, the index has {}",
+                queries.ncols(),
+                self.d
+            )));
+        }
+        let available = self.check_k(k, false)?;
+        let q: Cow<[F]> = match queries.to_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(queries.iter().copied().collect()),
+        };
+        let nq = queries.nrows();
+        let d = self.d;
+        // Group the queries by their nearest tile centroid so that a task's queries are close to
+        // each other and its bounds prune; the cost is 1/LEAF of the search.
+        let near: Vec<(u32, usize)> = (0..nq)
+            .into_par_iter()
+            .map(|i| {
+                let qv = &q[i * d..(i + 1) * d];
+                let mut best = (f64::INFINITY, 0u32);
+                for t in 0..self.tiles.len() {
+                    let ct = &self.centroids[t * d..(t + 1) * d];
+                    let mut s = 0f64;
+                    for j in 0..d {
+                        let v = ct[j] - qv[j].wide();
+                        s += v * v;
+                    }
+                    if s < best.0 {
+                        best = (s, t as u32);
+                    }
+                }
+                (best.1, i)
+            })
+            .collect();
+        let mut near = near;
+        near.sort_unstable();
+        let tasks: Vec<Vec<Query<'_, F>>> = near
+            .chunks(TASK)
+            .map(|c| {
+                c.iter()
+                    .map(|&(_, i)| Query::new(&q[i * d..(i + 1) * d], i, NONE))
+                    .collect()
+            })
+            .collect();
+        Ok(self.search(tasks, nq, k, available))
+    }
+
+    fn query_self(&self, k: usize) -> Result<Neighbors> {
+        let available = self.check_k(k, true)?;
+        let tasks: Vec<Vec<Query<'_, F>>> = self
+            .tiles
+            .iter()
+            .map(|t| {
+                self.perm[t.row_start..t.row_end]
+                    .iter()
+                    .map(|&i| Query::new(self.row(i), i, i))
+                    .collect()
+            })
+            .collect();
+        Ok(self.search(tasks, self.n, k, available))
+    }
+
+    fn query_self_rows(&self, rows: &[usize], k: usize) -> Result<Neighbors> {
+        let available = self.check_k(k, true)?;
+        if let Some(&bad) = rows.iter().find(|&&i| i >= self.n) {
+            return Err(CoreError::Shape(format!(
+                "row {bad} is out of range for an index of {} rows",
+                self.n
+            )));
+        }
+        let tasks = self.self_tasks(rows);
+        Ok(self.search(tasks, rows.len(), k, available))
+    }
+}

@@ -1,0 +1,485 @@
+//! Searching: tasks of nearby queries, pass 1 over the tiles nearest-first with the kernel,
+//! the exact re-rank in `f64` and its rounding proof, and the bounded searches of the cleaners.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use super::build::centroid_radius;
+use super::kernel::{Block, Kernel, TaskResult, TileData};
+use super::pack::{Caches, PanelCache, Panels};
+use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
+use crate::float::Float;
+use crate::neighbors::{exact_sq_dist, Neighbors};
+
+impl<F: Float> BruteForce<'_, F> {
+    /// Search. Each task is a list of queries `(vector, output slot, excluded row)`.
+    pub(super) fn search(
+        &self,
+        tasks: Vec<Vec<Query<'_, F>>>,
+        nq: usize,
+        k: usize,
+        available: usize,
+    ) -> Neighbors {
+        // A few spare candidates: enough for the rounding proof, few enough to keep the pruning
+        // threshold (the last candidate) tight.
+        let keep = (k + k / 2 + 4).min(available);
+        let kind = Kernel::detect();
+        let caches = Caches::new(self.d);
+        let results: Vec<TaskResult> = tasks
+            .par_iter()
+            .map(|t| self.run_task(&mut caches.get(), t, k, keep, available, kind))
+            .collect();
+        let mut indices = Array2::<usize>::zeros((nq, k));
+        let mut distances = Array2::<f64>::zeros((nq, k));
+        for task in results {
+            for (slot, list) in task {
+                for (t, &(dd, j)) in list.iter().enumerate() {
+                    indices[[slot, t]] = j;
+                    distances[[slot, t]] = dd.sqrt();
+                }
+            }
+        }
+        Neighbors { indices, distances }
+    }
+
+    /// Upper bound on |pass-1 distance - true distance| for a query of squared norm `qn`.
+    pub(super) fn error_bound(&self, qn: f64) -> f64 {
+        let u = F::epsilon().wide();
+        (2.0 * self.d as f64 + 8.0) * u * (qn + self.max_norm) * 1.1
+    }
+
+    pub(super) fn run_task(
+        &self,
+        cache: &mut PanelCache<F>,
+        qs: &[Query<'_, F>],
+        k: usize,
+        keep: usize,
+        available: usize,
+        kind: Kernel,
+    ) -> Vec<(usize, Vec<(f64, usize)>)> {
+        let nq = qs.len();
+        let (cands, qnorms) = self.pass1(cache, qs, keep, kind, None, None, None);
+        let mut out = Vec::with_capacity(nq);
+        // Queries whose candidates could not prove their top k: (query, output position, the
+        // k-th exact distance among the candidates).
+        let mut pending: Vec<(usize, usize, f64)> = Vec::new();
+        let mut exact: Vec<(f64, usize)> = Vec::with_capacity(keep);
+        for (i, &Query { row: q, slot, .. }) in qs.iter().enumerate() {
+            let cand = &cands[i];
+            exact.clear();
+            exact.extend(
+                cand.iter()
+                    .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+            );
+            exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let proven = cand.len() < keep || cand.len() == available || {
+                // Pass 1's error is at most `err`; every row outside the candidates has a pass-1
+                // distance >= the last candidate's, so a true distance >= last - err.
+                let last = cand[keep - 1].0.wide();
+                let kth = exact[k - 1].0;
+                kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
+            };
+            if !proven {
+                pending.push((i, out.len(), exact[k - 1].0));
+                out.push((slot, Vec::new()));
+                continue;
+            }
+            exact.truncate(k);
+            out.push((slot, exact.clone()));
+        }
+        if !pending.is_empty() {
+            // Near-ties closer than pass 1's error (dense data, rows far from the origin): every
+            // row of the true top k lies within the k-th candidate's exact distance, so its pass-1
+            // distance is below that plus the error. One more pass collects every row under that
+            // threshold and ranks them exactly; only a query with more than RANGE_KEEP such rows
+            // falls back to a direct scan.
+            let sub: Vec<Query<'_, F>> = pending.iter().map(|p| qs[p.0]).collect();
+            let init: Vec<F> = pending
+                .iter()
+                .map(|&(i, _, kth)| {
+                    let e = self.error_bound(qnorms[i].wide());
+                    F::narrow((kth + 2.0 * e) * (1.0 + 1e-6))
+                })
+                .collect();
+            let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
+            for (&(i, o, _), cand) in pending.iter().zip(wide) {
+                let Query {
+                    row: q,
+                    exclude: ex,
+                    ..
+                } = qs[i];
+                exact.clear();
+                if cand.len() < RANGE_KEEP {
+                    exact.extend(
+                        cand.iter()
+                            .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+                    );
+                    exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                } else {
+                    #[cfg(test)]
+                    super::tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.scan(q, ex, &mut exact);
+                }
+                exact.truncate(k);
+                out[o].1 = exact.clone();
+            }
+        }
+        out
+    }
+
+    /// The indexed rows (positions) grouped by tile: nearby rows together, groups in the split
+    /// tree's leaf order. Good query groups for [`BruteForce::any_within`].
+    pub fn tile_groups(&self) -> Vec<Vec<usize>> {
+        self.tiles
+            .iter()
+            .map(|t| self.perm[t.row_start..t.row_end].to_vec())
+            .collect()
+    }
+
+    /// For each indexed row, the exact squared distance to the `k`-th nearest other row of its own
+    /// tile (`+inf` when the tile has at most `k` rows): an upper bound on its true `k`-th
+    /// neighbour distance among the indexed rows, for about 1/(number of tiles) of a search.
+    pub fn tile_kth_sq(&self, k: usize) -> Vec<f64> {
+        let kind = Kernel::detect();
+        let mut out = vec![f64::INFINITY; self.n];
+        if k == 0 {
+            out.iter_mut().for_each(|v| *v = 0.0);
+            return out;
+        }
+        let caches = Caches::new(self.d);
+        let found: Vec<Vec<(usize, f64)>> = self
+            .tiles
+            .par_iter()
+            .enumerate()
+            .map(|(t, tile)| {
+                let cache = &mut *caches.get();
+                let qs: Vec<Query<'_, F>> = self.perm[tile.row_start..tile.row_end]
+                    .iter()
+                    .map(|&i| Query::new(self.row(i), i, i))
+                    .collect();
+                if qs.len() <= k {
+                    return Vec::new();
+                }
+                let (cands, _) = self.pass1(cache, &qs, k, kind, None, None, Some(t));
+                qs.iter()
+                    .zip(cands)
+                    .filter(|(_, c)| c.len() == k)
+                    .map(|(q, c)| {
+                        // Any k other rows bound the k-th nearest distance from above.
+                        let far = c
+                            .iter()
+                            .map(|&(_, j)| exact_sq_dist(q.row, self.row(j)))
+                            .fold(0f64, f64::max);
+                        (q.slot, far)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (i, v) in found.into_iter().flatten() {
+            out[i] = v;
+        }
+        out
+    }
+
+    /// For each query `query(s)` (`s < bound_sq.len()`): `false` proves that no indexed row lies
+    /// within squared distance `bound_sq[s]` of it (inclusive); `true` means one may (one does, or
+    /// pass 1 could not separate it from the bound). Queries are searched in the given groups of
+    /// slots, which should hold nearby queries (the bounds prune per group); slots in no group stay
+    /// `true`, as do queries with an infinite bound (nothing is searched for them). The queries are
+    /// read through `query` so that the caller need not list them.
+    pub fn any_within<'q>(
+        &self,
+        query: impl Fn(usize) -> &'q [F] + Sync,
+        bound_sq: &[f64],
+        groups: &[Vec<usize>],
+    ) -> Vec<bool> {
+        let kind = Kernel::detect();
+        let mut out = vec![true; bound_sq.len()];
+        if self.n == 0 {
+            out.iter_mut().for_each(|v| *v = false);
+            return out;
+        }
+        let caches = Caches::new(self.d);
+        let proven: Vec<Vec<usize>> = groups
+            .par_iter()
+            .map(|g| {
+                let cache = &mut *caches.get();
+                let g: Vec<usize> = g
+                    .iter()
+                    .copied()
+                    .filter(|&s| bound_sq[s].is_finite())
+                    .collect();
+                if g.is_empty() {
+                    return Vec::new();
+                }
+                let qs: Vec<Query<'_, F>> =
+                    g.iter().map(|&s| Query::new(query(s), s, NONE)).collect();
+                // A pass-1 threshold that every row within the bound passes: its pass-1 distance
+                // is at most the bound plus pass 1's error.
+                let init: Vec<F> = qs
+                    .iter()
+                    .map(|q| {
+                        let qn: F = q.row.iter().map(|&v| v * v).sum();
+                        let t =
+                            (bound_sq[q.slot] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
+                        F::narrow(t)
+                    })
+                    .collect();
+                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None, None);
+                // No candidate: every row has a pass-1 distance >= the threshold, so a true
+                // distance >= bound + error > bound.
+                qs.iter()
+                    .zip(cands)
+                    .filter(|(_, c)| c.is_empty())
+                    .map(|(q, _)| q.slot)
+                    .collect()
+            })
+            .collect();
+        for s in proven.into_iter().flatten() {
+            out[s] = false;
+        }
+        out
+    }
+
+    /// For each indexed row `rows[s]` (a position; itself excluded) and an exact squared distance
+    /// `bound_sq[s]`: whether `k` other indexed rows lie strictly nearer than the bound, and which.
+    /// A query stops as soon as pass 1 proves `k` rows under the bound, so rows deep inside their
+    /// class cost little even where tile bounds cannot prune (the cleaning samplers' last stage,
+    /// with the bound the distance to the nearest row of another class).
+    pub fn self_within(&self, rows: &[usize], bound_sq: &[f64], k: usize) -> Vec<Within> {
+        let kind = Kernel::detect();
+        let caches = Caches::new(self.d);
+        let tasks = self.self_tasks(rows);
+        let found: Vec<Vec<(usize, Within)>> = tasks
+            .par_iter()
+            .map(|t| {
+                let cache = &mut *caches.get();
+                // Rows within the bound pass `hi` (pass 1 errs by at most `e`); a pass-1 distance
+                // at most `lo` proves a row strictly within it.
+                let (hi, lo): (Vec<F>, Vec<F>) = t
+                    .iter()
+                    .map(|q| {
+                        let qn: F = q.row.iter().map(|&v| v * v).sum();
+                        let e = self.error_bound(qn.wide());
+                        let b = bound_sq[q.slot];
+                        let lo = b - 2.0 * e;
+                        let lo = if lo > 0.0 {
+                            F::narrow(lo * (1.0 - 1e-6))
+                        } else {
+                            F::neg_infinity()
+                        };
+                        (F::narrow((b + 2.0 * e) * (1.0 + 1e-6)), lo)
+                    })
+                    .unzip();
+                let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None);
+                t.iter()
+                    .zip(cands)
+                    .map(|(q, c)| {
+                        // Fewer than k candidates: every row within the bound is among them.
+                        let complete = c.len() < k;
+                        let mut near: Vec<(f64, usize)> = c
+                            .iter()
+                            .map(|&(_, j)| (exact_sq_dist(q.row, self.row(j)), j))
+                            .collect();
+                        near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                        if complete {
+                            near.retain(|r| r.0 <= bound_sq[q.slot]);
+                        }
+                        (
+                            q.slot,
+                            Within {
+                                complete,
+                                rows: near,
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut out: Vec<Within> = (0..rows.len())
+            .map(|_| Within {
+                complete: false,
+                rows: Vec::new(),
+            })
+            .collect();
+        for (slot, w) in found.into_iter().flatten() {
+            out[slot] = w;
+        }
+        out
+    }
+
+    /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
+    /// below its threshold, sorted, with the queries' squared norms. Thresholds start at `+inf`,
+    /// or at `init[i]` (a pass-1 value); with `only_tile`, that tile alone is searched.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn pass1(
+        &self,
+        cache: &mut PanelCache<F>,
+        qs: &[Query<'_, F>],
+        keep: usize,
+        kind: Kernel,
+        init: Option<&[F]>,
+        stop: Option<&[F]>,
+        only_tile: Option<usize>,
+    ) -> (Vec<Vec<(F, usize)>>, Vec<F>) {
+        let d = self.d;
+        let nq = qs.len();
+        let qrows: Vec<&[F]> = qs.iter().map(|q| q.row).collect();
+        let qnorms: Vec<F> = qrows
+            .iter()
+            .map(|r| r.iter().map(|&v| v * v).sum())
+            .collect();
+        let errs: Vec<f64> = qnorms.iter().map(|q| self.error_bound(q.wide())).collect();
+        let err = errs.iter().copied().fold(0f64, f64::max);
+        // Tiles nearest-first by a lower bound on the distance of any of their rows to any query.
+        let (c, r) = centroid_radius(&qrows, d);
+        let tile_lb = |t: usize| {
+            let ct = &self.centroids[t * d..(t + 1) * d];
+            let mut s = 0f64;
+            for j in 0..d {
+                let v = ct[j] - c[j];
+                s += v * v;
+            }
+            let lb = (s.sqrt() * (1.0 - 1e-9) - (r + self.tiles[t].radius) * (1.0 + 1e-9)).max(0.0);
+            (s, lb * lb * (1.0 - 1e-9), t)
+        };
+        let mut order: Vec<(f64, f64, usize)> = match only_tile {
+            Some(t) => vec![tile_lb(t)],
+            None => (0..self.tiles.len()).map(tile_lb).collect(),
+        };
+        // Nearest centroids first, so that the thresholds tighten early.
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+
+        let mq = kind.mq::<F>();
+        let n_blocks = nq.div_ceil(mq);
+        // Queries transposed per block: qt[b][j * mq + qi]; padding queries never accept a row.
+        let mut qt = vec![F::zero(); n_blocks * d * mq];
+        let mut qn = vec![F::zero(); n_blocks * mq];
+        let mut thr = vec![F::neg_infinity(); n_blocks * mq];
+        let mut excl = vec![NONE; n_blocks * mq];
+        let mut stops = vec![F::neg_infinity(); n_blocks * mq];
+        // Queries transposed in f64 for the per-query tile bounds: q64[j * nq + i].
+        let mut q64 = vec![0f64; d * nq];
+        for (i, q) in qs.iter().enumerate() {
+            let (b, qi) = (i / mq, i % mq);
+            for j in 0..d {
+                qt[(b * d + j) * mq + qi] = q.row[j];
+                q64[j * nq + i] = q.row[j].wide();
+            }
+            qn[i] = qnorms[i];
+            thr[i] = init.map_or(F::infinity(), |v| v[i]);
+            excl[i] = q.exclude;
+            stops[i] = stop.map_or(F::neg_infinity(), |v| v[i]);
+        }
+        let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
+            .map(|_| Vec::with_capacity(keep + 1))
+            .collect();
+        let mut lb_q = vec![0f64; nq];
+        // Padding queries: a NaN reach rules every panel out for them.
+        let mut reach = vec![F::nan(); n_blocks * mq];
+        let mut errf = vec![F::zero(); n_blocks * mq];
+        for (e, &v) in errf.iter_mut().zip(&errs) {
+            *e = F::narrow(v * (1.0 + 1e-6));
+        }
+        for &(_, lb, t) in &order {
+            let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+            if lb - err > worst.wide() {
+                // Every row of this tile has a pass-1 distance above every query's threshold:
+                // none of them can enter a candidate list.
+                continue;
+            }
+            #[cfg(test)]
+            super::tests::VISITED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tile = &self.tiles[t];
+            let (p0, p1) = (tile.panel_start, tile.panel_end);
+            let mut pack = if self.panels.is_empty() {
+                Panels::Packed(cache.packer(
+                    t,
+                    &self.prow[p0 * PANEL..p1 * PANEL],
+                    &self.data,
+                    self.ids.as_deref(),
+                    d,
+                ))
+            } else {
+                Panels::Stored(&self.panels[p0 * d * PANEL..p1 * d * PANEL])
+            };
+            let tile_data = TileData {
+                pnorms: &self.pnorms[p0 * PANEL..p1 * PANEL],
+                prow: &self.prow[p0 * PANEL..p1 * PANEL],
+                cent: &self.panel_centroids[t * d * PANEL..(t + 1) * d * PANEL],
+                cnorm: &self.panel_centroid_norms[t * PANEL..(t + 1) * PANEL],
+                rad: &self.panel_radii[t * PANEL..(t + 1) * PANEL],
+            };
+            // Per-query lower bound on the pass-1 distance of every row of the tile
+            // (|q - c| - radius), all queries at once in a loop that vectorises.
+            let ct = &self.centroids[t * d..(t + 1) * d];
+            lb_q.iter_mut().for_each(|v| *v = 0.0);
+            for (j, &cj) in ct.iter().enumerate() {
+                for (s, &qv) in lb_q.iter_mut().zip(&q64[j * nq..(j + 1) * nq]) {
+                    let u = qv - cj;
+                    *s += u * u;
+                }
+            }
+            for (s, &e) in lb_q.iter_mut().zip(&errs) {
+                let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
+                *s = l * l * (1.0 - 1e-9) - e;
+            }
+            for b in 0..n_blocks {
+                // Skip the tile for this block when no query of it can accept a row of the tile.
+                let needed = (b * mq..((b + 1) * mq).min(nq)).any(|i| lb_q[i] <= thr[i].wide());
+                if !needed {
+                    continue;
+                }
+                #[cfg(test)]
+                super::tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for i in b * mq..((b + 1) * mq).min(nq) {
+                    reach[i] = F::narrow((thr[i].wide() + errs[i]).sqrt() * (1.0 + 1e-6));
+                }
+                let blk = Block {
+                    qt: &qt[b * d * mq..(b + 1) * d * mq],
+                    qn: &qn[b * mq..(b + 1) * mq],
+                    excl: &excl[b * mq..(b + 1) * mq],
+                    err: &errf[b * mq..(b + 1) * mq],
+                    reach: &reach[b * mq..(b + 1) * mq],
+                    stop: &stops[b * mq..(b + 1) * mq],
+                };
+                let th = &mut thr[b * mq..(b + 1) * mq];
+                let cs = &mut cands[b * mq..(b + 1) * mq];
+                kind.run(&tile_data, &mut pack, d, &blk, th, cs, keep);
+            }
+        }
+        cands.truncate(nq);
+        (cands, qnorms)
+    }
+
+    /// Direct scan of every row in `f64`, for a query pass 1 could not settle.
+    pub(super) fn scan(&self, q: &[F], excl: usize, out: &mut Vec<(f64, usize)>) {
+        out.clear();
+        out.extend(
+            (0..self.n)
+                .filter(|&j| j != excl)
+                .map(|j| (exact_sq_dist(q, self.row(j)), j)),
+        );
+        out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+
+    /// Self-query tasks for the given rows, in tile order (nearby rows share a task).
+    pub(super) fn self_tasks(&self, rows: &[usize]) -> Vec<Vec<Query<'_, F>>> {
+        let mut by_tile: Vec<(u32, usize, usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(slot, &i)| (self.tile_of[i], slot, i))
+            .collect();
+        by_tile.sort_unstable();
+        // Tiles are in the split tree's leaf order, so consecutive rows of this list are near each
+        // other: a sparse subset (a sample, the rows near a minority class) still fills its tasks.
+        by_tile
+            .chunks(TASK)
+            .map(|c| {
+                c.iter()
+                    .map(|&(_, slot, i)| Query::new(self.row(i), slot, i))
+                    .collect()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,257 @@
+//! Exactness of the brute-force search against a direct scan, for every kernel and index kind.
+
+use super::kernel::Kernel;
+use super::pack::PanelCache;
+use super::*;
+use crate::neighbors::exact_sq_dist;
+use ndarray::Array2;
+use proptest::prelude::*;
+
+pub(crate) static FALLBACKS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static KERNELS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static VISITED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[test]
+#[ignore]
+fn pruning_report() {
+    let (n, d) = (100_000, 30);
+    let mut s = crate::rng::Stream::new(1, crate::rng::Purpose::Smote, 9, 0);
+    let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
+    let x = Array2::from_shape_fn((n, d), |(i, j)| {
+        (centers[(i * 7919 % 20) * d + j] + s.normal()) as f32
+    });
+    let t = std::time::Instant::now();
+    let bf = BruteForce::new(x.view());
+    let radii: Vec<f64> = bf.tiles.iter().map(|t| t.radius).collect();
+    eprintln!(
+        "build {:?}, {} tiles, mean radius {}",
+        t.elapsed(),
+        bf.tiles.len(),
+        radii.iter().sum::<f64>() / radii.len() as f64
+    );
+    let t = std::time::Instant::now();
+    VISITED.store(0, std::sync::atomic::Ordering::Relaxed);
+    let r = bf.query_self(4).unwrap();
+    let v = VISITED.load(std::sync::atomic::Ordering::Relaxed);
+    let kc = KERNELS.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "fallbacks {}",
+        FALLBACKS.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut rs = radii.clone();
+    rs.sort_by(f64::total_cmp);
+    eprintln!(
+        "kernel calls {} = {:.4} of block-tile pairs; radius min {} med {} max {}",
+        kc,
+        kc as f64 / (bf.tiles.len() as f64 * bf.tiles.len() as f64 * 390.0 / 6.0 / 2.0),
+        rs[0],
+        rs[rs.len() / 2],
+        rs[rs.len() - 1]
+    );
+    eprintln!(
+        "query {:?}, visited {:.4} of task-tile pairs, mean kth dist {}",
+        t.elapsed(),
+        v as f64 / (bf.tiles.len() * bf.tiles.len()) as f64,
+        r.distances.column(3).mean().unwrap()
+    );
+}
+
+/// Reference: sort every row by (exact f64 distance, index).
+fn reference(data: &Array2<f64>, k: usize) -> Vec<Vec<usize>> {
+    let n = data.nrows();
+    (0..n)
+        .map(|i| {
+            let mut v: Vec<(f64, usize)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| {
+                    (
+                        exact_sq_dist(
+                            data.row(i).as_slice().unwrap(),
+                            data.row(j).as_slice().unwrap(),
+                        ),
+                        j,
+                    )
+                })
+                .collect();
+            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v.into_iter().take(k).map(|p| p.1).collect()
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn self_query_matches_reference(
+        n in 2usize..300, d in 1usize..9, k in 1usize..8, seed in 0u64..1000, dup in 0usize..3
+    ) {
+        let k = k.min(n - 1);
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 0, 0);
+        // Few distinct values so that ties and duplicates are common.
+        let mut data = Array2::from_shape_fn((n, d), |_| (s.below(5) as f64) * 0.5 + 1000.0 * dup as f64);
+        if dup == 2 { let r0 = data.row(0).to_owned(); data.row_mut(n - 1).assign(&r0); }
+        let idx = BruteForce::new(data.view()).query_self(k).unwrap();
+        let want = reference(&data, k);
+        for i in 0..n {
+            prop_assert_eq!(idx.indices.row(i).to_vec(), want[i].clone());
+        }
+    }
+
+    #[test]
+    fn f32_query_matches_f64_reference(n in 2usize..600, d in 1usize..40, seed in 0u64..1000) {
+        let k = 5.min(n - 1);
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 1, 0);
+        let data32 = Array2::from_shape_fn((n, d), |_| (s.normal() * 3.0) as f32);
+        let data64 = data32.mapv(|v| v as f64);
+        let got = BruteForce::new(data32.view()).query_self(k).unwrap();
+        let want = reference(&data64, k);
+        for i in 0..n {
+            prop_assert_eq!(got.indices.row(i).to_vec(), want[i].clone());
+        }
+    }
+
+    /// Clustered data over many tiles, so that pruning skips most of them; subsets and
+    /// external queries agree with the full self-query.
+    #[test]
+    fn pruned_clusters_match_reference(n in 300usize..1500, d in 1usize..12, seed in 0u64..1000) {
+        let k = 4;
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 2, 0);
+        let centers: Vec<f64> = (0..8 * d).map(|_| s.normal() * 20.0).collect();
+        let data32 = Array2::from_shape_fn((n, d), |(i, j)| (centers[(i % 8) * d + j] + s.normal()) as f32);
+        let data64 = data32.mapv(|v| v as f64);
+        let bf = BruteForce::new(data32.view());
+        let got = bf.query_self(k).unwrap();
+        let want = reference(&data64, k);
+        for i in 0..n {
+            prop_assert_eq!(got.indices.row(i).to_vec(), want[i].clone());
+        }
+        let rows: Vec<usize> = (0..n).filter(|i| i % 3 == 1).collect();
+        let sub = bf.query_self_rows(&rows, k).unwrap();
+        for (r, &i) in rows.iter().enumerate() {
+            prop_assert_eq!(sub.indices.row(r).to_vec(), want[i].clone());
+        }
+        let ext = bf.query(data32.view(), k + 1).unwrap();
+        for i in 0..n {
+            // The row itself (distance 0) or an equal duplicate comes first.
+            prop_assert_eq!(ext.distances[[i, 0]], 0.0);
+        }
+    }
+}
+
+#[test]
+fn query_other_set_and_errors() {
+    let data = ndarray::array![[0.0f64, 0.0], [1.0, 0.0], [5.0, 5.0]];
+    let bf = BruteForce::new(data.view());
+    let q = ndarray::array![[0.9f64, 0.1]];
+    let r = bf.query(q.view(), 2).unwrap();
+    assert_eq!(r.indices.row(0).to_vec(), vec![1, 0]);
+    assert!((r.distances[[0, 0]] - (0.01f64 + 0.01).sqrt()).abs() < 1e-12);
+    assert!(bf.query_self(3).is_err());
+    assert!(bf.query(q.view(), 4).is_err());
+    assert!(bf.query(ndarray::array![[1.0f64]].view(), 1).is_err());
+    assert!(bf.query_self_rows(&[3], 1).is_err());
+}
+
+#[test]
+fn every_kernel_gives_the_same_answer() {
+    let mut s = crate::rng::Stream::new(5, crate::rng::Purpose::Smote, 3, 0);
+    let data = Array2::from_shape_fn((1500, 30), |_| s.normal() as f32);
+    let all: Vec<usize> = (0..1500).collect();
+    let want = reference(&data.mapv(|v| v as f64), 6);
+    let kinds = Kernel::all_supported();
+    // Stored panels, and a lean subset of every row (panels packed on demand).
+    for (bf, kind) in [
+        BruteForce::new(data.view()),
+        BruteForce::subset(data.view(), &all).unwrap(),
+    ]
+    .iter()
+    .flat_map(|bf| kinds.iter().map(move |&k| (bf, k)))
+    {
+        let rows: Vec<usize> = (0..1500).collect();
+        let tasks = bf.self_tasks(&rows);
+        let keep = 20;
+        // One cache for every task, as a worker keeps it: reused tiles must stay right.
+        let mut cache = PanelCache::new(30);
+        for t in &tasks {
+            for (slot, list) in bf.run_task(&mut cache, t, 6, keep, 1499, kind) {
+                let got: Vec<usize> = list.iter().map(|p| p.1).collect();
+                assert_eq!(got, want[slot], "{kind:?}");
+            }
+        }
+    }
+}
+
+/// SMOTE-like output: rows packed on short segments far from the origin, so neighbours are
+/// nearer to each other than pass 1's rounding error. The second (range) pass must still give
+/// the exact ranking, for every kernel, and for a subset index.
+#[test]
+fn near_ties_below_the_rounding_error_stay_exact() {
+    let mut s = crate::rng::Stream::new(8, crate::rng::Purpose::Smote, 4, 0);
+    let (n, d) = (2400, 30);
+    let ends: Vec<f64> = (0..40 * d).map(|_| 200.0 + s.normal() * 2.0).collect();
+    let data = Array2::from_shape_fn((n, d), |(i, j)| {
+        let seg = i % 20;
+        let t = (i / 20) as f64 / (n / 20) as f64;
+        (ends[seg * 2 * d + j] * (1.0 - t) + ends[(seg * 2 + 1) * d + j] * t) as f32
+    });
+    let want = reference(&data.mapv(|v| v as f64), 4);
+    let rows: Vec<usize> = (0..n).collect();
+    for bf in [
+        BruteForce::new(data.view()),
+        BruteForce::subset(data.view(), &rows).unwrap(),
+    ] {
+        for kind in Kernel::all_supported() {
+            let mut cache = PanelCache::new(d);
+            for t in &bf.self_tasks(&rows) {
+                for (slot, list) in bf.run_task(&mut cache, t, 4, 10, n - 1, kind) {
+                    let got: Vec<usize> = list.iter().map(|p| p.1).collect();
+                    assert_eq!(got, want[slot], "{kind:?}");
+                }
+            }
+        }
+        let got = bf.query_self(4).unwrap().indices;
+        for i in 0..n {
+            assert_eq!(got.row(i).to_vec(), want[i]);
+        }
+    }
+}
+
+/// The machine's fused-multiply-add peak against the exact search's throughput on iid Gaussian
+/// data (no pruning possible), both on every core. Run it alone on a quiet machine:
+/// `cargo test --release -p equipoise-core peak_report -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn peak_report() {
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads();
+    // 12 independent 16-lane FMA chains per thread (AVX-512 where the CPU has it): the kernel's
+    // own instruction mix without its loads.
+    let peak = {
+        let iters = 100_000_000usize;
+        let t = std::time::Instant::now();
+        let sums: Vec<f32> = (0..threads)
+            .into_par_iter()
+            .map(|s| super::simd::fma_chains(iters, s as f32))
+            .collect();
+        std::hint::black_box(sums);
+        (threads * iters * 12 * 16 * 2) as f64 / t.elapsed().as_secs_f64() / 1e9
+    };
+    eprintln!("FMA peak (f32, this build's codegen): {peak:.0} GFLOP/s on {threads} threads");
+    for n in [20_000usize, 100_000] {
+        let d = 30;
+        let mut s = crate::rng::Stream::new(3, crate::rng::Purpose::Smote, 9, 0);
+        let x = Array2::from_shape_fn((n, d), |_| s.normal() as f32);
+        let bf = BruteForce::new(x.view());
+        let t = std::time::Instant::now();
+        let r = bf.query_self(4).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        let gflops = 2.0 * (n * n * d) as f64 / secs / 1e9;
+        eprintln!(
+            "iid Gaussian {n} x {d} f32, all rows k=4: {secs:.2} s = {gflops:.0} GFLOP/s \
+             ({:.0}% of the peak); mean 4th distance {:.3}",
+            100.0 * gflops / peak,
+            r.distances.column(3).mean().unwrap()
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Bindings of SMOTE and random over-sampling (`equipoise_core::over_sampling`).
+
+use equipoise_core::{self as core, Float};
+use ndarray::Array2;
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,
+    PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+
+use crate::common::{
+    alloc_rows, codes_and_rows, column_major, copy_into, graphs_of, indices_to_py, row_indices,
+    run, Res,
+};
+use crate::with_features;
+
+fn smote_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    rows: Vec<Vec<usize>>,
+    n_new: Vec<usize>,
+    k: usize,
+    graphs: Vec<Option<Array2<usize>>>,
+    seed: u64,
+    n_threads: usize,
+) -> Res<Bound<'py, PyArray2<F>>> {
+    let (n, d) = (x.shape()[0], x.shape()[1]);
+    let total: usize = n_new.iter().sum();
+    let out = alloc_rows::<F>(py, n + total, d);
+    {
+        let mut w = out.readwrite();
+        let buf = w.as_slice_mut().expect("fresh array is contiguous");
+        let xv = x.as_array();
+        run(py, n_threads, || {
+            core::validate::check_finite(xv)?;
+            let (head, tail) = buf.split_at_mut(n * d);
+            copy_into(xv, head);
+            core::over_sampling::smote(xv, &rows, &n_new, k, &graphs, seed, tail)
+        })?;
+    }
+    Ok(out)
+}
+
+/// SMOTE: `X` followed by `n_new[c]` synthetic rows of each class code `c`.
+#[pyfunction]
+#[pyo3(signature = (x, codes, n_classes, n_new, k, graphs, seed, n_threads=0))]
+fn smote<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    codes: PyReadonlyArray1<'py, u32>,
+    n_classes: usize,
+    n_new: Vec<usize>,
+    k: usize,
+    graphs: Vec<Option<PyReadonlyArray2<'py, i64>>>,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = codes_and_rows(&codes, n_classes)?;
+    let graphs = graphs_of(&graphs)?;
+    Ok(with_features!(x, |a| smote_impl(
+        py, a, rows, n_new, k, graphs, seed, n_threads
+    )?
+    .into_any()))
+}
+
+fn smote_new_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    rows: &[Vec<usize>],
+    n_new: &[usize],
+    k: usize,
+    graphs: &[Option<Array2<usize>>],
+    seed: u64,
+    n_threads: usize,
+) -> Res<Bound<'py, PyArray2<F>>> {
+    let d = x.shape()[1];
+    let total: usize = n_new.iter().sum();
+    let xv = x.as_array();
+    let out = run(py, n_threads, || {
+        core::validate::check_finite(xv)?;
+        let mut buf = vec![F::zero(); total * d];
+        core::over_sampling::smote(xv, rows, n_new, k, graphs, seed, &mut buf)?;
+        Ok(column_major(&buf, total, d))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// SMOTE's new rows only (for frames, whose input rows are kept as they are): the same rows as
+/// `smote(...)[n:]`, column-major, without copying `x` into the output.
+#[pyfunction]
+#[pyo3(signature = (x, codes, n_classes, n_new, k, graphs, seed, n_threads=0))]
+fn smote_new_rows<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    codes: PyReadonlyArray1<'py, u32>,
+    n_classes: usize,
+    n_new: Vec<usize>,
+    k: usize,
+    graphs: Vec<Option<PyReadonlyArray2<'py, i64>>>,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = codes_and_rows(&codes, n_classes)?;
+    let graphs = graphs_of(&graphs)?;
+    Ok(with_features!(x, |a| smote_new_impl(
+        py, a, &rows, &n_new, k, &graphs, seed, n_threads
+    )?
+    .into_any()))
+}
+
+/// Indices of a random over-sampling: `0..n`, then the bootstrap of each class in code order.
+#[pyfunction]
+#[pyo3(signature = (codes, n_classes, n_new, seed, n_threads=0))]
+fn random_over_sample_indices<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray1<'py, u32>,
+    n_classes: usize,
+    n_new: Vec<usize>,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let rows = codes_and_rows(&codes, n_classes)?;
+    let idx = run(py, n_threads, || {
+        core::over_sampling::random_over_sample_indices(&rows, &n_new, seed)
+    })?;
+    Ok(indices_to_py(py, idx))
+}
+
+fn bootstrap_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    idx: &[usize],
+    class: u32,
+    scale: &[f64],
+    seed: u64,
+    n_threads: usize,
+) -> Res<Bound<'py, PyArray2<F>>> {
+    let d = x.shape()[1];
+    let out = alloc_rows::<F>(py, idx.len(), d);
+    {
+        let mut w = out.readwrite();
+        let buf = w.as_slice_mut().expect("fresh array is contiguous");
+        let xv = x.as_array();
+        run(py, n_threads, || {
+            core::over_sampling::smoothed_bootstrap(xv, idx, class, scale, seed, buf)
+        })?;
+    }
+    Ok(out)
+}
+
+/// Smoothed bootstrap rows `x[idx] + scale * N(0, 1)`.
+#[pyfunction]
+#[pyo3(signature = (x, idx, class_code, scale, seed, n_threads=0))]
+fn smoothed_bootstrap<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    idx: PyReadonlyArray1<'py, i64>,
+    class_code: u32,
+    scale: Vec<f64>,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let idx = row_indices(&idx)?;
+    Ok(with_features!(x, |a| bootstrap_impl(
+        py, a, &idx, class_code, &scale, seed, n_threads
+    )?
+    .into_any()))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(smote, m)?)?;
+    m.add_function(wrap_pyfunction!(smote_new_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(random_over_sample_indices, m)?)?;
+    m.add_function(wrap_pyfunction!(smoothed_bootstrap, m)?)?;
+    Ok(())
+}

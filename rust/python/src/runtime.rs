@@ -1,0 +1,96 @@
+//! Bindings that serve every estimator: input checks, row gathering, the thread count, and the
+//! test hook showing that a panic in the core becomes a Python exception.
+
+use equipoise_core::{self as core, CoreError, Float};
+use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::common::{alloc_rows, row_indices, run, Res};
+use crate::with_features;
+
+fn take_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    idx: &[usize],
+    n_threads: usize,
+) -> Res<Bound<'py, PyArray2<F>>> {
+    use rayon::prelude::*;
+    let (n, d) = (x.shape()[0], x.shape()[1]);
+    if let Some(&bad) = idx.iter().find(|&&i| i >= n) {
+        return Err(
+            CoreError::Shape(format!("row index {bad} is out of range for {n} rows")).into(),
+        );
+    }
+    let out = alloc_rows::<F>(py, idx.len(), d);
+    {
+        let mut w = out.readwrite();
+        let buf = w.as_slice_mut().expect("fresh array is contiguous");
+        let xv = x.as_array();
+        run(py, n_threads, || {
+            match xv.as_slice() {
+                // Row-major input: whole-row memcpy.
+                Some(src) if d > 0 => buf
+                    .par_chunks_mut(d)
+                    .zip(idx.par_iter())
+                    .for_each(|(o, &i)| o.copy_from_slice(&src[i * d..(i + 1) * d])),
+                _ => buf
+                    .par_chunks_mut(d.max(1))
+                    .zip(idx.par_iter())
+                    .for_each(|(o, &i)| {
+                        o.iter_mut()
+                            .zip(xv.row(i).iter())
+                            .for_each(|(a, b)| *a = *b)
+                    }),
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
+}
+
+/// `x[idx]` for float matrices, gathered in parallel.
+#[pyfunction]
+#[pyo3(signature = (x, idx, n_threads=0))]
+fn take_rows<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    idx: PyReadonlyArray1<'py, i64>,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let idx = row_indices(&idx)?;
+    Ok(with_features!(x, |a| take_impl(py, a, &idx, n_threads)?.into_any()))
+}
+
+/// Raise `ValueError` naming the first NaN or infinite cell of `x`.
+#[pyfunction]
+#[pyo3(signature = (x, n_threads=0))]
+fn check_finite(py: Python<'_>, x: &Bound<'_, PyAny>, n_threads: usize) -> PyResult<()> {
+    with_features!(x, |a| {
+        let v = a.as_array();
+        run(py, n_threads, || core::validate::check_finite(v))?
+    });
+    Ok(())
+}
+
+/// The number of threads used when `n_jobs` is None.
+#[pyfunction]
+fn default_threads() -> usize {
+    core::threads::default_threads()
+}
+
+/// Test hook: panic inside the core, to show that a panic becomes a `RuntimeError`.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
+    run(py, 1, || -> core::Result<()> {
+        panic!("deliberate test panic")
+    })?;
+    Ok(())
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(take_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(check_finite, m)?)?;
+    m.add_function(wrap_pyfunction!(default_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    Ok(())
+}
