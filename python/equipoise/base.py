@@ -8,6 +8,8 @@ several times, which at a million rows costs more than equipoise's whole resampl
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from imblearn.utils import check_target_type
 from imblearn.utils._validation import ArraysTransformer
@@ -65,6 +67,30 @@ def check_finite_values(X):
         _core.check_finite(np.asarray(X, dtype=np.float64))
 
 
+def keeps_state_on_error(method):
+    """Decorate a fitting method so that a call that raises leaves the estimator as it was.
+
+    Fitted attributes are set as a call goes (``n_features_in_`` while validating, then
+    ``sampling_strategy_``, then the sampler's own); a call that fails halfway (bad input, bad
+    parameter, an interrupt, a refused allocation) would otherwise leave some of them from this
+    call beside others from the previous fit. The attribute dict is copied before the call and put
+    back on any exception. A shallow copy suffices: fitting replaces attributes, it never mutates
+    objects held by a previous fit (fitted sub-estimators are fresh clones).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = self.__dict__.copy()
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
 class SamplerMixin:
     """``fit`` / ``fit_resample`` for a sampler whose ``_resample`` works on encoded labels.
 
@@ -91,6 +117,7 @@ class SamplerMixin:
         )
         return X, y, binarize_y, classes, codes, counts
 
+    @keeps_state_on_error
     def fit(self, X, y=None, *, label=None, **params):
         """Check inputs and compute ``sampling_strategy_``; use ``fit_resample`` to resample.
 
@@ -112,6 +139,7 @@ class SamplerMixin:
             return
         check_finite_values(X)
 
+    @keeps_state_on_error
     def fit_resample(self, X, y=None, *, label=None, **params):
         """Resample the dataset.
 

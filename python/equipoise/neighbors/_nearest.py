@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from equipoise import _core
+from equipoise.base import keeps_state_on_error
 from equipoise.neighbors._select import HNSW_DEFAULTS
 from equipoise.utils._validation import seed_from, threads_from
 
@@ -105,6 +106,7 @@ class NearestNeighbors(BaseEstimator):
     def _algorithm(self) -> str:
         return _ALIASES.get(self.algorithm, self.algorithm)
 
+    @keeps_state_on_error
     def fit(self, X, y=None):
         """Index the rows of ``X``.
 
