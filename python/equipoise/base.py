@@ -19,6 +19,7 @@ from sklearn.utils import _safe_indexing, check_consistent_length
 from sklearn.utils.multiclass import check_classification_targets
 
 from equipoise import _core, _frames
+from equipoise.utils._memory import check_output_rows
 from equipoise.utils._validation import check_sampling_strategy, encode_labels
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -131,6 +132,24 @@ class SamplerMixin:
         self._set_frame_names(frame)
         return self
 
+    def _check_output_fits(self, X, n):
+        """Refuse up front an output that cannot fit in memory (``MemoryError`` naming it): an
+        over-sampler's output has its input's rows plus ``sampling_strategy_``'s; other samplers
+        return at most their input's rows."""
+        if self._sampling_type != "over-sampling":
+            return
+        n_new = sum(int(v) for v in self.sampling_strategy_.values())
+        d = int(getattr(self, "n_features_in_", 1))
+        if not hasattr(X, "dtype"):  # a frame read natively (SMOTEN, SMOTENC): 8 bytes a cell
+            row_bytes = 8 * d
+        elif sparse.issparse(X):
+            # Stored values (and their column indices) of the rows, as the dense rows made.
+            per_row = X.dtype.itemsize * d if n == 0 else (X.nnz / n) * (X.dtype.itemsize + 4)
+            row_bytes = max(1, int(per_row))
+        else:
+            row_bytes = X.dtype.itemsize * d
+        check_output_rows(n + n_new, d, row_bytes, type(self).__name__)
+
     def _check_fit_values(self, X):
         """The value checks ``fit_resample`` makes while resampling, for ``fit``, which does not
         resample: NaN and infinity are refused unless the sampler accepts them (samplers whose
@@ -171,6 +190,7 @@ class SamplerMixin:
         if frame is None:
             arrays_transformer = ArraysTransformer(X, y_in)
         X_v, y_v, binarize_y, classes, codes, counts = self._prepare(X_in, y_in)
+        self._check_output_fits(X_v, int(np.sum(counts)))
         self._set_frame_names(frame)
         if frame is not None:
             # Generating samplers may then return only their new rows (a `_frames.NewRows`).

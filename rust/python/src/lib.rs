@@ -7,7 +7,9 @@ mod common;
 mod neighbors;
 mod variants;
 
-use common::{alloc_rows, codes_and_rows, copy_into, graph_of, row_indices, run, Error, Res};
+use common::{
+    alloc_rows, checked_sum, codes_and_rows, copy_into, graph_of, row_indices, run, Error, Res,
+};
 use equipoise_core::{self as core, Float};
 use ndarray::Array2;
 use numpy::{
@@ -28,8 +30,8 @@ fn smote_impl<'py, F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let (n, d) = (x.shape()[0], x.shape()[1]);
-    let total: usize = n_new.iter().sum();
-    let out = alloc_rows::<F>(py, n + total, d);
+    let total = checked_sum(&n_new, "SMOTE")?;
+    let out = alloc_rows::<F>(py, checked_sum(&[n, total], "SMOTE")?, d)?;
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
@@ -114,6 +116,11 @@ fn random_over_sample_indices<'py>(
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let rows = codes_and_rows(&codes, n_classes)?;
+    let n_out = checked_sum(
+        &[codes.len(), checked_sum(&n_new, "RandomOverSampler")?],
+        "",
+    )?;
+    common::checked_bytes(&[n_out, 16], "RandomOverSampler's row indices")?;
     let idx = run(py, n_threads, || {
         core::over_sampling::random_over_sample_indices(&rows, &n_new, seed)
     })?;
@@ -159,7 +166,7 @@ fn take_impl<'py, F: Float + numpy::Element>(
             "row index {bad} is out of range for {n} rows"
         ))));
     }
-    let out = alloc_rows::<F>(py, idx.len(), d);
+    let out = alloc_rows::<F>(py, idx.len(), d)?;
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
@@ -209,7 +216,7 @@ fn bootstrap_impl<'py, F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let d = x.shape()[1];
-    let out = alloc_rows::<F>(py, idx.len(), d);
+    let out = alloc_rows::<F>(py, idx.len(), d)?;
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");

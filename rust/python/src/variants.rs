@@ -216,7 +216,8 @@ fn smote_new_impl<'py, F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let d = x.shape()[1];
-    let total: usize = n_new.iter().sum();
+    let total = crate::common::checked_sum(n_new, "SMOTE")?;
+    crate::common::checked_bytes(&[total, d, std::mem::size_of::<F>()], "SMOTE's new rows")?;
     let xv = x.as_array();
     let out = run(py, n_threads, || {
         core::validate::check_finite(xv)?;
