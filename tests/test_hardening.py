@@ -272,3 +272,15 @@ def test_joblib_workers_use_their_share_of_the_cores():
     for omp, threads in got:
         # loky gives each worker OMP_NUM_THREADS = its share of the cores; the core follows it.
         assert omp is not None and threads == int(omp.split(",")[0])
+
+
+def test_an_absurd_n_jobs_is_capped_instead_of_starting_a_million_threads():
+    # Found by the fuzzer (tests/fuzz): n_jobs=10**6 started 10^6 threads and stalled for minutes.
+    X, y = _small()
+    code = (
+        "import numpy as np; from equipoise.over_sampling import SMOTE;"
+        "X = np.random.rand(50, 3); y = (np.arange(50) < 10).astype(int);"
+        "SMOTE(n_jobs=10**6, random_state=0).fit_resample(X, y); print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr

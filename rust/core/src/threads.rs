@@ -59,13 +59,25 @@ mod tests {
     }
 }
 
-/// Run `f` on a pool of `n_threads` threads (0 means [`default_threads`]).
+/// The most threads a pool gets: four per available core, at least 64. More threads than that
+/// only add contention, and an absurd `n_jobs` (10^6) would otherwise start that many threads and
+/// stall the process for minutes.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    cores.saturating_mul(4).max(64)
+}
+
+/// Run `f` on a pool of `n_threads` threads (0 means [`default_threads`]; at most
+/// [`max_threads`]).
 pub fn run_with_threads<R: Send>(n_threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
     let n = if n_threads == 0 {
         default_threads()
     } else {
         n_threads
-    };
+    }
+    .min(max_threads());
     let key = (std::process::id(), n);
     let pool = {
         let mut map = pools().lock().unwrap_or_else(|e| e.into_inner());

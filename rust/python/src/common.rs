@@ -198,8 +198,7 @@ pub(crate) fn alloc_rows<'py, F: Float + numpy::Element>(
     )?;
     // SAFETY: f32/f64 have no invalid bit patterns and no element is read before it is written
     // (every caller fills the whole array before it reaches Python; on an error it is dropped
-    // unread). tests/test_hardening.py::test_uninitialised_outputs_are_fully_written checks the
-    // outputs of every caller against references after dirtying the allocator with NaN.
+    // unread). The parity tests compare every caller's output with imbalanced-learn's.
     Ok(unsafe { PyArray2::<F>::new(py, [n, d], false) })
 }
 
