@@ -10,7 +10,6 @@ picked rows from the right class, the output's type and the fitted attributes.
 import numpy as np
 import pandas as pd
 import pytest
-from _geometry import assert_on_segments
 from imblearn import over_sampling as imb_over
 from imblearn import under_sampling as imb_under
 from imblearn.combine.tests import test_smote_enn as ref_enn
@@ -26,6 +25,7 @@ from numpy.testing import assert_array_equal
 from sklearn.neighbors import NearestNeighbors
 
 from equipoise import combine, over_sampling, under_sampling
+from equipoise.utils._testing import assert_on_segments
 
 
 def test_every_pinned_test_names_an_existing_counterpart():

@@ -8,6 +8,8 @@ several times, which at a million rows costs more than equipoise's whole resampl
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from imblearn.utils import check_target_type
 from imblearn.utils._validation import ArraysTransformer
@@ -17,6 +19,7 @@ from sklearn.utils import _safe_indexing, check_consistent_length
 from sklearn.utils.multiclass import check_classification_targets
 
 from equipoise import _core, _frames
+from equipoise.utils._memory import check_output_rows
 from equipoise.utils._validation import check_sampling_strategy, encode_labels
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -65,6 +68,30 @@ def check_finite_values(X):
         _core.check_finite(np.asarray(X, dtype=np.float64))
 
 
+def keeps_state_on_error(method):
+    """Decorate a fitting method so that a call that raises leaves the estimator as it was.
+
+    Fitted attributes are set as a call goes (``n_features_in_`` while validating, then
+    ``sampling_strategy_``, then the sampler's own); a call that fails halfway (bad input, bad
+    parameter, an interrupt, a refused allocation) would otherwise leave some of them from this
+    call beside others from the previous fit. The attribute dict is copied before the call and put
+    back on any exception. A shallow copy suffices: fitting replaces attributes, it never mutates
+    objects held by a previous fit (fitted sub-estimators are fresh clones).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = self.__dict__.copy()
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
 class SamplerMixin:
     """``fit`` / ``fit_resample`` for a sampler whose ``_resample`` works on encoded labels.
 
@@ -96,6 +123,7 @@ class SamplerMixin:
         )
         return X, y, binarize_y, classes, codes, counts
 
+    @keeps_state_on_error
     def fit(self, X, y=None, *, label=None, **params):
         """Check inputs and compute ``sampling_strategy_``; use ``fit_resample`` to resample.
 
@@ -109,6 +137,24 @@ class SamplerMixin:
         self._set_frame_names(frame)
         return self
 
+    def _check_output_fits(self, X, n):
+        """Refuse up front an output that cannot fit in memory (``MemoryError`` naming it): an
+        over-sampler's output has its input's rows plus ``sampling_strategy_``'s; other samplers
+        return at most their input's rows."""
+        if self._sampling_type != "over-sampling":
+            return
+        n_new = sum(int(v) for v in self.sampling_strategy_.values())
+        d = int(getattr(self, "n_features_in_", 1))
+        if not hasattr(X, "dtype"):  # a frame read natively (SMOTEN, SMOTENC): 8 bytes a cell
+            row_bytes = 8 * d
+        elif sparse.issparse(X):
+            # Stored values (and their column indices) of the rows, as the dense rows made.
+            per_row = X.dtype.itemsize * d if n == 0 else (X.nnz / n) * (X.dtype.itemsize + 4)
+            row_bytes = max(1, int(per_row))
+        else:
+            row_bytes = X.dtype.itemsize * d
+        check_output_rows(n + n_new, d, row_bytes, type(self).__name__)
+
     def _check_fit_values(self, X):
         """The value checks ``fit_resample`` makes while resampling, for ``fit``, which does not
         resample: NaN and infinity are refused unless the sampler accepts them (samplers whose
@@ -117,6 +163,7 @@ class SamplerMixin:
             return
         check_finite_values(X)
 
+    @keeps_state_on_error
     def fit_resample(self, X, y=None, *, label=None, **params):
         """Resample the dataset.
 
@@ -148,6 +195,7 @@ class SamplerMixin:
         if frame is None:
             arrays_transformer = ArraysTransformer(X, y_in)
         X_v, y_v, binarize_y, classes, codes, counts = self._prepare(X_in, y_in)
+        self._check_output_fits(X_v, int(np.sum(counts)))
         self._set_frame_names(frame)
         if frame is not None and self._returns_new_rows:
             # A frame keeps its own rows: the sampler returns only its new ones (`_frames.NewRows`).

@@ -11,7 +11,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from equipoise import _core
-from equipoise.neighbors._select import HNSW_DEFAULTS
+from equipoise.base import keeps_state_on_error
+from equipoise.neighbors._select import HNSW_DEFAULTS, check_hnsw_fits
+from equipoise.utils._memory import check_neighbour_lists
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 # scikit-learn's names are accepted for the exact indexes, so that code written for it works.
@@ -105,6 +107,7 @@ class NearestNeighbors(BaseEstimator):
     def _algorithm(self) -> str:
         return _ALIASES.get(self.algorithm, self.algorithm)
 
+    @keeps_state_on_error
     def fit(self, X, y=None):
         """Index the rows of ``X``.
 
@@ -131,6 +134,7 @@ class NearestNeighbors(BaseEstimator):
         return self
 
     def _build_graph(self):
+        check_hnsw_fits(self.n_samples_fit_, self.M)
         self._graph = _core.hnsw_build(
             self._fit_X,
             m=int(self.M),
@@ -189,6 +193,11 @@ class NearestNeighbors(BaseEstimator):
         queries = None
         if X is not None:
             queries = validate_data(self, X, dtype=self._fit_X.dtype, order="C", reset=False)
+        check_neighbour_lists(
+            self.n_samples_fit_ if queries is None else queries.shape[0],
+            n_neighbors,
+            "kneighbors",
+        )
         algorithm = self._algorithm
         graph = None
         if algorithm == "hnsw":

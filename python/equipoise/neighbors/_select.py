@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
 from equipoise import _core
+from equipoise.utils._memory import check_fits, check_neighbour_lists
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
 
 ALGORITHMS = ("auto", "exact", "kdtree", "hnsw")
@@ -105,10 +106,20 @@ def as_core_float(X) -> np.ndarray:
     return np.ascontiguousarray(X)
 
 
+def check_hnsw_fits(n_rows: int, m: int, what: str = "the HNSW graph") -> None:
+    """The graph's links (``2 M`` on the bottom level, about 2 more a row above it, 4 bytes
+    each) and a level byte a row, refused up front when they cannot fit."""
+    check_fits(
+        int(n_rows) * ((2 * int(m) + 2) * 4 + 1),
+        f"{what} of {int(n_rows):,} rows with M={int(m)}",
+    )
+
+
 def hnsw_graph(X, neighbors, *, n_jobs=None):
     """The HNSW graph of ``X`` for a ``neighbors=`` value, to pass as ``graph=`` to several
     searches on the same ``X`` (built once)."""
     spec = check_neighbors(neighbors)
+    check_hnsw_fits(len(X), spec.M)
     return _core.hnsw_build(
         as_core_float(X),
         m=spec.M,
@@ -142,11 +153,15 @@ def self_kneighbors(
         Only when ``return_distance``.
     """
     spec = check_neighbors(neighbors)
+    n_queries = len(X) if rows is None else len(rows)
+    check_neighbour_lists(n_queries, k, "the neighbour search")
+    if spec.exact:
+        graph = None
+    elif graph is None:
+        check_hnsw_fits(len(X), spec.M)
     X = as_core_float(X)
     if rows is not None:
         rows = np.ascontiguousarray(rows, dtype=np.int64)
-    if spec.exact:
-        graph = None
     dist, idx = _core.kneighbors(
         X, int(k), rows=rows, graph=graph, n_threads=threads_from(n_jobs), **spec.core_kwargs()
     )
@@ -156,6 +171,9 @@ def self_kneighbors(
 def kneighbors(X_fit, X_query, k: int, neighbors="auto", *, n_jobs=None, return_distance=False):
     """The ``k`` nearest rows of ``X_fit`` to each row of ``X_query`` (no exclusion)."""
     spec = check_neighbors(neighbors)
+    check_neighbour_lists(len(X_query), k, "the neighbour search")
+    if not spec.exact:
+        check_hnsw_fits(len(X_fit), spec.M)
     X_fit = as_core_float(X_fit)
     X_query = np.ascontiguousarray(X_query, dtype=X_fit.dtype)
     dist, idx = _core.kneighbors(

@@ -19,6 +19,7 @@ from equipoise.neighbors._select import (
     check_neighbors,
     self_kneighbors,
 )
+from equipoise.utils._memory import check_neighbour_lists
 from equipoise.utils._validation import seed_from, threads_from
 
 
@@ -154,6 +155,8 @@ class SMOTE(SamplerMixin, BaseOverSampler):
                         f" n_samples_fit = {counts[c]}: class {label!r} has {counts[c]}"
                         f" rows, fewer than k_neighbors + 1 = {k + 1} needed to grow it"
                     )
+            for c in grown:
+                check_neighbour_lists(counts[c], k, f"{type(self).__name__}'s neighbour search")
             self.nn_k_ = NearestNeighbors(n_neighbors=k + 1)
             spec = check_neighbors(self.neighbors)
             if spec.algorithm in ("kdtree", "hnsw"):

@@ -10,7 +10,7 @@ use equipoise_core::neighbors::Neighbors;
 use equipoise_core::{self as core, CoreError, Float};
 use ndarray::{Array2, ArrayView2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 /// Row indices from Python (int64) as `usize`; a negative one is a `ValueError`.
@@ -179,16 +179,66 @@ pub(crate) fn codes_and_rows(
     Ok(core::classes::class_rows(&slice_of(codes), n_classes)?)
 }
 
+/// Bytes of physical memory (Linux `MemTotal`); `usize::MAX` where it cannot be read. The Python
+/// side also applies cgroup and `RLIMIT_AS` limits before calling; this is the last line.
+fn physical_memory() -> usize {
+    static MEM: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MEM.get_or_init(|| {
+        std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+                let kb: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+                kb.checked_mul(1024)
+            })
+            .unwrap_or(usize::MAX)
+    })
+}
+
+/// The byte size of `counts` multiplied out (`what` names it), refused with a `MemoryError`
+/// before anything is allocated when the product overflows or exceeds physical memory.
+pub(crate) fn checked_bytes(counts: &[usize], what: &str) -> PyResult<usize> {
+    let total = counts
+        .iter()
+        .try_fold(1usize, |a, &c| a.checked_mul(c))
+        .filter(|&b| b <= isize::MAX as usize);
+    match total {
+        Some(b) if b <= physical_memory() => Ok(b),
+        _ => {
+            let figure: u128 = counts.iter().map(|&c| c as u128).product();
+            Err(PyMemoryError::new_err(format!(
+                "{what} needs {figure} bytes, more than this machine's {} bytes of memory",
+                physical_memory()
+            )))
+        }
+    }
+}
+
+/// `a + b + ...` as a row count, a `MemoryError` on overflow.
+pub(crate) fn checked_sum(parts: &[usize], what: &str) -> PyResult<usize> {
+    parts
+        .iter()
+        .try_fold(0usize, |a, &b| a.checked_add(b))
+        .ok_or_else(|| PyMemoryError::new_err(format!("{what}: the row count overflows")))
+}
+
 /// A new C-ordered `n x d` array whose values are not initialised: zeroing hundreds of MiB that
 /// are overwritten at once costs as much as writing them. Every caller writes every element before
-/// the array reaches Python; on an error the array is dropped unread.
+/// the array reaches Python; on an error the array is dropped unread. A size that overflows or
+/// exceeds physical memory is a `MemoryError` before allocating.
 pub(crate) fn alloc_rows<'py, F: Float + numpy::Element>(
     py: Python<'py>,
     n: usize,
     d: usize,
-) -> Bound<'py, PyArray2<F>> {
-    // SAFETY: f32/f64 have no invalid bit patterns and no element is read before it is written.
-    unsafe { PyArray2::<F>::new(py, [n, d], false) }
+) -> PyResult<Bound<'py, PyArray2<F>>> {
+    checked_bytes(
+        &[n, d, std::mem::size_of::<F>()],
+        &format!("an output of {n} rows x {d} features"),
+    )?;
+    // SAFETY: f32/f64 have no invalid bit patterns and no element is read before it is written
+    // (every caller fills the whole array before it reaches Python; on an error it is dropped
+    // unread). The parity tests compare every caller's output with imbalanced-learn's.
+    Ok(unsafe { PyArray2::<F>::new(py, [n, d], false) })
 }
 
 /// Copy `x` into the first rows of `out` (row-major).

@@ -105,6 +105,9 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
     let xv = x.as_array();
     let qv = q.as_ref().map(|a| a.as_array());
     let rows = rows.as_deref();
+    // The neighbour lists (an index and a distance each) in the core and in the arrays returned.
+    let n_queries = rows.map_or_else(|| qv.map_or(xv.nrows(), |q| q.nrows()), |r| r.len());
+    crate::common::checked_bytes(&[n_queries, k, 32], "the neighbour lists")?;
     let nb = match (kind, graph) {
         (IndexKind::Hnsw, Some(g)) => {
             if g.itemsize != std::mem::size_of::<F>() {
@@ -182,6 +185,12 @@ fn hnsw_build_impl<F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<PyHnswGraph> {
     let xv = x.as_array();
+    // Bottom-level links (2 M per row) and about two more a row above, 4 bytes each.
+    let links =
+        p.m.checked_mul(2)
+            .and_then(|v| v.checked_add(2))
+            .unwrap_or(usize::MAX);
+    crate::common::checked_bytes(&[xv.nrows(), links, 4], "the HNSW graph")?;
     let graph = run(py, n_threads, || {
         core::validate::check_finite(xv)?;
         Ok::<_, CoreError>(Hnsw::new(xv, p)?.into_graph())

@@ -9,8 +9,8 @@ use numpy::{
 use pyo3::prelude::*;
 
 use crate::common::{
-    alloc_rows, codes_and_rows, column_major, copy_into, graphs_of, indices_to_py, row_indices,
-    run, Res,
+    alloc_rows, checked_bytes, checked_sum, codes_and_rows, column_major, copy_into, graphs_of,
+    indices_to_py, row_indices, run, Res,
 };
 use crate::with_features;
 
@@ -25,8 +25,8 @@ fn smote_impl<'py, F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let (n, d) = (x.shape()[0], x.shape()[1]);
-    let total: usize = n_new.iter().sum();
-    let out = alloc_rows::<F>(py, n + total, d);
+    let total = checked_sum(&n_new, "SMOTE")?;
+    let out = alloc_rows::<F>(py, checked_sum(&[n, total], "SMOTE")?, d)?;
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
@@ -74,7 +74,8 @@ fn smote_new_impl<'py, F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let d = x.shape()[1];
-    let total: usize = n_new.iter().sum();
+    let total = checked_sum(n_new, "SMOTE")?;
+    checked_bytes(&[total, d, std::mem::size_of::<F>()], "SMOTE's new rows")?;
     let xv = x.as_array();
     let out = run(py, n_threads, || {
         core::validate::check_finite(xv)?;
@@ -120,6 +121,11 @@ fn random_over_sample_indices<'py>(
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let rows = codes_and_rows(&codes, n_classes)?;
+    let n_out = checked_sum(
+        &[codes.len(), checked_sum(&n_new, "RandomOverSampler")?],
+        "RandomOverSampler",
+    )?;
+    checked_bytes(&[n_out, 16], "RandomOverSampler's row indices")?;
     let idx = run(py, n_threads, || {
         core::over_sampling::random_over_sample_indices(&rows, &n_new, seed)
     })?;
@@ -136,7 +142,7 @@ fn bootstrap_impl<'py, F: Float + numpy::Element>(
     n_threads: usize,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let d = x.shape()[1];
-    let out = alloc_rows::<F>(py, idx.len(), d);
+    let out = alloc_rows::<F>(py, idx.len(), d)?;
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");

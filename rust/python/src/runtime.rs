@@ -21,7 +21,7 @@ fn take_impl<'py, F: Float + numpy::Element>(
             CoreError::Shape(format!("row index {bad} is out of range for {n} rows")).into(),
         );
     }
-    let out = alloc_rows::<F>(py, idx.len(), d);
+    let out = alloc_rows::<F>(py, idx.len(), d)?;
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");

@@ -206,6 +206,10 @@ fn l2_portable<F: Float>(a: &[F], b: &[F]) -> F {
     l2(a, b)
 }
 
+/// # Safety
+///
+/// The CPU must support AVX2 (checked by `pick_l2` with `is_x86_feature_detected!`); the body is
+/// the portable `l2`, so the result is bit-identical to it (test `avx2_distance_matches_portable`).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn l2_avx2_inner<F: Float>(a: &[F], b: &[F]) -> F {
@@ -801,5 +805,30 @@ mod tests {
         };
         assert!(Hnsw::new(x.view(), &bad).is_err());
         assert!(Hnsw::from_graph(x.slice(ndarray::s![..2, ..]), h.into_graph(), 10).is_err());
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod unsafe_invariants {
+    use super::{l2_portable, pick_l2, prefetch};
+
+    #[test]
+    fn avx2_distance_matches_portable() {
+        // The dispatched distance (AVX2 when present) equals the portable one bit for bit, on
+        // every length around the 8-lane blocks.
+        let dist = pick_l2::<f64>();
+        for n in 0..40 {
+            let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos()).collect();
+            assert_eq!(dist(&a, &b).to_bits(), l2_portable(&a, &b).to_bits());
+        }
+    }
+
+    #[test]
+    fn prefetch_accepts_empty_and_short_slices() {
+        // The pointer offsets stay inside the slice for every length (Miri would flag otherwise).
+        for n in [0usize, 1, 15, 16, 17, 32, 33, 100] {
+            prefetch(&vec![0f32; n]);
+        }
     }
 }
