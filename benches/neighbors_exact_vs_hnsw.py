@@ -1,7 +1,8 @@
 """Side by side: an equipoise sampler with ``neighbors="exact"`` and with ``neighbors="hnsw"``.
 
-Each run is its own process (peak memory = ru_maxrss of that run); both see the same fraud-like data
-(``equipoise.datasets.make_fraud``). Printed per method: wall time of ``fit_resample``, rows in and
+Each run is its own process (peak memory = ru_maxrss of that run); both see the same data, of each
+family of ``benches/data_families.py`` (``--families``; ``--multiclass``: the 5-class clusters).
+Printed per method: wall time of ``fit_resample``, rows in and
 out, peak memory, and the agreement of the two selections: for the cleaners |exact Δ hnsw| / |exact|
 of ``sample_indices_``; for SMOTEENN / SMOTETomek (whose SMOTE step may itself differ) the same
 share over the output rows, compared exactly as rows.
@@ -9,6 +10,7 @@ share over the output rows, compared exactly as rows.
     python benches/neighbors_exact_vs_hnsw.py                             # SMOTEENN, 200k rows
     python benches/neighbors_exact_vs_hnsw.py --rows 1000000 --methods smoteenn
     python benches/neighbors_exact_vs_hnsw.py --methods enn,tomek,smotetomek --multiclass
+    python benches/neighbors_exact_vs_hnsw.py --rows 100000 --methods enn,tomek --families all
     python benches/neighbors_exact_vs_hnsw.py --hnsw '{"M": 8, "ef_construction": 64}'
 """
 
@@ -24,9 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from data_families import add_family_argument, expand, make
 
 METHODS = {
     "enn": ("under_sampling", "EditedNearestNeighbours", {"sampling_strategy": "all"}),
@@ -36,13 +36,15 @@ METHODS = {
 }
 
 
-def worker(method, rows, multiclass, neighbors, out):
+def worker(method, rows, family, neighbors, out):
     import importlib
 
-    from equipoise.datasets import make_fraud as fraud
-    from equipoise.datasets import make_fraud_multiclass as fraud_multiclass
+    if family == "clustered-5class":
+        from equipoise.datasets import make_fraud_multiclass
 
-    X, y = fraud_multiclass(rows) if multiclass else fraud(rows)
+        X, y = make_fraud_multiclass(rows)
+    else:
+        X, y = make(family, rows)
     sub, name, params = METHODS[method]
     est = getattr(importlib.import_module(f"equipoise.{sub}"), name)(**params, neighbors=neighbors)
     t = time.perf_counter()
@@ -72,14 +74,19 @@ def main():
     ap.add_argument("--methods", default="smoteenn")
     ap.add_argument("--hnsw", default="hnsw", help="the hnsw value: 'hnsw' or a JSON dict")
     ap.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    add_family_argument(ap)
     args = ap.parse_args()
     if args.worker:
-        method, rows, multi, neighbors, out = args.worker
+        method, rows, family, neighbors, out = args.worker
         neighbors = json.loads(neighbors) if neighbors.startswith("{") else neighbors
-        worker(method, int(rows), multi == "1", neighbors, out)
+        worker(method, int(rows), family, neighbors, out)
         return
-    data = f"fraud{'_multiclass' if args.multiclass else ''}({args.rows})"
-    print(f"data: {data}; hnsw = {args.hnsw}")
+    for family in ["clustered-5class"] if args.multiclass else expand(args.families):
+        compare(args, family)
+
+
+def compare(args, family):
+    print(f"\ndata: {family}, {args.rows} rows; hnsw = {args.hnsw}")
     print(f"{'method':12} {'neighbors':9} {'time s':>8} {'rows out':>9} {'peak MB':>8}  agreement")
     with tempfile.TemporaryDirectory() as tmp:
         for method in args.methods.split(","):
@@ -87,7 +94,7 @@ def main():
             for label, value in (("exact", "exact"), ("hnsw", args.hnsw)):
                 out = str(Path(tmp) / f"{method}-{label}")
                 cmd = [sys.executable, __file__, "--worker", method, str(args.rows)]
-                cmd += ["1" if args.multiclass else "0", value, out]
+                cmd += [family, value, out]
                 subprocess.run(cmd, check=True)
                 res = json.loads(Path(out + ".json").read_text())
                 got[label] = (res, np.load(out + ".npy"))

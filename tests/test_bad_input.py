@@ -112,3 +112,30 @@ def test_a_rust_panic_becomes_a_runtime_error():
     X = np.random.default_rng(0).normal(size=(20, 2))
     dist, idx = _core.kneighbors(X, 3)
     assert idx.shape == (20, 3)
+
+
+@pytest.mark.parametrize("lib", ["pandas", "polars"])
+def test_a_frame_with_no_feature_column_is_refused_by_every_sampler(lib):
+    # Found by the fuzz smoke run: SMOTEN returned the 13 input rows with 18 labels.
+    import warnings
+
+    import equipoise
+
+    y = np.array([0] * 9 + [1] * 4)
+    if lib == "pandas":
+        pd = pytest.importorskip("pandas")
+        X = pd.DataFrame(index=range(len(y)))
+    else:
+        pl = pytest.importorskip("polars")
+        X = pl.DataFrame().with_row_index().drop("index").clear(len(y))
+        assert X.shape == (len(y), 0) or X.shape[1] == 0
+    for module in (equipoise.over_sampling, equipoise.under_sampling, equipoise.combine):
+        for name in module.__all__:
+            cls = getattr(module, name)
+            est = cls(categorical_features="auto") if name == "SMOTENC" else cls()
+            if "k_neighbors" in est.get_params():
+                est.set_params(k_neighbors=3)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with pytest.raises(ValueError, match="0 (feature|sample)"):
+                    est.fit_resample(X, y)

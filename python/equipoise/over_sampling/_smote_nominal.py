@@ -113,6 +113,13 @@ class _Coded:
 
 class _NominalMixin(SamplerMixin):
     def _frame_input(self, frame):
+        if len(frame.columns) == 0:
+            # scikit-learn's words for an array with no feature (its check_array never sees a
+            # frame here).
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape=({frame.n_rows}, 0)) while a minimum of 1"
+                f" is required by {type(self).__name__}."
+            )
         frame.check_resamplable(type(self).__name__)
         frame.check_no_nulls(what="resample")
         return frame

@@ -191,9 +191,10 @@ impl<F: Float> ByClass<'_, F> {
     /// rows of `c` are proven nearer. Returns per open row `Some(kept)` where that decides it,
     /// `None` where only the full neighbour list can (near-ties within pass 1's rounding).
     fn all_rule(&self, c: usize, open: &[usize], k: usize) -> Result<Vec<Option<bool>>> {
-        let own = self.index[c]
-            .as_ref()
-            .expect("open rows have a class index");
+        // An empty class has no open rows (and no index).
+        let Some(own) = self.index[c].as_ref().filter(|_| !open.is_empty()) else {
+            return Ok(Vec::new());
+        };
         let ids = own.ids().expect("a subset index");
         let near = self.nearest_other(c, open)?;
         let pos: Vec<usize> = open
