@@ -127,8 +127,8 @@ def test_a_frame_with_no_feature_column_is_refused_by_every_sampler(lib):
         X = pd.DataFrame(index=range(len(y)))
     else:
         pl = pytest.importorskip("polars")
-        X = pl.DataFrame().with_row_index().drop("index").clear(len(y))
-        assert X.shape == (len(y), 0) or X.shape[1] == 0
+        X = pl.DataFrame()  # a polars frame with no column has no row either
+        assert X.shape == (0, 0)
     for module in (equipoise.over_sampling, equipoise.under_sampling, equipoise.combine):
         for name in module.__all__:
             cls = getattr(module, name)
