@@ -102,7 +102,7 @@ impl<F: Float> BruteForce<'_, F> {
                 })
                 .collect();
             let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
-            for (&(i, o, _), cand) in pending.iter().zip(wide) {
+            for (&(i, o, kth), cand) in pending.iter().zip(wide) {
                 let Query {
                     row: q,
                     exclude: ex,
@@ -118,7 +118,7 @@ impl<F: Float> BruteForce<'_, F> {
                 } else {
                     #[cfg(test)]
                     super::tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    self.scan(q, ex, &mut exact);
+                    self.scan(q, ex, kth, k, &mut exact);
                 }
                 exact.truncate(k);
                 out[o].1 = exact.clone();
@@ -452,15 +452,31 @@ impl<F: Float> BruteForce<'_, F> {
         (cands, qnorms)
     }
 
-    /// Direct scan of every row in `f64`, for a query pass 1 could not settle.
-    pub(super) fn scan(&self, q: &[F], excl: usize, out: &mut Vec<(f64, usize)>) {
+    /// Direct scan of every row in `f64`, for a query pass 1 could not settle: its `k` nearest
+    /// other rows, ranked by (distance, row). `bound_sq` (the k-th exact distance among its
+    /// candidates) bounds the true k-th distance from above, so only rows within it are kept and
+    /// ranked: duplicate-heavy data (thousands of rows at distance 0) need not sort every row.
+    pub(super) fn scan(
+        &self,
+        q: &[F],
+        excl: usize,
+        bound_sq: f64,
+        k: usize,
+        out: &mut Vec<(f64, usize)>,
+    ) {
+        let cmp = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
         out.clear();
         out.extend(
             (0..self.n)
                 .filter(|&j| j != excl)
-                .map(|j| (exact_sq_dist(q, self.row(j)), j)),
+                .map(|j| (exact_sq_dist(q, self.row(j)), j))
+                .filter(|p| p.0 <= bound_sq),
         );
-        out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        if out.len() > k {
+            out.select_nth_unstable_by(k - 1, cmp);
+            out.truncate(k);
+        }
+        out.sort_unstable_by(cmp);
     }
 
     /// Self-query tasks for the given rows, in tile order (nearby rows share a task).

@@ -255,3 +255,26 @@ fn peak_report() {
         );
     }
 }
+
+/// More than `RANGE_KEEP` rows at distance 0 from a query (a duplicate-heavy real set such as
+/// mammography): the direct scan decides, keeping only rows within the bound, and must still
+/// give the exact ranking with ties by index.
+#[test]
+fn direct_scan_of_heavy_duplicates_stays_exact() {
+    let mut s = crate::rng::Stream::new(4, crate::rng::Purpose::Smote, 5, 0);
+    let (n, d) = (3000, 6);
+    let data = Array2::from_shape_fn((n, d), |(i, _)| {
+        if i % 3 == 0 {
+            (s.normal() * 3.0) as f32
+        } else {
+            1.5f32
+        }
+    });
+    let before = FALLBACKS.load(std::sync::atomic::Ordering::Relaxed);
+    let got = BruteForce::new(data.view()).query_self(4).unwrap().indices;
+    assert!(FALLBACKS.load(std::sync::atomic::Ordering::Relaxed) > before);
+    let want = reference(&data.mapv(|v| v as f64), 4);
+    for i in 0..n {
+        assert_eq!(got.row(i).to_vec(), want[i], "row {i}");
+    }
+}
