@@ -48,6 +48,13 @@ impl<F: Float> BruteForce<'_, F> {
         (2.0 * self.d as f64 + 8.0) * u * (qn + self.max_norm) * 1.1
     }
 
+    /// A pass-1 threshold (rounded up) that every row within exact squared distance `bound_sq`
+    /// of a query of squared norm `qn` passes: its pass-1 distance is at most the bound plus
+    /// pass 1's error. The range pass, `any_within` and `self_within` start their searches here.
+    fn pass1_ceiling(&self, bound_sq: f64, qn: f64) -> F {
+        F::narrow((bound_sq + 2.0 * self.error_bound(qn)) * (1.0 + 1e-6))
+    }
+
     pub(super) fn run_task(
         &self,
         cache: &mut PanelCache<F>,
@@ -96,10 +103,7 @@ impl<F: Float> BruteForce<'_, F> {
             let sub: Vec<Query<'_, F>> = pending.iter().map(|p| qs[p.0]).collect();
             let init: Vec<F> = pending
                 .iter()
-                .map(|&(i, _, kth)| {
-                    let e = self.error_bound(qnorms[i].wide());
-                    F::narrow((kth + 2.0 * e) * (1.0 + 1e-6))
-                })
+                .map(|&(i, _, kth)| self.pass1_ceiling(kth, qnorms[i].wide()))
                 .collect();
             let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
             for (&(i, o, kth), cand) in pending.iter().zip(wide) {
@@ -214,15 +218,11 @@ impl<F: Float> BruteForce<'_, F> {
                 }
                 let qs: Vec<Query<'_, F>> =
                     g.iter().map(|&s| Query::new(query(s), s, NONE)).collect();
-                // A pass-1 threshold that every row within the bound passes: its pass-1 distance
-                // is at most the bound plus pass 1's error.
                 let init: Vec<F> = qs
                     .iter()
                     .map(|q| {
                         let qn: F = q.row.iter().map(|&v| v * v).sum();
-                        let t =
-                            (bound_sq[q.slot] + 2.0 * self.error_bound(qn.wide())) * (1.0 + 1e-6);
-                        F::narrow(t)
+                        self.pass1_ceiling(bound_sq[q.slot], qn.wide())
                     })
                     .collect();
                 let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None, None);
@@ -268,7 +268,7 @@ impl<F: Float> BruteForce<'_, F> {
                         } else {
                             F::neg_infinity()
                         };
-                        (F::narrow((b + 2.0 * e) * (1.0 + 1e-6)), lo)
+                        (self.pass1_ceiling(b, qn.wide()), lo)
                     })
                     .unzip();
                 let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None);
