@@ -228,3 +228,16 @@ def online_smote_draws(
 def apportion_batches(
     weights: list[int], batch_size: int, n_batches: int, total_rows: int
 ) -> npt.NDArray[np.uint64]: ...
+
+# The streaming engine (rust/python/src/streaming.rs)
+
+def rows_from_columns(
+    columns: list[npt.NDArray[np.floating]], dtype: str, n_threads: int = 0
+) -> tuple[npt.NDArray[np.floating], tuple[int, int, bool] | None]: ...
+def pair_sq_dists(
+    a: npt.NDArray[np.floating],
+    b: npt.NDArray[np.floating],
+    ia: npt.NDArray[np.int64],
+    ib: npt.NDArray[np.int64],
+    n_threads: int = 0,
+) -> npt.NDArray[np.float64]: ...

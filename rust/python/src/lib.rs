@@ -7,6 +7,7 @@ mod common;
 mod neighbors;
 mod over_sampling;
 mod runtime;
+mod streaming;
 mod under_sampling;
 mod variants;
 
@@ -21,5 +22,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     under_sampling::register(m)?;
     neighbors::register(m)?;
     batch::register(m)?;
+    streaming::register(m)?;
     Ok(())
 }
