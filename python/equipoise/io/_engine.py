@@ -568,6 +568,12 @@ class _Run:
                 f"{type(est).__name__} would grow class {self.classes[self.big]!r}, the largest"
                 " class, which does not fit in memory_limit"
             )
+        if kind == _RANDOM_OVER and est.shrinkage is not None:
+            raise MemoryError(
+                "RandomOverSampler(shrinkage=...) scales its noise by the whole table's row count,"
+                " so it needs the whole table in memory, above memory_limit; raise memory_limit"
+                " or use shrinkage=None"
+            )
         targets = {
             self.classes[c]: int(self.cur_counts[c] + strategy[self.classes[c]]) for c in grown
         }
