@@ -66,7 +66,12 @@ impl ErrBound {
     /// An upper bound on the true squared distance of a point whose pass-1 value is `p`:
     /// `D <= (p + a) / (1 - b)`.
     pub(super) fn dist_below(&self, p: f64) -> f64 {
-        (p + self.a) / (1.0 - self.b) * (1.0 + REL)
+        let v = (p + self.a) / (1.0 - self.b);
+        if v > 0.0 {
+            v * (1.0 + REL)
+        } else {
+            v * (1.0 - REL)
+        }
     }
 
     /// An upper bound on the pass-1 value of a point at true squared distance at most `dist`:
