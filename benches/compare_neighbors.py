@@ -70,6 +70,9 @@ def compare(args, family):
     threads = args.threads or os.cpu_count()
     X, _ = make(family, args.rows)
     n, d, k = X.shape[0], X.shape[1], args.k
+    if d == 0:
+        print(f"\n# {family}: no numeric features, skipped")
+        return
     rng = np.random.default_rng(0)
     sample = args.query_sample and args.query_sample < n
     rows = np.sort(rng.choice(n, args.query_sample, replace=False)) if sample else np.arange(n)
