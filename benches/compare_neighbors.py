@@ -86,7 +86,7 @@ def compare(args, family):
         rec = "" if ind is None else f"recall@{k}={recall(ind, exact):.4f}"
         results.append((name, full))
         base = results[0][1]
-        print(f"{name:34s} {full:10.2f} s  x{full / base:8.2f} vs equipoise exact  {rec} {extra}")
+        print(f"{name:34s} {full:10.4f} s  x{full / base:8.2f} vs equipoise exact  {rec} {extra}")
 
     t, (dist, exact) = timed(
         lambda: _core.kneighbors(X, k, rows=rows if sample else None, algorithm="exact")
