@@ -481,7 +481,7 @@ fn check_adversarial<F: Float>(x: &Array2<F>, k: usize) {
         let near: Vec<f64> = (0..n)
             .map(|i| if i % 2 == 0 { bound[i] } else { bound[i] * 0.5 })
             .collect();
-        let any = bf.any_within(|s| &qrow(s)[..], &near, &groups);
+        let any = bf.any_within(qrow, &near, &groups);
         for i in 0..n {
             let exists = (0..n).any(|j| dist(i, j) <= near[i]);
             assert!(any[i] || !exists, "any_within of row {i}");
