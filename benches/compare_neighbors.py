@@ -70,6 +70,9 @@ def compare(args, family):
     threads = args.threads or os.cpu_count()
     X, _ = make(family, args.rows)
     n, d, k = X.shape[0], X.shape[1], args.k
+    if d == 0:
+        print(f"\n# {family}: no numeric features, skipped")
+        return
     rng = np.random.default_rng(0)
     sample = args.query_sample and args.query_sample < n
     rows = np.sort(rng.choice(n, args.query_sample, replace=False)) if sample else np.arange(n)
@@ -83,7 +86,7 @@ def compare(args, family):
         rec = "" if ind is None else f"recall@{k}={recall(ind, exact):.4f}"
         results.append((name, full))
         base = results[0][1]
-        print(f"{name:34s} {full:10.2f} s  x{full / base:8.2f} vs equipoise exact  {rec} {extra}")
+        print(f"{name:34s} {full:10.4f} s  x{full / base:8.2f} vs equipoise exact  {rec} {extra}")
 
     t, (dist, exact) = timed(
         lambda: _core.kneighbors(X, k, rows=rows if sample else None, algorithm="exact")

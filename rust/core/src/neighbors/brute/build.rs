@@ -119,20 +119,23 @@ impl<'a, F: Float> BruteForce<'a, F> {
             None => Cow::Owned(data.iter().copied().collect()),
         };
         let gid = |i: usize| ids.as_ref().map_or(i, |v| v[i]);
-        let norms: Vec<F> = if d == 0 {
-            vec![F::zero(); n]
+        // Squared norms in `F` (as pass 1 adds them) and, for the rounding bound, the largest in
+        // `f64` (rounded up).
+        let (norms, wide_norms): (Vec<F>, Vec<f64>) = if d == 0 {
+            (vec![F::zero(); n], vec![0.0; n])
         } else {
             (0..n)
                 .into_par_iter()
                 .map(|i| {
-                    data[gid(i) * d..(gid(i) + 1) * d]
-                        .iter()
-                        .map(|&v| v * v)
-                        .sum()
+                    let r = &data[gid(i) * d..(gid(i) + 1) * d];
+                    let nf: F = r.iter().map(|&v| v * v).sum();
+                    let nw: f64 = r.iter().map(|&v| v.wide() * v.wide()).sum();
+                    (nf, nw)
                 })
-                .collect()
+                .unzip()
         };
-        let max_norm = norms.iter().fold(0.0f64, |m, v| m.max(v.wide()));
+        let mut max_norm = wide_norms.iter().fold(0.0f64, |m, &v| m.max(v)) * (1.0 + 1e-9);
+        drop(wide_norms);
         // The split reads data rows; positions and data rows are in the same order.
         let mut perm: Vec<usize> = (0..n).map(gid).collect();
         let sizes = if n == 0 {
@@ -225,12 +228,15 @@ impl<'a, F: Float> BruteForce<'a, F> {
         let mut panel_centroids = vec![F::zero(); tiles.len() * d * PANEL];
         let mut panel_centroid_norms = vec![F::infinity(); tiles.len() * PANEL];
         let mut panel_radii = vec![F::zero(); tiles.len() * PANEL];
-        panel_centroids
+        // The rounding bound covers the panel centroids too (pass 1 also measures them), so
+        // their squared norms count in `max_norm`.
+        let centroid_norm = panel_centroids
             .par_chunks_mut(d.max(1) * PANEL)
             .zip(panel_centroid_norms.par_chunks_mut(PANEL))
             .zip(panel_radii.par_chunks_mut(PANEL))
             .zip(tiles.par_iter())
-            .for_each(|(((cent, cn), rad), t)| {
+            .map(|(((cent, cn), rad), t)| {
+                let mut largest = 0f64;
                 for (w, chunk) in perm[t.row_start..t.row_end].chunks(PANEL).enumerate() {
                     let rows: Vec<&[F]> = chunk
                         .iter()
@@ -247,8 +253,12 @@ impl<'a, F: Float> BruteForce<'a, F> {
                     }
                     cn[w] = cf.iter().map(|&v| v * v).sum();
                     rad[w] = F::narrow(r2.sqrt() * (1.0 + 1e-6) + 1e-30);
+                    largest = largest.max(cf.iter().map(|v| v.wide() * v.wide()).sum::<f64>());
                 }
-            });
+                largest
+            })
+            .reduce(|| 0.0, f64::max);
+        max_norm = max_norm.max(centroid_norm * (1.0 + 1e-9));
         BruteForce {
             data,
             n,

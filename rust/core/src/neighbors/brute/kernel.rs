@@ -18,6 +18,9 @@ pub(super) struct Block<'b, F> {
     /// Per query: pass 1's error bound, and `sqrt(threshold + error)`, both rounded up.
     pub(super) err: &'b [F],
     pub(super) reach: &'b [F],
+    /// Relative slack of the panel test: its own rounding, and the `b D` part of pass 1's error
+    /// bound (`(1 + 1e-5) (1 + b)`).
+    pub(super) slack: F,
     /// Per query: once its candidate list is full and its last candidate's pass-1 distance is at
     /// most this, the query stops accepting rows (`-inf`: never).
     pub(super) stop: &'b [F],
@@ -189,8 +192,9 @@ pub(super) trait PanelDists {
     ) -> [u32; MQ];
 
     /// Bit `w` set when some query `q` may reach panel `w` of the tile: when
-    /// `cdist[q][w] - err[q] <= (rad[w] + reach[q])^2 * (1 + 1e-5)` (`cdist`: pass-1 distances to
-    /// the panels' centroids; the slack covers this test's own rounding).
+    /// `cdist[q][w] - err[q] <= (rad[w] + reach[q])^2 * slack` (`cdist`: pass-1 distances to the
+    /// panels' centroids; `err` the constant part of pass 1's error bound, `slack` its relative
+    /// part and this test's own rounding).
     ///
     /// # Safety
     /// The CPU must support the instruction set of the implementation; `rad` holds `PANEL`
@@ -200,6 +204,7 @@ pub(super) trait PanelDists {
         rad: &[F],
         err: &[F],
         reach: &[F],
+        slack: F,
     ) -> u32;
 }
 
@@ -245,8 +250,9 @@ impl PanelDists for Portable {
         rad: &[F],
         err: &[F],
         reach: &[F],
+        slack: F,
     ) -> u32 {
-        reach_mask_portable::<F, MQ>(cdist, rad, err, reach)
+        reach_mask_portable::<F, MQ>(cdist, rad, err, reach, slack)
     }
 }
 
@@ -257,8 +263,8 @@ pub(super) fn reach_mask_portable<F: Float, const MQ: usize>(
     rad: &[F],
     err: &[F],
     reach: &[F],
+    slack: F,
 ) -> u32 {
-    let slack = F::one() + F::narrow(1e-5);
     let mut mask = 0u32;
     for q in 0..MQ {
         let (e, s) = (err[q], reach[q]);
@@ -291,14 +297,15 @@ fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
     assert!(n_panels <= 32 && tile.prow.len() >= n_panels * PANEL);
     let mut dist = [[F::zero(); PANEL]; MQ];
     // Panel p may hold a row within reach of query q only if
-    // pass1(q, centroid) - err(q) <= (radius_p + reach_q)^2 (slack covers this test's rounding).
+    // pass1(q, centroid) - a(q) <= (radius_p + reach_q)^2 (1 + b) (`slack`, with this test's
+    // own rounding).
     let none = [F::neg_infinity(); MQ];
     assert!(tile.rad.len() >= PANEL && blk.err.len() >= MQ && blk.reach.len() >= MQ);
     // SAFETY: the sizes were checked above (`qt`, `qn` by the slicing); `K` was chosen for this
     // CPU by `Kernel::detect`.
     let mut mask = unsafe {
         K::dists::<F, MQ>(tile.cent, tile.cnorm, qt, qn, &none, d, &mut dist);
-        K::reach_mask::<F, MQ>(&dist, tile.rad, blk.err, blk.reach)
+        K::reach_mask::<F, MQ>(&dist, tile.rad, blk.err, blk.reach, blk.slack)
     };
     // Centroid slots past the tile's last panel are padding.
     mask &= ((1u64 << n_panels) - 1) as u32;

@@ -20,6 +20,7 @@
 mod build;
 mod kernel;
 mod pack;
+mod rounding;
 mod search;
 #[cfg(target_arch = "x86_64")]
 mod simd;
@@ -87,6 +88,8 @@ pub struct BruteForce<'a, F: Float> {
     data: Cow<'a, [F]>,
     n: usize,
     d: usize,
+    /// Squared norm (in `f64`, rounded up) of the farthest row or panel centroid from the origin:
+    /// one arm of the rounding bound ([`rounding::ErrBound`]).
     max_norm: f64,
     /// Panels of `PANEL` rows, feature-major: `panels[(p * d + j) * PANEL + w]`; empty for a
     /// [`BruteForce::subset`], which packs them from the data when a search visits them.

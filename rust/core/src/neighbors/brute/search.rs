@@ -1,15 +1,29 @@
 //! Searching: tasks of nearby queries, pass 1 over the tiles nearest-first with the kernel,
 //! the exact re-rank in `f64` and its rounding proof, and the bounded searches of the cleaners.
 
+use std::collections::HashMap;
+
 use ndarray::Array2;
 use rayon::prelude::*;
+#[cfg(test)]
+use std::sync::atomic::Ordering::Relaxed;
 
 use super::build::centroid_radius;
 use super::kernel::{Block, Kernel, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
+use super::rounding::ErrBound;
 use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, Neighbors};
+
+/// Pending queries of one task with the same vector, searched once: the first one's index in the
+/// task, an upper bound on the squared distance of every row the shared search must rank, and the
+/// members (index in the task, output position, k-th exact distance among its candidates).
+struct Group {
+    query: usize,
+    bound: f64,
+    members: Vec<(usize, usize, f64)>,
+}
 
 impl<F: Float> BruteForce<'_, F> {
     /// Search. Each task is a list of queries `(vector, output slot, excluded row)`.
@@ -42,17 +56,18 @@ impl<F: Float> BruteForce<'_, F> {
         Neighbors { indices, distances }
     }
 
-    /// Upper bound on |pass-1 distance - true distance| for a query of squared norm `qn`.
-    pub(super) fn error_bound(&self, qn: f64) -> f64 {
-        let u = F::epsilon().wide();
-        (2.0 * self.d as f64 + 8.0) * u * (qn + self.max_norm) * 1.1
+    /// Pass 1's rounding-error bound for the query `q` (relative to the query: see
+    /// [`ErrBound`]).
+    pub(super) fn err_bound(&self, q: &[F]) -> ErrBound {
+        ErrBound::of_row(q, self.max_norm)
     }
 
-    /// A pass-1 threshold (rounded up) that every row within exact squared distance `bound_sq`
-    /// of a query of squared norm `qn` passes: its pass-1 distance is at most the bound plus
-    /// pass 1's error. The range pass, `any_within` and `self_within` start their searches here.
-    fn pass1_ceiling(&self, bound_sq: f64, qn: f64) -> F {
-        F::narrow((bound_sq + 2.0 * self.error_bound(qn)) * (1.0 + 1e-6))
+    /// A pass-1 threshold (rounded up, strictly above) that every row within exact squared
+    /// distance `bound_sq` of a query with error bound `eb` passes: its pass-1 distance is at most
+    /// `bound (1 + b) + a`. The range pass, `any_within` and `self_within` start their searches
+    /// here.
+    fn pass1_ceiling(&self, bound_sq: f64, eb: &ErrBound) -> F {
+        F::narrow(eb.pass1_above(bound_sq) * (1.0 + 1e-6))
     }
 
     pub(super) fn run_task(
@@ -65,7 +80,11 @@ impl<F: Float> BruteForce<'_, F> {
         kind: Kernel,
     ) -> Vec<(usize, Vec<(f64, usize)>)> {
         let nq = qs.len();
-        let (cands, qnorms) = self.pass1(cache, qs, keep, kind, None, None, None);
+        #[cfg(test)]
+        let clock = std::time::Instant::now();
+        let (cands, errs) = self.pass1(cache, qs, keep, kind, None, None, None);
+        #[cfg(test)]
+        super::tests::NANOS[0].fetch_add(clock.elapsed().as_nanos() as u64, Relaxed);
         let mut out = Vec::with_capacity(nq);
         // Queries whose candidates could not prove their top k: (query, output position, the
         // k-th exact distance among the candidates).
@@ -80,11 +99,11 @@ impl<F: Float> BruteForce<'_, F> {
             );
             exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let proven = cand.len() < keep || cand.len() == available || {
-                // Pass 1's error is at most `err`; every row outside the candidates has a pass-1
-                // distance >= the last candidate's, so a true distance >= last - err.
+                // Every row outside the candidates has a pass-1 distance >= the last
+                // candidate's, so a true distance >= (last - a) / (1 + b).
                 let last = cand[keep - 1].0.wide();
                 let kth = exact[k - 1].0;
-                kth * (1.0 + 1e-12) + 1e-300 < last - self.error_bound(qnorms[i].wide())
+                kth * (1.0 + 1e-12) + 1e-300 < errs[i].dist_above(last)
             };
             if !proven {
                 pending.push((i, out.len(), exact[k - 1].0));
@@ -94,39 +113,94 @@ impl<F: Float> BruteForce<'_, F> {
             exact.truncate(k);
             out.push((slot, exact.clone()));
         }
+        #[cfg(test)]
+        super::tests::PENDING.fetch_add(pending.len(), Relaxed);
+        #[cfg(test)]
+        let clock = std::time::Instant::now();
         if !pending.is_empty() {
-            // Near-ties closer than pass 1's error (dense data, rows far from the origin): every
-            // row of the true top k lies within the k-th candidate's exact distance, so its pass-1
-            // distance is below that plus the error. One more pass collects every row under that
-            // threshold and ranks them exactly; only a query with more than RANGE_KEEP such rows
-            // falls back to a direct scan.
-            let sub: Vec<Query<'_, F>> = pending.iter().map(|p| qs[p.0]).collect();
-            let init: Vec<F> = pending
+            // Near-ties closer than pass 1's error (dense data, rows far from the origin, many
+            // copies of one row): every row of the true top k lies within the k-th candidate's
+            // exact distance, so its pass-1 distance is below `pass1_ceiling` of it. One more pass
+            // collects every row under that threshold and ranks them exactly; only a search with
+            // more than RANGE_KEEP such rows falls back to a direct scan.
+            //
+            // Queries with the same vector (bit for bit) have the same distance to every row, so
+            // they share that search: it ranks k + 1 rows with nothing excluded, and each query
+            // then drops its own excluded row. (The bundled mammography set has 3,329 copies of
+            // one row, every one pending: one search per task instead of one per copy.)
+            let mut groups: Vec<Group> = Vec::new();
+            let mut by_key: HashMap<Vec<u64>, usize> = HashMap::new();
+            for &(i, o, kth) in &pending {
+                let key: Vec<u64> = qs[i].row.iter().map(|v| v.wide().to_bits()).collect();
+                let g = *by_key.entry(key).or_insert_with(|| {
+                    groups.push(Group {
+                        query: i,
+                        bound: kth,
+                        members: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+                groups[g].members.push((i, o, kth));
+            }
+            // Each group's search: the query's own exclusion and `kth` when alone; else nothing
+            // excluded, one more row, and a bound on the (k+1)-th distance: any member's k rows
+            // within its `kth`, and its excluded row.
+            let plan: Vec<(Query<'_, F>, usize)> = groups
+                .iter_mut()
+                .map(|g| {
+                    let q = qs[g.query];
+                    if g.members.len() == 1 {
+                        return (q, k);
+                    }
+                    g.bound = g
+                        .members
+                        .iter()
+                        .map(|&(i, _, kth)| match qs[i].exclude {
+                            NONE => kth,
+                            e => kth.max(exact_sq_dist(qs[i].row, self.row(e))),
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    let any_excl = g.members.iter().any(|m| qs[m.0].exclude != NONE);
+                    let kk = (k + any_excl as usize).min(self.n);
+                    (Query::new(q.row, q.slot, NONE), kk)
+                })
+                .collect();
+            let sub: Vec<Query<'_, F>> = plan.iter().map(|p| p.0).collect();
+            let init: Vec<F> = groups
                 .iter()
-                .map(|&(i, _, kth)| self.pass1_ceiling(kth, qnorms[i].wide()))
+                .map(|g| self.pass1_ceiling(g.bound, &errs[g.query]))
                 .collect();
             let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
-            for (&(i, o, kth), cand) in pending.iter().zip(wide) {
-                let Query {
-                    row: q,
-                    exclude: ex,
-                    ..
-                } = qs[i];
+            #[cfg(test)]
+            super::tests::NANOS[1].fetch_add(clock.elapsed().as_nanos() as u64, Relaxed);
+            #[cfg(test)]
+            let clock = std::time::Instant::now();
+            for ((g, &(q, kk)), cand) in groups.iter().zip(&plan).zip(wide) {
                 exact.clear();
                 if cand.len() < RANGE_KEEP {
                     exact.extend(
                         cand.iter()
-                            .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
+                            .map(|&(_, j)| (exact_sq_dist(q.row, self.row(j)), j)),
                     );
                     exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 } else {
                     #[cfg(test)]
                     super::tests::FALLBACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    self.scan(q, ex, kth, k, &mut exact);
+                    self.scan(q.row, q.exclude, g.bound, kk, &mut exact);
                 }
-                exact.truncate(k);
-                out[o].1 = exact.clone();
+                exact.truncate(kk);
+                for &(i, o, _) in &g.members {
+                    let ex = qs[i].exclude;
+                    out[o].1 = exact
+                        .iter()
+                        .copied()
+                        .filter(|p| p.1 != ex)
+                        .take(k)
+                        .collect();
+                }
             }
+            #[cfg(test)]
+            super::tests::NANOS[2].fetch_add(clock.elapsed().as_nanos() as u64, Relaxed);
         }
         out
     }
@@ -220,14 +294,11 @@ impl<F: Float> BruteForce<'_, F> {
                     g.iter().map(|&s| Query::new(query(s), s, NONE)).collect();
                 let init: Vec<F> = qs
                     .iter()
-                    .map(|q| {
-                        let qn: F = q.row.iter().map(|&v| v * v).sum();
-                        self.pass1_ceiling(bound_sq[q.slot], qn.wide())
-                    })
+                    .map(|q| self.pass1_ceiling(bound_sq[q.slot], &self.err_bound(q.row)))
                     .collect();
                 let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None, None);
-                // No candidate: every row has a pass-1 distance >= the threshold, so a true
-                // distance >= bound + error > bound.
+                // No candidate: every row has a pass-1 distance >= the threshold, above that of
+                // any row within the bound.
                 qs.iter()
                     .zip(cands)
                     .filter(|(_, c)| c.is_empty())
@@ -254,21 +325,20 @@ impl<F: Float> BruteForce<'_, F> {
             .par_iter()
             .map(|t| {
                 let cache = &mut *caches.get();
-                // Rows within the bound pass `hi` (pass 1 errs by at most `e`); a pass-1 distance
-                // at most `lo` proves a row strictly within it.
+                // Rows within the bound pass `hi`; a pass-1 distance at most `lo` proves a row
+                // strictly within it (its true distance is at most `(lo + a) / (1 - b)`).
                 let (hi, lo): (Vec<F>, Vec<F>) = t
                     .iter()
                     .map(|q| {
-                        let qn: F = q.row.iter().map(|&v| v * v).sum();
-                        let e = self.error_bound(qn.wide());
+                        let e = self.err_bound(q.row);
                         let b = bound_sq[q.slot];
-                        let lo = b - 2.0 * e;
+                        let lo = e.pass1_below(b);
                         let lo = if lo > 0.0 {
                             F::narrow(lo * (1.0 - 1e-6))
                         } else {
                             F::neg_infinity()
                         };
-                        (self.pass1_ceiling(b, qn.wide()), lo)
+                        (self.pass1_ceiling(b, &e), lo)
                     })
                     .unzip();
                 let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None);
@@ -309,7 +379,7 @@ impl<F: Float> BruteForce<'_, F> {
     }
 
     /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
-    /// below its threshold, sorted, with the queries' squared norms. Thresholds start at `+inf`,
+    /// below its threshold, sorted, with the queries' rounding-error bounds. Thresholds start at `+inf`,
     /// or at `init[i]` (a pass-1 value); with `only_tile`, that tile alone is searched.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn pass1(
@@ -321,7 +391,7 @@ impl<F: Float> BruteForce<'_, F> {
         init: Option<&[F]>,
         stop: Option<&[F]>,
         only_tile: Option<usize>,
-    ) -> (Vec<Vec<(F, usize)>>, Vec<F>) {
+    ) -> (Vec<Vec<(F, usize)>>, Vec<ErrBound>) {
         let d = self.d;
         let nq = qs.len();
         let qrows: Vec<&[F]> = qs.iter().map(|q| q.row).collect();
@@ -329,8 +399,12 @@ impl<F: Float> BruteForce<'_, F> {
             .iter()
             .map(|r| r.iter().map(|&v| v * v).sum())
             .collect();
-        let errs: Vec<f64> = qnorms.iter().map(|q| self.error_bound(q.wide())).collect();
-        let err = errs.iter().copied().fold(0f64, f64::max);
+        let errs: Vec<ErrBound> = qrows.iter().map(|r| self.err_bound(r)).collect();
+        // One bound for every query of the task (`b` is the same for all).
+        let task_err = ErrBound {
+            a: errs.iter().map(|e| e.a).fold(0f64, f64::max),
+            b: errs.first().map_or(0.0, |e| e.b),
+        };
         // Tiles nearest-first by a lower bound on the distance of any of their rows to any query.
         let (c, r) = centroid_radius(&qrows, d);
         let tile_lb = |t: usize| {
@@ -378,12 +452,14 @@ impl<F: Float> BruteForce<'_, F> {
         // Padding queries: a NaN reach rules every panel out for them.
         let mut reach = vec![F::nan(); n_blocks * mq];
         let mut errf = vec![F::zero(); n_blocks * mq];
-        for (e, &v) in errf.iter_mut().zip(&errs) {
-            *e = F::narrow(v * (1.0 + 1e-6));
+        for (e, v) in errf.iter_mut().zip(&errs) {
+            *e = F::narrow(v.a * (1.0 + 1e-6));
         }
+        // The panel test's slack: its own rounding, and the `b D` part of the error bound.
+        let slack = F::narrow((1.0 + 1e-5) * (1.0 + task_err.b));
         for &(_, lb, t) in &order {
             let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
-            if lb - err > worst.wide() {
+            if task_err.pass1_below(lb) > worst.wide() {
                 // Every row of this tile has a pass-1 distance above every query's threshold:
                 // none of them can enter a candidate list.
                 continue;
@@ -420,9 +496,9 @@ impl<F: Float> BruteForce<'_, F> {
                     *s += u * u;
                 }
             }
-            for (s, &e) in lb_q.iter_mut().zip(&errs) {
+            for (s, e) in lb_q.iter_mut().zip(&errs) {
                 let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
-                *s = l * l * (1.0 - 1e-9) - e;
+                *s = e.pass1_below(l * l * (1.0 - 1e-9));
             }
             for b in 0..n_blocks {
                 // Skip the tile for this block when no query of it can accept a row of the tile.
@@ -433,7 +509,7 @@ impl<F: Float> BruteForce<'_, F> {
                 #[cfg(test)]
                 super::tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 for i in b * mq..((b + 1) * mq).min(nq) {
-                    reach[i] = F::narrow((thr[i].wide() + errs[i]).sqrt() * (1.0 + 1e-6));
+                    reach[i] = F::narrow(errs[i].dist_below(thr[i].wide()).sqrt() * (1.0 + 1e-6));
                 }
                 let blk = Block {
                     qt: &qt[b * d * mq..(b + 1) * d * mq],
@@ -441,6 +517,7 @@ impl<F: Float> BruteForce<'_, F> {
                     excl: &excl[b * mq..(b + 1) * mq],
                     err: &errf[b * mq..(b + 1) * mq],
                     reach: &reach[b * mq..(b + 1) * mq],
+                    slack,
                     stop: &stops[b * mq..(b + 1) * mq],
                 };
                 let th = &mut thr[b * mq..(b + 1) * mq];
@@ -449,7 +526,7 @@ impl<F: Float> BruteForce<'_, F> {
             }
         }
         cands.truncate(nq);
-        (cands, qnorms)
+        (cands, errs)
     }
 
     /// Direct scan of every row in `f64`, for a query pass 1 could not settle: its `k` nearest

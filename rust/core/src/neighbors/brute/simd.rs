@@ -87,13 +87,15 @@ impl PanelDists for Avx512 {
         rad: &[F],
         err: &[F],
         reach: &[F],
+        slack: F,
     ) -> u32 {
         // SAFETY: `F` is `f32` in that branch; the caller upholds the sizes and the features.
         if TypeId::of::<F>() == TypeId::of::<f32>() {
             let cdist = &*(cdist as *const [[F; PANEL]; MQ] as *const [[f32; PANEL]; MQ]);
-            Avx512::reach_mask_f32::<MQ>(cdist, cast(rad), cast(err), cast(reach))
+            let slack = slack.wide() as f32;
+            Avx512::reach_mask_f32::<MQ>(cdist, cast(rad), cast(err), cast(reach), slack)
         } else {
-            super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach)
+            super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach, slack)
         }
     }
 }
@@ -108,9 +110,10 @@ impl Avx512 {
         rad: &[f32],
         err: &[f32],
         reach: &[f32],
+        slack: f32,
     ) -> u32 {
         let r = _mm512_loadu_ps(rad.as_ptr());
-        let slack = _mm512_set1_ps(1.0 + 1e-5);
+        let slack = _mm512_set1_ps(slack);
         let mut mask = 0u32;
         for q in 0..MQ {
             let t = _mm512_add_ps(r, _mm512_set1_ps(reach[q]));
@@ -165,8 +168,9 @@ impl PanelDists for Avx2 {
         rad: &[F],
         err: &[F],
         reach: &[F],
+        slack: F,
     ) -> u32 {
-        super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach)
+        super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach, slack)
     }
 }
 

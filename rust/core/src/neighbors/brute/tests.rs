@@ -11,6 +11,59 @@ pub(crate) static FALLBACKS: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 pub(crate) static KERNELS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub(crate) static VISITED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static NANOS: [std::sync::atomic::AtomicU64; 3] = [
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+];
+
+/// Where the time of an all-rows search goes on the bundled mammography set (one group of 3,329
+/// identical rows, one row of squared norm 1008 against a median of 3):
+/// `cargo test --release -p equipoise-core mammography_report -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn mammography_report() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../python/equipoise/datasets/data/mammography.csv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let rows: Vec<Vec<f32>> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<&str> = l.split(',').collect();
+            v[..v.len() - 1]
+                .iter()
+                .map(|x| x.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    let (n, d) = (rows.len(), rows[0].len());
+    let x = Array2::from_shape_fn((n, d), |(i, j)| rows[i][j]);
+    for _ in 0..3 {
+        PENDING.store(0, Relaxed);
+        FALLBACKS.store(0, Relaxed);
+        NANOS.iter().for_each(|v| v.store(0, Relaxed));
+        let t = std::time::Instant::now();
+        let bf = BruteForce::new(x.view());
+        let tb = t.elapsed();
+        let t = std::time::Instant::now();
+        bf.query_self(4).unwrap();
+        eprintln!(
+            "build {tb:?} query {:?}: pending {} fallbacks {}; pass 1 {:.3} s, range {:.3} s, \
+             scan {:.3} s (thread time)",
+            t.elapsed(),
+            PENDING.load(Relaxed),
+            FALLBACKS.load(Relaxed),
+            NANOS[0].load(Relaxed) as f64 * 1e-9,
+            NANOS[1].load(Relaxed) as f64 * 1e-9,
+            NANOS[2].load(Relaxed) as f64 * 1e-9,
+        );
+    }
+}
 
 #[test]
 #[ignore]
@@ -277,4 +330,190 @@ fn direct_scan_of_heavy_duplicates_stays_exact() {
     for i in 0..n {
         assert_eq!(got.row(i).to_vec(), want[i], "row {i}");
     }
+}
+
+/// Reference for outside queries: every row by (exact f64 distance, index), the first `k`.
+fn reference_query(data: &Array2<f64>, q: &[f64], k: usize) -> Vec<usize> {
+    let mut v: Vec<(f64, usize)> = (0..data.nrows())
+        .map(|j| (exact_sq_dist(q, data.row(j).as_slice().unwrap()), j))
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    v.into_iter().take(k).map(|p| p.1).collect()
+}
+
+/// Data whose norms defeat a rounding bound taken from the largest norm: rows `offset` from the
+/// origin with mutual distances of order `spread`, a share of them copies of a few rows (one group
+/// spanning several tasks, two of its copies with `-0.0` for `0.0`), and optionally one row of
+/// huge norm.
+fn adversarial<F: Float>(
+    n: usize,
+    d: usize,
+    offset: f64,
+    spread: f64,
+    huge: bool,
+    seed: u64,
+) -> Array2<F> {
+    let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 6, 0);
+    let base: Vec<f64> = (0..d).map(|j| if j == 0 { 0.0 } else { offset }).collect();
+    let mut copies: Vec<Vec<f64>> = (0..3)
+        .map(|_| base.iter().map(|&b| b + s.normal() * spread).collect())
+        .collect();
+    copies[0][0] = 0.0;
+    let mut x = Array2::from_shape_fn((n, d), |(_, j)| F::narrow(base[j] + s.normal() * spread));
+    for i in 0..n {
+        let c = s.below(10) as usize;
+        if c < 3 {
+            // Half the rows copies of one row (a group spanning several tasks), a few of two others.
+            let g = if c < 2 { 0 } else { 1 + (i % 2) };
+            for j in 0..d {
+                x[[i, j]] = F::narrow(copies[g][j]);
+            }
+        } else if c < 6 {
+            x[[i, 0]] = F::narrow(0.0);
+        }
+    }
+    // Copies of group 0 whose first feature is -0.0 for 0.0: at distance 0 from the group, but
+    // with other bits.
+    for i in [1, n / 3] {
+        for j in 0..d {
+            x[[i, j]] = F::narrow(copies[0][j]);
+        }
+        x[[i, 0]] = F::narrow(-0.0);
+    }
+    if huge {
+        for j in 0..d {
+            x[[n / 2, j]] = F::narrow(offset.max(1.0) * 1e3 + j as f64);
+        }
+    }
+    x
+}
+
+/// Every query of the engine on adversarial norms against a direct f64 scan: self-queries, chosen
+/// rows, outside queries (copies of rows among them), `any_within` and `self_within`.
+fn check_adversarial<F: Float>(x: &Array2<F>, k: usize) {
+    let n = x.nrows();
+    let x64 = x.mapv(|v| v.wide());
+    let want = reference(&x64, k);
+    for bf in [
+        BruteForce::new(x.view()),
+        BruteForce::subset(x.view(), &(0..n).collect::<Vec<_>>()).unwrap(),
+    ] {
+        let got = bf.query_self(k).unwrap();
+        for i in 0..n {
+            assert_eq!(
+                got.indices.row(i).to_vec(),
+                want[i],
+                "self-query of row {i}"
+            );
+            for t in 0..k {
+                let dd = exact_sq_dist(
+                    x64.row(i).as_slice().unwrap(),
+                    x64.row(want[i][t]).as_slice().unwrap(),
+                );
+                assert_eq!(got.distances[[i, t]], dd.sqrt());
+            }
+        }
+        let rows: Vec<usize> = (0..n).step_by(7).collect();
+        let got = bf.query_self_rows(&rows, k).unwrap();
+        for (s, &i) in rows.iter().enumerate() {
+            assert_eq!(got.indices.row(s).to_vec(), want[i], "chosen row {i}");
+        }
+        // Outside queries: copies of rows (the duplicate groups, the huge row) and rows moved a
+        // little.
+        let qs = Array2::from_shape_fn((n, x.ncols()), |(i, j)| {
+            let v = x[[(i * 37) % n, j]];
+            if i % 3 == 0 {
+                v
+            } else {
+                F::narrow(v.wide() * (1.0 + 1e-7 * (i % 5) as f64))
+            }
+        });
+        let got = bf.query(qs.view(), k).unwrap();
+        for i in 0..n {
+            let q: Vec<f64> = qs.row(i).iter().map(|v| v.wide()).collect();
+            assert_eq!(
+                got.indices.row(i).to_vec(),
+                reference_query(&x64, &q, k),
+                "query {i}"
+            );
+        }
+        // Bounds at exact neighbour distances (the inclusive edge) and a little below them.
+        let dist = |a: usize, b: usize| {
+            exact_sq_dist(
+                x64.row(a).as_slice().unwrap(),
+                x64.row(b).as_slice().unwrap(),
+            )
+        };
+        let bound: Vec<f64> = (0..n)
+            .map(|i| {
+                let dd = dist(i, want[i][k - 1]);
+                if i % 2 == 0 {
+                    dd
+                } else {
+                    dd * (1.0 - 1e-7)
+                }
+            })
+            .collect();
+        let all: Vec<usize> = (0..n).collect();
+        let within = bf.self_within(&all, &bound, k);
+        for i in 0..n {
+            let mut inside: Vec<(f64, usize)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| (dist(i, j), j))
+                .filter(|p| p.0 <= bound[i])
+                .collect();
+            inside.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let w = &within[i];
+            if w.complete {
+                assert_eq!(w.rows, inside, "self_within of row {i}");
+            } else {
+                // k rows (not necessarily within the bound) with their exact distances.
+                assert_eq!(w.rows.len(), k, "row {i}");
+                for &(dd, j) in &w.rows {
+                    assert!(j != i && dd == dist(i, j), "row {i}: {j}");
+                }
+            }
+        }
+        // any_within: false proves that no row lies within the bound (inclusive); a bound at a
+        // row's own distance must answer true.
+        let groups = bf.tile_groups();
+        let qrow = |s: usize| x.row(s).to_slice().unwrap();
+        let near: Vec<f64> = (0..n)
+            .map(|i| if i % 2 == 0 { bound[i] } else { bound[i] * 0.5 })
+            .collect();
+        let any = bf.any_within(qrow, &near, &groups);
+        for i in 0..n {
+            let exists = (0..n).any(|j| dist(i, j) <= near[i]);
+            assert!(any[i] || !exists, "any_within of row {i}");
+            assert!(any[i], "row {i} lies within its own bound");
+        }
+    }
+}
+
+/// Rows far from the origin with tiny mutual distances, heavy duplicate groups and a row of huge
+/// norm, in `f32` and `f64`: the answers stay the exact ranking with ties by index.
+#[test]
+fn adversarial_norms_stay_exact() {
+    for &(n, d, offset, spread, huge) in &[
+        (1500, 6, 0.0, 1.0, true),
+        (1500, 6, 1e4, 1e-2, false),
+        (1200, 30, 300.0, 1e-3, true),
+        (900, 2, 1e5, 1.0, true),
+    ] {
+        check_adversarial(&adversarial::<f32>(n, d, offset, spread, huge, 1), 4);
+        check_adversarial(&adversarial::<f64>(n, d, offset, spread, huge, 2), 4);
+        check_adversarial(&adversarial::<f32>(n, d, offset, spread, huge, 3), 1);
+    }
+}
+
+/// The bound is relative to the query: one row of huge norm does not widen the bound of queries
+/// near the origin (the bundled mammography set: one row of squared norm 1008, median 3).
+#[test]
+fn one_huge_row_leaves_small_queries_a_small_bound() {
+    let x = adversarial::<f32>(1000, 6, 0.0, 1.0, true, 4);
+    let bf = BruteForce::new(x.view());
+    let huge = bf.err_bound(x.row(500).to_slice().unwrap());
+    let small = bf.err_bound(x.row(10).to_slice().unwrap());
+    assert!(bf.max_norm > 1e6);
+    assert!(small.a * 1e5 < huge.a, "{small:?} vs {huge:?}");
 }
