@@ -382,6 +382,10 @@ impl<F: Float> BruteForce<'_, F> {
             *e = F::narrow(v * (1.0 + 1e-6));
         }
         for &(_, lb, t) in &order {
+            if crate::cancel::requested() {
+                // The call is being interrupted: its callers drop these results.
+                break;
+            }
             let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
             if lb - err > worst.wide() {
                 // Every row of this tile has a pass-1 distance above every query's threshold:
