@@ -25,6 +25,10 @@ pub enum CoreError {
     /// Any other invalid argument.
     #[error("{0}")]
     InvalidArgument(String),
+    /// The call was asked to stop before it finished (Ctrl-C; see `crate::cancel`). Its partial
+    /// work has been dropped.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 pub type Result<T> = std::result::Result<T, CoreError>;

@@ -6,6 +6,7 @@
 //! the output is identical whatever the number of threads.
 
 pub mod batch;
+pub mod cancel;
 pub mod classes;
 pub mod error;
 pub mod float;

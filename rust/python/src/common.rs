@@ -1,5 +1,5 @@
 //! What every binding module shares, written once: the error conversion, the GIL-free panic-safe
-//! runner, the float-dtype dispatch, and the conversions of arguments and results (index arrays in
+//! and interruptible runner, the float-dtype dispatch, and the conversions of arguments and results (index arrays in
 //! and out, a borrowed-or-copied 1-D array, the k-NN output arrays, row-major and column-major
 //! output buffers).
 
@@ -10,8 +10,11 @@ use equipoise_core::neighbors::Neighbors;
 use equipoise_core::{self as core, CoreError, Float};
 use ndarray::{Array2, ArrayView2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 
 /// Row indices from Python (int64) as `usize`; a negative one is a `ValueError`.
 pub(crate) fn row_indices(a: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
@@ -63,7 +66,12 @@ pub(crate) struct Error(pub(crate) PyErr);
 
 impl From<CoreError> for Error {
     fn from(e: CoreError) -> Self {
-        Error(PyValueError::new_err(e.to_string()))
+        match e {
+            // Normally the signal handler's own exception is raised instead (see `run`); this is
+            // the same exception for a stop without one.
+            CoreError::Interrupted => Error(PyKeyboardInterrupt::new_err(())),
+            e => Error(PyValueError::new_err(e.to_string())),
+        }
     }
 }
 
@@ -81,18 +89,54 @@ impl From<Error> for PyErr {
 
 pub(crate) type Res<T> = Result<T, Error>;
 
+/// How often a call from the main thread looks for a pending signal (Ctrl-C) while the core works.
+/// Each look takes the GIL for a moment; the core then stops within tens of milliseconds.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Whether this is the main thread of the process, the one thread Python runs signal handlers on
+/// (`threading.main_thread()`, which a forked child resets to its forking thread).
+fn on_main_thread(py: Python<'_>) -> PyResult<bool> {
+    static GET_IDENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static MAIN_THREAD: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let get_ident = GET_IDENT.import(py, "threading", "get_ident")?;
+    let main_thread = MAIN_THREAD.import(py, "threading", "main_thread")?;
+    let main = main_thread.call0()?.getattr("ident")?;
+    get_ident.call0()?.eq(main)
+}
+
 /// Run `f` without the GIL on a pool of `n_threads`, turning a panic into a `RuntimeError` so that
 /// none crosses into Python as a crash.
+///
+/// On the main thread the call is interruptible: while the core works, this thread takes the GIL
+/// every `SIGNAL_POLL` to run Python's pending signal handlers (`Python::check_signals`, as polars
+/// does around its long calls). When a handler raises (Ctrl-C's `KeyboardInterrupt`), the core is
+/// asked to stop (`equipoise_core::cancel`), its partial work is dropped, and that exception is
+/// raised here. Other threads never receive signals: their calls just run, on the shared pools.
 pub(crate) fn run<R: Send>(
     py: Python<'_>,
     n_threads: usize,
     f: impl FnOnce() -> core::Result<R> + Send,
 ) -> Res<R> {
+    let main = on_main_thread(py)?;
+    let mut raised: Option<PyErr> = None;
     let out = py.detach(|| {
         let start = std::time::Instant::now();
-        let out = catch_unwind(AssertUnwindSafe(|| {
-            core::threads::run_with_threads(n_threads, f)
-        }));
+        let out =
+            catch_unwind(AssertUnwindSafe(|| {
+                if main {
+                    core::threads::run_interruptible(n_threads, f, SIGNAL_POLL, || {
+                        match Python::attach(|py| py.check_signals()) {
+                            Ok(()) => false,
+                            Err(e) => {
+                                raised = Some(e);
+                                true
+                            }
+                        }
+                    })
+                } else {
+                    core::threads::run_with_threads(n_threads, f)
+                }
+            }));
         // Only a call that ran long enough to have built large scratch is worth the trim (about a
         // millisecond, more in a process with a large heap): the per-batch calls of the batch
         // samplers in a training loop skip it.
@@ -101,6 +145,10 @@ pub(crate) fn run<R: Send>(
         }
         out
     });
+    if let Some(e) = raised {
+        // The handler's exception, whatever the core returned: Python raises it at this point.
+        return Err(Error(e));
+    }
     match out {
         Ok(Ok(Ok(v))) => Ok(v),
         Ok(Ok(Err(e))) | Ok(Err(e)) => Err(e.into()),

@@ -30,6 +30,10 @@ use rayon::prelude::*;
 use crate::error::{CoreError, Result};
 use crate::rng::{Purpose, Stream};
 
+/// Batches between two checks for an interrupt in the sequential walks over an epoch's batch
+/// boundaries (a few microseconds of work each).
+const CHECK_EVERY: u64 = 4096;
+
 /// The rows of every class, class after class in one flat array, each class in row order.
 #[derive(Clone, Debug)]
 pub enum RowStore {
@@ -355,6 +359,9 @@ impl BatchPlan {
         };
         let mut app = Apportionment::new(&plan.weights)?;
         for j in 0..global_batches {
+            if j % CHECK_EVERY == 0 {
+                crate::cancel::check()?;
+            }
             app.advance(plan.boundary(j + 1))?;
         }
         plan.per_epoch = app.counts().to_vec();
@@ -418,6 +425,9 @@ impl BatchPlan {
         let mut app = Apportionment::new(&self.weights)?;
         let mut mine = self.my_batches().peekable();
         for j in 0..self.global_batches {
+            if j % CHECK_EVERY == 0 {
+                crate::cancel::check()?;
+            }
             app.advance(self.boundary(j))?;
             if mine.peek() == Some(&j) {
                 mine.next();
@@ -508,6 +518,9 @@ impl BatchPlan {
         }
         let js: Vec<u64> = self.my_batches().collect();
         slices.into_par_iter().enumerate().for_each(|(b, o)| {
+            if crate::cancel::requested() {
+                return;
+            }
             self.fill(
                 epoch,
                 js[b],
@@ -516,6 +529,7 @@ impl BatchPlan {
                 o,
             )
         });
+        crate::cancel::check()?;
         Ok((out, offsets))
     }
 

@@ -333,6 +333,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
             dist: pick_l2::<F>(),
         };
         h.build(params.ef_construction);
+        crate::cancel::check()?;
         Ok(h)
     }
 
@@ -403,6 +404,10 @@ impl<'a, F: Float> Hnsw<'a, F> {
         let n = self.graph.n;
         let mut i = 1usize;
         while i < n {
+            if crate::cancel::requested() {
+                // Interrupted: `new` drops the partial graph.
+                return;
+            }
             // A batch is at most 1/32 of the graph; a node that raises the top level goes alone.
             let size = (i / 32).clamp(1, 1024).min(n - i);
             let mut end = i;
@@ -420,7 +425,12 @@ impl<'a, F: Float> Hnsw<'a, F> {
             } else {
                 (i..end)
                     .into_par_iter()
-                    .map(|j| self.plan(j, ef_c))
+                    .map(|j| {
+                        if crate::cancel::requested() {
+                            return Vec::new();
+                        }
+                        self.plan(j, ef_c)
+                    })
                     .collect()
             };
             self.commit(i, &plans);
@@ -657,6 +667,9 @@ impl<'a, F: Float> Hnsw<'a, F> {
             )
             .zip(qs.par_iter())
             .map(|((ri, rd), &(q, ex))| {
+                if crate::cancel::requested() {
+                    return k;
+                }
                 let l = self.search_one(q, k, ex);
                 for (t, &(dd, j)) in l.iter().enumerate() {
                     ri[t] = j;
@@ -665,6 +678,7 @@ impl<'a, F: Float> Hnsw<'a, F> {
                 l.len()
             })
             .collect();
+        crate::cancel::check()?;
         if let Some((i, &len)) = found.iter().enumerate().find(|&(_, &len)| len < k) {
             return Err(CoreError::InvalidArgument(format!(
                 "the HNSW search found {len} neighbours of query {i}, {k} wanted: raise ef_search"

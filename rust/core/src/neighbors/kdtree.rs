@@ -102,7 +102,9 @@ impl<'a, F: Float> KdTree<'a, F> {
         }
         self.lo.extend_from_slice(&lo);
         self.hi.extend_from_slice(&hi);
-        if rows.len() <= LEAF {
+        // An interrupted build ends its nodes as leaves: the tree stays valid (and is dropped,
+        // since every search of it then reports the interrupt).
+        if rows.len() <= LEAF || crate::cancel::requested() {
             return id;
         }
         let (mut best, mut spread) = (0usize, F::zero());
@@ -197,6 +199,9 @@ impl<'a, F: Float> KdTree<'a, F> {
         let lists: Vec<Vec<(f64, usize)>> = qs
             .par_iter()
             .map_init(Vec::new, |best, &(q, ex)| {
+                if crate::cancel::requested() {
+                    return Vec::new();
+                }
                 self.search_one(q, ex, k, best);
                 best.clone()
             })
@@ -247,7 +252,9 @@ impl<F: Float> KnnIndex<F> for KdTree<'_, F> {
         let qs = (0..queries.nrows())
             .map(|i| (&q[i * d..(i + 1) * d], usize::MAX))
             .collect();
-        Ok(self.run(qs, k))
+        let nb = self.run(qs, k);
+        crate::cancel::check()?;
+        Ok(nb)
     }
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
@@ -264,7 +271,9 @@ impl<F: Float> KnnIndex<F> for KdTree<'_, F> {
             )));
         }
         let qs = rows.iter().map(|&i| (self.row(i), i)).collect();
-        Ok(self.run(qs, k))
+        let nb = self.run(qs, k);
+        crate::cancel::check()?;
+        Ok(nb)
     }
 }
 

@@ -80,6 +80,9 @@ pub fn interpolate<F: Float>(
     out.par_chunks_mut(CHUNK * d.max(1))
         .enumerate()
         .for_each(|(chunk, block)| {
+            if crate::cancel::requested() {
+                return;
+            }
             let mut s = Stream::new(seed, purpose, class, chunk as u64);
             let rows_here = block
                 .len()
@@ -108,6 +111,7 @@ pub fn interpolate<F: Float>(
                 }
             }
         });
+    crate::cancel::check()?;
     Ok(Array2::from_shape_vec((total, d), out).expect("shape"))
 }
 

@@ -136,6 +136,9 @@ pub fn smotenc_neighbors(
         .par_chunks_mut(QUERIES * k.max(1))
         .enumerate()
         .for_each(|(chunk, out)| {
+            if crate::cancel::requested() {
+                return;
+            }
             let q0 = chunk * QUERIES;
             let nq = (m - q0).min(QUERIES);
             let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k)).collect();
@@ -243,6 +246,7 @@ pub fn smotenc<F: Float>(
             smotenc_neighbors(&class_num, dn, &class_cat, dc, penalty, k)
         }
     };
+    crate::cancel::check()?;
     let neighbors_per_row = graph.ncols();
     let pairs = (m * neighbors_per_row) as u64;
     // The most frequent values among each class row's neighbours, per feature, computed once per
@@ -278,6 +282,9 @@ pub fn smotenc<F: Float>(
         .zip(chunks_cat)
         .enumerate()
         .for_each(|(chunk, (bn, bc))| {
+            if crate::cancel::requested() {
+                return;
+            }
             let mut s = Stream::new(seed, Purpose::SmoteNc, class, chunk as u64);
             let rows_here = bn.len().checked_div(dn).unwrap_or(bc.len() / dc.max(1));
             for t in 0..rows_here {
@@ -303,6 +310,7 @@ pub fn smotenc<F: Float>(
                 }
             }
         });
+    crate::cancel::check()?;
     Ok((
         Array2::from_shape_vec((n_new, dn), out_num).expect("shape"),
         Array2::from_shape_vec((n_new, dc), out_cat).expect("shape"),
@@ -450,6 +458,9 @@ pub fn smoten(
             .par_chunks_mut(k_with_self)
             .enumerate()
             .for_each(|(i, o)| {
+                if crate::cancel::requested() {
+                    return;
+                }
                 let q = &class_codes[i * d..(i + 1) * d];
                 let mut top = TopK::new(k_with_self);
                 for j in 0..m {
@@ -464,6 +475,9 @@ pub fn smoten(
         dst.par_chunks_mut(CHUNK * d.max(1))
             .enumerate()
             .for_each(|(chunk, block)| {
+                if crate::cancel::requested() {
+                    return;
+                }
                 let mut s = Stream::new(seed, Purpose::SmoteN, c as u32, chunk as u64);
                 let mut vals: Vec<u32> = Vec::with_capacity(k_with_self);
                 for o in block.chunks_mut(d.max(1)) {
@@ -490,6 +504,7 @@ pub fn smoten(
                     }
                 }
             });
+        crate::cancel::check()?;
         offset += class_new;
     }
     Ok(Array2::from_shape_vec((total, d), out).expect("shape"))

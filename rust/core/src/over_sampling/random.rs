@@ -40,11 +40,15 @@ pub fn random_over_sample_indices(
             .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(chunk, block)| {
+                if crate::cancel::requested() {
+                    return;
+                }
                 let mut s = Stream::new(seed, Purpose::RandomOverSample, c as u32, chunk as u64);
                 for o in block {
                     *o = rows[s.below(rows.len() as u64) as usize];
                 }
             });
+        crate::cancel::check()?;
         offset += m;
     }
     Ok(out)
@@ -72,6 +76,9 @@ pub fn smoothed_bootstrap<F: Float>(
     out.par_chunks_mut(CHUNK * d.max(1))
         .enumerate()
         .for_each(|(chunk, block)| {
+            if crate::cancel::requested() {
+                return;
+            }
             let mut s = Stream::new(seed, Purpose::Shrinkage, class, chunk as u64);
             for (r, o) in block.chunks_mut(d.max(1)).enumerate() {
                 let src = x.row(idx[chunk * CHUNK + r]);
@@ -80,6 +87,7 @@ pub fn smoothed_bootstrap<F: Float>(
                 }
             }
         });
+    crate::cancel::check()?;
     Ok(())
 }
 

@@ -129,6 +129,9 @@ pub fn smote<F: Float>(
         dst.par_chunks_mut(CHUNK * d.max(1))
             .enumerate()
             .for_each(|(chunk, block)| {
+                if crate::cancel::requested() {
+                    return;
+                }
                 let mut s = Stream::new(seed, Purpose::Smote, class, chunk as u64);
                 for o in block.chunks_mut(d.max(1)) {
                     let p = s.below(pairs) as usize;
@@ -143,6 +146,7 @@ pub fn smote<F: Float>(
                     }
                 }
             });
+        crate::cancel::check()?;
         offset += n;
     }
     Ok(())

@@ -255,9 +255,13 @@ pub(crate) fn enn_keep_mask<F: Float>(
     let mut keep = vec![true; x.nrows()];
     for c in (0..n_classes).filter(|&c| targeted[c]) {
         let mut open = by.unproven(c, k);
+        // The bounded searches skip their work once the call is interrupted: stop before their
+        // partial answers are used.
+        crate::cancel::check()?;
         if kind == EnnRule::All {
             // Most open rows are decided by a search bounded by the nearest foreign row.
             let decided = by.all_rule(c, &open, k)?;
+            crate::cancel::check()?;
             for (&i, v) in open.iter().zip(&decided) {
                 if let Some(kept) = *v {
                     keep[i] = kept;
@@ -280,6 +284,7 @@ pub(crate) fn enn_keep_mask<F: Float>(
             };
         }
     }
+    crate::cancel::check()?;
     Ok(keep)
 }
 
@@ -329,12 +334,14 @@ pub(crate) fn tomek_link_mask<F: Float>(
                 mask[j] |= targeted[codes[j] as usize];
             }
         }
+        crate::cancel::check()?;
         return Ok(mask);
     }
     // (row, its nearest row) where the two classes differ.
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for c in (0..n_classes).filter(|&c| targeted[c]) {
         let open = by.unproven(c, 1);
+        crate::cancel::check()?;
         let lists = by.exact_knn(&open, 1)?;
         pairs.extend(
             open.iter()
@@ -353,6 +360,7 @@ pub(crate) fn tomek_link_mask<F: Float>(
             mask[i] = true;
         }
     }
+    crate::cancel::check()?;
     Ok(mask)
 }
 

@@ -223,8 +223,11 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
         let near: Vec<(u32, usize)> = (0..nq)
             .into_par_iter()
             .map(|i| {
-                let qv = &q[i * d..(i + 1) * d];
                 let mut best = (f64::INFINITY, 0u32);
+                if crate::cancel::requested() {
+                    return (best.1, i);
+                }
+                let qv = &q[i * d..(i + 1) * d];
                 for t in 0..self.tiles.len() {
                     let ct = &self.centroids[t * d..(t + 1) * d];
                     let mut s = 0f64;
@@ -249,7 +252,9 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
                     .collect()
             })
             .collect();
-        Ok(self.search(tasks, nq, k, available))
+        let nb = self.search(tasks, nq, k, available);
+        crate::cancel::check()?;
+        Ok(nb)
     }
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
@@ -264,7 +269,9 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
                     .collect()
             })
             .collect();
-        Ok(self.search(tasks, self.n, k, available))
+        let nb = self.search(tasks, self.n, k, available);
+        crate::cancel::check()?;
+        Ok(nb)
     }
 
     fn query_self_rows(&self, rows: &[usize], k: usize) -> Result<Neighbors> {
@@ -276,6 +283,8 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
             )));
         }
         let tasks = self.self_tasks(rows);
-        Ok(self.search(tasks, rows.len(), k, available))
+        let nb = self.search(tasks, rows.len(), k, available);
+        crate::cancel::check()?;
+        Ok(nb)
     }
 }

@@ -458,6 +458,10 @@ impl<F: Float> BruteForce<'_, F> {
         // The panel test's slack: its own rounding, and the `b D` part of the error bound.
         let slack = F::narrow((1.0 + 1e-5) * (1.0 + task_err.b));
         for &(_, lb, t) in &order {
+            if crate::cancel::requested() {
+                // The call is being interrupted: its callers drop these results.
+                break;
+            }
             let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
             if task_err.pass1_below(lb) > worst.wide() {
                 // Every row of this tile has a pass-1 distance above every query's threshold:
