@@ -9,8 +9,8 @@ use numpy::{
 use pyo3::prelude::*;
 
 use crate::common::{
-    alloc_rows, checked_bytes, checked_sum, codes_and_rows, column_major, copy_into, graphs_of,
-    indices_to_py, row_indices, run, Res,
+    alloc_rows, checked_bytes, checked_sum, codes_and_rows, column_major, graphs_of, indices_to_py,
+    row_indices, run, Res,
 };
 use crate::with_features;
 
@@ -31,11 +31,10 @@ fn smote_impl<'py, F: Float + numpy::Element>(
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
         let xv = x.as_array();
+        // One pass: x copied into the output and checked for NaN and infinity as it is copied,
+        // while the new rows are made.
         run(py, n_threads, || {
-            core::validate::check_finite(xv)?;
-            let (head, tail) = buf.split_at_mut(n * d);
-            copy_into(xv, head);
-            core::over_sampling::smote(xv, &rows, &n_new, k, &graphs, seed, tail)
+            core::over_sampling::smote_full(xv, &rows, &n_new, k, &graphs, seed, buf)
         })?;
     }
     Ok(out)
