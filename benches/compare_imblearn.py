@@ -5,7 +5,10 @@ PCA-like cloud; ``--multiclass``: the 5-class clustered data), size and sampler,
 libraries in this process (best of ``--repeat``), checks that both outputs are valid (class counts
 equal to imbalanced-learn's targets; for SMOTE every checked new row lies on a segment to one of
 its class's k nearest neighbours, by scikit-learn's exact search), and measures each library's
-peak memory in a fresh process of its own (``ru_maxrss``).
+peak memory in a fresh process of its own (``ru_maxrss``). For SMOTE it also prints its floor, in
+the same run: the time to allocate the output and write each value once from every core (the
+machine's own number, page faults included), plus an exact k-NN among the rows of each grown class
+at the FMA peak (``--peak-gflops``), and equipoise's time over that floor.
 
     python benches/compare_imblearn.py                    # 100k and 1M rows, binary
     python benches/compare_imblearn.py --rows 1000000 --families pca_cloud --samplers SMOTE
@@ -77,6 +80,35 @@ def valid(name, X, y, X_res, y_res) -> bool:
     return True
 
 
+def smote_floor(X, y, repeat, peak_gflops):
+    """SMOTE's floor on this machine: (seconds to allocate its output and write every value once
+    from every core, seconds of an exact k-NN among each grown class's rows at ``peak_gflops``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from equipoise.utils import check_sampling_strategy
+
+    target = check_sampling_strategy("auto", y, "over-sampling")
+    n_out = len(y) + sum(target.values())
+    d = X.shape[1]
+    classes, counts = np.unique(y, return_counts=True)
+    grown = [m for c, m in zip(classes, counts) if target.get(c, 0) > 0]
+    knn = sum(2.0 * m * m * d for m in grown) / (peak_gflops * 1e9)
+    threads = os.cpu_count() or 1
+    bounds = np.linspace(0, n_out, threads + 1).astype(int)
+
+    def write_once():
+        out = np.empty((n_out, d), dtype=X.dtype)
+        list(pool.map(lambda i: out[bounds[i] : bounds[i + 1]].fill(1), range(threads)))
+
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeat):
+            t = time.perf_counter()
+            write_once()
+            best = min(best, time.perf_counter() - t)
+    return best, knn
+
+
 def time_one(lib, name, X, y, repeat):
     best, out = float("inf"), None
     for _ in range(repeat):
@@ -123,6 +155,13 @@ def main():
     add_family_argument(p)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-memory", action="store_true")
+    p.add_argument(
+        "--peak-gflops",
+        type=float,
+        default=381.0,
+        help="the cores' FMA peak, for SMOTE's floor (cargo test --release -p equipoise-core"
+        " peak_report -- --ignored --nocapture measures it; 381: 2 AVX-512 cores)",
+    )
     p.add_argument("--memory-child", nargs=3, metavar=("LIB", "SAMPLER", "DATA"))
     args = p.parse_args()
     if args.memory_child:
@@ -175,6 +214,16 @@ def main():
                 f" {v:>10} {mem:>15} {ratio:>9}",
                 flush=True,
             )
+            if name == "SMOTE":
+                write, knn = smote_floor(X, y, args.repeat, args.peak_gflops)
+                floor = write + knn
+                print(
+                    f"{'':<18} {'':>9} {'SMOTE floor':<19} {'':>10} {floor:>11.3f}"
+                    f"  equipoise / floor {t_e / floor:.2f}x (write the output once from every"
+                    f" core {write:.3f} s + exact k-NN of the grown classes at"
+                    f" {args.peak_gflops:.0f} GFLOP/s {knn:.4f} s)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
