@@ -1,12 +1,15 @@
 """pytest-benchmark: one epoch of balanced batch indices (1M labels, 0.5% minority, batches of 256).
 
 python -m pytest benches/bench_batch_samplers.py --benchmark-only
+
+Not parametrized by data family (``--families``): a batch sampler reads the labels only, never the
+features, so the families differ for it only in their 0.5% minority share, which this suite has.
 """
 
 import numpy as np
 import pytest
+from compare_batch_samplers import check_exact, labels
 
-from benches.compare_batch_samplers import check_exact, labels
 from equipoise.sampling import BalancedBatchSampler
 
 N = 1_000_000

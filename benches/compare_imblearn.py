@@ -1,11 +1,18 @@
-"""Side by side: imbalanced-learn and equipoise on the same fraud-like data, in one run.
+"""Side by side: imbalanced-learn and equipoise on the same data, in one run.
 
-For each size and sampler, times both libraries in this process (best of ``--repeat``), checks that
-both outputs are valid (class counts equal to imbalanced-learn's targets; for SMOTE every checked
-new row lies on a segment to one of its class's k nearest neighbours, by scikit-learn's exact
-search), and measures each library's peak memory in a fresh process of its own (``ru_maxrss``).
+For each data family of ``benches/data_families.py`` (``--families``, default iid Gaussian and the
+PCA-like cloud; ``--multiclass``: the 5-class clustered data), size and sampler, times both
+libraries in this process (best of ``--repeat``), checks that both outputs are valid (class counts
+equal to imbalanced-learn's targets; for SMOTE every checked new row lies on a segment to one of
+its class's k nearest neighbours, by scikit-learn's exact search), and measures each library's
+peak memory in a fresh process of its own (``ru_maxrss``). For SMOTE it also prints its floor, in
+the same run: the time to allocate the output and write each value once from every core (the
+machine's own number, page faults included), plus an exact k-NN among the rows of each grown class
+at the FMA peak (``--peak-gflops``), and equipoise's time over that floor.
 
     python benches/compare_imblearn.py                    # 100k and 1M rows, binary
+    python benches/compare_imblearn.py --rows 1000000 --families pca_cloud --samplers SMOTE
+    python benches/compare_imblearn.py --rows 100000 --families all real:mammography
     python benches/compare_imblearn.py --rows 100000 --multiclass
 """
 
@@ -21,15 +28,14 @@ import tempfile
 import time
 
 import numpy as np
+from data_families import add_family_argument, expand, make
 
-from equipoise.datasets import make_fraud as fraud  # noqa: E402
-from equipoise.datasets import make_fraud_multiclass as fraud_multiclass  # noqa: E402
-from equipoise.utils._testing import assert_on_segments  # noqa: E402
+from equipoise.utils._testing import assert_on_segments
 
 SAMPLERS = ("SMOTE", "RandomOverSampler", "RandomUnderSampler")
 
 
-def make(lib: str, name: str):
+def sampler(lib: str, name: str):
     if lib == "imblearn":
         import imblearn.over_sampling as over
         import imblearn.under_sampling as under
@@ -40,8 +46,13 @@ def make(lib: str, name: str):
     return cls(random_state=0)
 
 
-def data(rows: int, multiclass: bool):
-    return fraud_multiclass(rows) if multiclass else fraud(rows)
+def data(rows: int, family: str):
+    """``(X, y)`` of a family; ``clustered-5class``: the 5-class clustered data."""
+    if family == "clustered-5class":
+        from equipoise.datasets import make_fraud_multiclass
+
+        return make_fraud_multiclass(rows)
+    return make(family, rows)
 
 
 def valid(name, X, y, X_res, y_res) -> bool:
@@ -69,12 +80,41 @@ def valid(name, X, y, X_res, y_res) -> bool:
     return True
 
 
+def smote_floor(X, y, repeat, peak_gflops):
+    """SMOTE's floor on this machine: (seconds to allocate its output and write every value once
+    from every core, seconds of an exact k-NN among each grown class's rows at ``peak_gflops``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from equipoise.utils import check_sampling_strategy
+
+    target = check_sampling_strategy("auto", y, "over-sampling")
+    n_out = len(y) + sum(target.values())
+    d = X.shape[1]
+    classes, counts = np.unique(y, return_counts=True)
+    grown = [m for c, m in zip(classes, counts) if target.get(c, 0) > 0]
+    knn = sum(2.0 * m * m * d for m in grown) / (peak_gflops * 1e9)
+    threads = os.cpu_count() or 1
+    bounds = np.linspace(0, n_out, threads + 1).astype(int)
+
+    def write_once():
+        out = np.empty((n_out, d), dtype=X.dtype)
+        list(pool.map(lambda i: out[bounds[i] : bounds[i + 1]].fill(1), range(threads)))
+
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeat):
+            t = time.perf_counter()
+            write_once()
+            best = min(best, time.perf_counter() - t)
+    return best, knn
+
+
 def time_one(lib, name, X, y, repeat):
     best, out = float("inf"), None
     for _ in range(repeat):
-        sampler = make(lib, name)
+        est = sampler(lib, name)
         t = time.perf_counter()
-        out = sampler.fit_resample(X, y)
+        out = est.fit_resample(X, y)
         best = min(best, time.perf_counter() - t)
     return best, out
 
@@ -92,9 +132,9 @@ def peak_rss_mib() -> float:
 def memory_child(lib, name, path):
     with np.load(path) as f:
         X, y = f["X"], f["y"]
-    make(lib, name)  # import before the baseline
+    sampler(lib, name)  # import before the baseline
     base = peak_rss_mib()
-    make(lib, name).fit_resample(X, y)
+    sampler(lib, name).fit_resample(X, y)
     peak = peak_rss_mib()
     print(json.dumps({"base_mib": base, "peak_mib": peak}))
 
@@ -109,9 +149,19 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     p.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
-    p.add_argument("--multiclass", action="store_true", help="5 classes, ratios 100:30:10:3:1")
+    p.add_argument(
+        "--multiclass", action="store_true", help="the 5-class clustered data (100:30:10:3:1)"
+    )
+    add_family_argument(p)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-memory", action="store_true")
+    p.add_argument(
+        "--peak-gflops",
+        type=float,
+        default=381.0,
+        help="the cores' FMA peak, for SMOTE's floor (cargo test --release -p equipoise-core"
+        " peak_report -- --ignored --nocapture measures it; 381: 2 AVX-512 cores)",
+    )
     p.add_argument("--memory-child", nargs=3, metavar=("LIB", "SAMPLER", "DATA"))
     args = p.parse_args()
     if args.memory_child:
@@ -123,18 +173,23 @@ def main():
 
     print(
         f"imbalanced-learn {imblearn.__version__}, equipoise {equipoise.__version__}, "
-        f"{os.cpu_count()} cores; fraud-like data, 30 float32 features, "
+        f"{os.cpu_count()} cores; float32 features, "
         f"{'5 classes' if args.multiclass else 'binary, 0.5% minority'}"
     )
+    families = ["clustered-5class"] if args.multiclass else expand(args.families)
     header = (
-        f"{'rows':>9} {'sampler':<19} {'imblearn s':>10} {'equipoise s':>11} {'speedup':>8}"
+        f"{'family':<18} {'rows':>9} {'sampler':<19} {'imblearn s':>10} {'equipoise s':>11}"
+        f" {'speedup':>8}"
         f" {'valid(i/e)':>10} {'peak MiB i/e':>15} {'extra MiB i/e':>13}"
     )
     print(header)
     tmp = tempfile.mkdtemp(prefix="equipoise-bench-")
-    for rows in args.rows:
-        X, y = data(rows, args.multiclass)
-        path = os.path.join(tmp, f"data-{rows}.npz")
+    # A real set has its own size: measured once.
+    runs = [(f, r) for f in families for r in (args.rows[:1] if "real:" in f else args.rows)]
+    for family, rows in runs:
+        X, y = data(rows, family)
+        rows = len(y)  # a real set has its own size
+        path = os.path.join(tmp, f"data-{family.replace(':', '_')}-{rows}.npz")
         np.savez(path, X=X, y=y)
         for name in args.samplers:
             t_i, (Xi, yi) = time_one("imblearn", name, X, y, args.repeat)
@@ -155,10 +210,20 @@ def main():
                 extra_e = me["peak_mib"] - me["base_mib"]
                 ratio = f"{extra_i:.0f}/{extra_e:.0f}"
             print(
-                f"{rows:>9} {name:<19} {t_i:>10.3f} {t_e:>11.3f} {t_i / t_e:>7.1f}x"
+                f"{family:<18} {rows:>9} {name:<19} {t_i:>10.3f} {t_e:>11.3f} {t_i / t_e:>7.1f}x"
                 f" {v:>10} {mem:>15} {ratio:>9}",
                 flush=True,
             )
+            if name == "SMOTE":
+                write, knn = smote_floor(X, y, args.repeat, args.peak_gflops)
+                floor = write + knn
+                print(
+                    f"{'':<18} {'':>9} {'SMOTE floor':<19} {'':>10} {floor:>11.3f}"
+                    f"  equipoise / floor {t_e / floor:.2f}x (write the output once from every"
+                    f" core {write:.3f} s + exact k-NN of the grown classes at"
+                    f" {args.peak_gflops:.0f} GFLOP/s {knn:.4f} s)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ with ``1`` the minority (``minority`` share, 0.5% by default) and ``0`` the majo
   times (exact duplicates, so distance ties at zero everywhere); a minority prototype's copies are
   minority, and 5% of them are relabelled majority (the same transaction with both labels).
 - ``real:<name>``: a bundled real dataset (``equipoise.datasets``), at its own size.
+
+Categorical extension (for SMOTENC and SMOTEN, :func:`mixed` and :func:`categorical`): a family's
+rows with some of its columns turned into categories by binning them at quantiles of Zipf-like
+frequencies (level ``v`` about ``1 / (v + 1)`` as common as level 0: a few common levels, a long
+tail), so that the categories keep the family's structure, the minority's position in the cloud
+included, instead of being drawn apart from it. ``mixed`` keeps the family's first ten columns
+numeric (float64) and bins the next five into 10, 50, 200, 1,000 and 2,000 levels (pandas
+``category`` columns); ``categorical`` bins the first six columns into 4 to 40 levels (string
+columns, as SMOTEN reads them). A real set with fewer columns gives up numeric columns first and
+keeps at least one of each kind in ``mixed``.
 """
 
 from __future__ import annotations
@@ -157,6 +167,50 @@ def make(family: str, n_rows: int, *, minority: float = 0.005, seed: int = 0, dt
     if family not in gens:
         raise ValueError(f"unknown family {family!r}: one of {list(gens)} or real:<dataset>")
     return gens[family](n_rows, minority=minority, seed=seed, dtype=dtype)
+
+
+def _zipf_codes(col, levels: int) -> np.ndarray:
+    """Codes ``0..levels-1`` of a column binned at quantiles with Zipf-like level frequencies
+    (smallest values in level 0); equal values share a level."""
+    p = 1.0 / np.arange(1, levels + 1)
+    cdf = np.cumsum(p) / p.sum()
+    values, inverse = np.unique(col, return_inverse=True)
+    # The mid-rank quantile of each distinct value, so that ties fall in one level.
+    counts = np.bincount(inverse.reshape(-1), minlength=len(values))
+    mid = (np.cumsum(counts) - counts / 2) / len(col)
+    return np.searchsorted(cdf, mid, side="right").clip(max=levels - 1)[inverse.reshape(-1)]
+
+
+MIXED_LEVELS = (10, 50, 200, 1000, 2000)
+CATEGORICAL_LEVELS = (4, 6, 10, 15, 25, 40)
+
+
+def mixed(family: str, n_rows: int, *, minority: float = 0.005, seed: int = 0, n_numeric: int = 10):
+    """A family as a mixed pandas frame: numeric ``num<j>`` (float64) then categorical ``cat<j>``
+    columns (``MIXED_LEVELS``), and its labels (see the module doc)."""
+    import pandas as pd
+
+    X, y = make(family, n_rows, minority=minority, seed=seed, dtype=np.float64)
+    d = X.shape[1]
+    n_cat = max(1, min(len(MIXED_LEVELS), d // 2))
+    n_num = max(1, min(n_numeric, d - n_cat))
+    cols = {f"num{j}": X[:, j] for j in range(n_num)}
+    for j, levels in enumerate(MIXED_LEVELS[:n_cat]):
+        codes = _zipf_codes(X[:, n_num + j], levels).astype(np.int32)
+        cats = [f"c{j}_{v}" for v in range(levels)]
+        cols[f"cat{j}"] = pd.Categorical.from_codes(codes, categories=cats)
+    return pd.DataFrame(cols), y
+
+
+def categorical(family: str, n_rows: int, *, minority: float = 0.005, seed: int = 0):
+    """A family as an all-categorical object array (``CATEGORICAL_LEVELS``, string values) and
+    its labels (see the module doc)."""
+    X, y = make(family, n_rows, minority=minority, seed=seed, dtype=np.float64)
+    cols = []
+    for j, levels in enumerate(CATEGORICAL_LEVELS[: X.shape[1]]):
+        names = np.array([f"v{j}_{v}" for v in range(levels)], dtype=object)
+        cols.append(names[_zipf_codes(X[:, j], levels)])
+    return np.column_stack(cols), y
 
 
 def add_family_argument(parser, default=("gaussian", "pca_cloud")):

@@ -1,16 +1,20 @@
-"""SMOTENC side by side: equipoise vs imbalanced-learn on a mixed fraud-like table.
+"""SMOTENC side by side: equipoise vs imbalanced-learn on mixed tables.
 
-The table: ``n`` rows, 10 float64 numeric columns and 5 categorical columns (pandas ``category``)
-with 10, 50, 200, 1,000 and 2,000 levels; the minority class is 0.5% of the rows (or
-``--minority-rows``). Each library runs in its own process (peak memory is that process's
-``ru_maxrss``); the parent prints time, peak memory, the ratios, and whether each output is valid
-(class counts balanced; every new numeric value inside the minority's range; every new category one
-of the column's levels).
+The table: the categorical extension of each data family (``--families``, default iid Gaussian and
+the PCA-like cloud; ``data_families.mixed``): ``n`` rows, the family's first 10 columns numeric
+(float64) and its next 5 binned into categorical columns (pandas ``category``) with 10, 50, 200,
+1,000 and 2,000 levels of Zipf-like frequencies; the minority class is 0.5% of the rows (or
+``--minority-rows``). ``--families table`` is the earlier table, whose numeric columns are iid
+normal and whose categories are drawn apart from them. Each library runs in its own process
+(peak memory is that process's ``ru_maxrss``); the parent prints time, peak memory, the ratios,
+and whether each output is valid (class counts balanced; every new numeric value inside the
+minority's range; every new category one of the column's levels).
 
 imbalanced-learn is run under an address-space cap (``--imblearn-cap-gib``, default 16) so that
 its one-hot blow-up ends in a ``MemoryError`` instead of swapping a shared machine.
 
     python benches/smotenc_side_by_side.py                       # 1M rows, then sizes both finish
+    python benches/smotenc_side_by_side.py --rows 100000 --families all real:mammography
     python benches/smotenc_side_by_side.py --rows 8000000 --minority-rows 50000 --only equipoise
 """
 
@@ -24,6 +28,7 @@ import sys
 import time
 
 import numpy as np
+from data_families import add_family_argument, expand, mixed
 
 LEVELS = (10, 50, 200, 1000, 2000)
 N_NUMERIC = 10
@@ -53,31 +58,42 @@ def mixed_table(n_rows: int, n_minority: int | None = None, seed: int = 0):
 
 
 def _valid(X_df, y, X_res, y_res) -> bool:
+    import pandas as pd
+
     n = len(X_df)
-    counts = np.bincount(np.asarray(y_res))
-    if counts[0] != counts[1] or len(X_res) != len(y_res):
+    classes, counts = np.unique(np.asarray(y_res), return_counts=True)
+    if counts.min() != counts.max() or len(X_res) != len(y_res):
         return False
+    labels, n_in = np.unique(np.asarray(y), return_counts=True)
+    small = labels[np.argmin(n_in)]
     new = X_res.iloc[n:] if hasattr(X_res, "iloc") else X_res[n:]
-    minority = X_df[np.asarray(y) == 1]
-    for j in range(N_NUMERIC):
-        c = f"num{j}"
+    minority = X_df[np.asarray(y) == small]
+    for c in X_df.columns:
+        if isinstance(X_df[c].dtype, pd.CategoricalDtype):
+            if not set(np.unique(np.asarray(new[c], dtype=object))) <= set(X_df[c].cat.categories):
+                return False
+            continue
         lo, hi = minority[c].min(), minority[c].max()
         vals = np.asarray(new[c])
         if vals.min() < lo - 1e-9 or vals.max() > hi + 1e-9:
             return False
-    for j in range(len(LEVELS)):
-        c = f"cat{j}"
-        if not set(np.unique(np.asarray(new[c], dtype=object))) <= set(X_df[c].cat.categories):
-            return False
     return True
 
 
-def child(lib: str, n_rows: int, n_minority: int | None, frame: str, cap_gib: float | None):
+def table(family: str, n_rows: int, n_minority: int | None):
+    if family == "table":
+        return mixed_table(n_rows, n_minority)
+    share = 0.005 if n_minority is None else n_minority / n_rows
+    return mixed(family, n_rows, minority=share)
+
+
+def child(lib, family, n_rows, n_minority, frame, cap_gib):
     if cap_gib:
         cap = int(cap_gib * (1 << 30))
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    X, y = mixed_table(n_rows, n_minority)
-    cat_idx = list(range(N_NUMERIC, N_NUMERIC + len(LEVELS)))
+    X, y = table(family, n_rows, n_minority)
+    n_rows = len(y)  # a real set has its own size
+    cat_idx = [j for j, c in enumerate(X.columns) if str(X[c].dtype) == "category"]
     if lib == "equipoise":
         from equipoise.over_sampling import SMOTENC
 
@@ -113,7 +129,7 @@ def child(lib: str, n_rows: int, n_minority: int | None, frame: str, cap_gib: fl
             {
                 "lib": lib,
                 "rows": n_rows,
-                "minority": int((y == 1).sum()),
+                "minority": int(np.unique(y, return_counts=True)[1].min()),
                 "seconds": seconds,
                 "peak_gib": peak / (1 << 20),
                 "data_gib": base_rss / (1 << 20),
@@ -125,8 +141,9 @@ def child(lib: str, n_rows: int, n_minority: int | None, frame: str, cap_gib: fl
     )
 
 
-def run(lib, rows, minority, frame, cap):
+def run(lib, family, rows, minority, frame, cap):
     cmd = [sys.executable, __file__, "--child", lib, "--rows", str(rows), "--frame", frame]
+    cmd += ["--families", family]
     if minority is not None:
         cmd += ["--minority-rows", str(minority)]
     if cap:
@@ -159,18 +176,22 @@ def main():
     ap.add_argument("--frame", default="pandas", choices=["pandas", "polars"])
     ap.add_argument("--only", choices=["equipoise", "imblearn"])
     ap.add_argument("--imblearn-cap-gib", type=float, default=16.0)
+    add_family_argument(ap)
     a = ap.parse_args()
     if a.child:
         cap = a.imblearn_cap_gib if a.child == "imblearn" else None
-        child(a.child, a.rows[0], a.minority_rows, a.frame, cap)
+        child(a.child, a.families[0], a.rows[0], a.minority_rows, a.frame, cap)
         return
-    for rows in a.rows:
-        print(f"SMOTENC, {rows:,} rows, levels {LEVELS}, {a.frame} input to equipoise:")
+    families = expand(a.families)
+    # A real set has its own size: measured once.
+    runs = [(f, r) for f in families for r in (a.rows[:1] if f.startswith("real:") else a.rows)]
+    for family, rows in runs:
+        print(f"SMOTENC, {family}, {rows:,} rows, levels {LEVELS}, {a.frame} input to equipoise:")
         res = {}
         for lib in ("equipoise", "imblearn"):
             if a.only and lib != a.only:
                 continue
-            res[lib] = run(lib, rows, a.minority_rows, a.frame, a.imblearn_cap_gib)
+            res[lib] = run(lib, family, rows, a.minority_rows, a.frame, a.imblearn_cap_gib)
             show(res[lib])
         e, i = res.get("equipoise"), res.get("imblearn")
         if e and i and e.get("ok") and i.get("ok"):

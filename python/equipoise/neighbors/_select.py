@@ -9,7 +9,9 @@ neighbours. ``neighbors`` is one of
   Never an approximate one, so results match imbalanced-learn.
 - ``"exact"``: blocked brute force, exact.
 - ``"kdtree"``: a KD-tree, exact (fastest when there are few features).
-- ``"hnsw"``: an approximate HNSW graph, much faster on large data; recall is measured in the tests.
+- ``"hnsw"``: an approximate HNSW graph; recall is measured in the tests. Not faster than the exact
+  path on any data family measured (``benches/neighbors_exact_vs_hnsw.py``): its build alone
+  outlasts the exact search, so only a user who asks for it gets it.
 - a dict ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
   to set HNSW's options (any subset; ``algorithm`` defaults to ``"hnsw"`` in a dict).
 

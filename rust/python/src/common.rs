@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use equipoise_core::neighbors::Neighbors;
 use equipoise_core::{self as core, CoreError, Float};
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{
     PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyTypeError, PyValueError,
@@ -117,7 +117,8 @@ pub(crate) fn run<R: Send>(
     n_threads: usize,
     f: impl FnOnce() -> core::Result<R> + Send,
 ) -> Res<R> {
-    let main = on_main_thread(py)?;
+    // At interpreter shutdown `threading` may be gone: the call then just runs, uninterruptible.
+    let main = on_main_thread(py).unwrap_or(false);
     let mut raised: Option<PyErr> = None;
     let out = py.detach(|| {
         let start = std::time::Instant::now();
@@ -287,22 +288,6 @@ pub(crate) fn alloc_rows<'py, F: Float + numpy::Element>(
     // (every caller fills the whole array before it reaches Python; on an error it is dropped
     // unread). The parity tests compare every caller's output with imbalanced-learn's.
     Ok(unsafe { PyArray2::<F>::new(py, [n, d], false) })
-}
-
-/// Copy `x` into the first rows of `out` (row-major).
-pub(crate) fn copy_into<F: Float>(x: ArrayView2<F>, out: &mut [F]) {
-    use rayon::prelude::*;
-    let d = x.ncols().max(1);
-    match x.as_slice() {
-        Some(s) => out[..s.len()]
-            .par_chunks_mut(1 << 16)
-            .zip(s.par_chunks(1 << 16))
-            .for_each(|(o, i)| o.copy_from_slice(i)),
-        None => out
-            .par_chunks_mut(d)
-            .zip(x.outer_iter().into_par_iter())
-            .for_each(|(o, r)| o.iter_mut().zip(r.iter()).for_each(|(a, b)| *a = *b)),
-    }
 }
 
 /// A neighbour graph handed in from Python (int64, e.g. a NearestNeighbors' output), as row

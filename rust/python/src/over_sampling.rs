@@ -9,15 +9,16 @@ use numpy::{
 use pyo3::prelude::*;
 
 use crate::common::{
-    alloc_rows, checked_bytes, checked_sum, codes_and_rows, column_major, copy_into, graphs_of,
-    indices_to_py, row_indices, run, Res,
+    alloc_rows, checked_bytes, checked_sum, codes_and_rows, column_major, graphs_of, indices_to_py,
+    row_indices, run, slice_of, Res,
 };
 use crate::with_features;
 
 fn smote_impl<'py, F: Float + numpy::Element>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, F>,
-    rows: Vec<Vec<usize>>,
+    codes: &[u32],
+    n_classes: usize,
     n_new: Vec<usize>,
     k: usize,
     graphs: Vec<Option<Array2<usize>>>,
@@ -31,11 +32,10 @@ fn smote_impl<'py, F: Float + numpy::Element>(
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
         let xv = x.as_array();
+        // One pass: x copied into the output and checked for NaN and infinity as it is copied,
+        // beside the search of the classes to grow and the making of their new rows.
         run(py, n_threads, || {
-            core::validate::check_finite(xv)?;
-            let (head, tail) = buf.split_at_mut(n * d);
-            copy_into(xv, head);
-            core::over_sampling::smote(xv, &rows, &n_new, k, &graphs, seed, tail)
+            core::over_sampling::smote_full(xv, codes, n_classes, &n_new, k, &graphs, seed, buf)
         })?;
     }
     Ok(out)
@@ -55,10 +55,10 @@ fn smote<'py>(
     seed: u64,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let rows = codes_and_rows(&codes, n_classes)?;
+    let codes = slice_of(&codes);
     let graphs = graphs_of(&graphs)?;
     Ok(with_features!(x, |a| smote_impl(
-        py, a, rows, n_new, k, graphs, seed, n_threads
+        py, a, &codes, n_classes, n_new, k, graphs, seed, n_threads
     )?
     .into_any()))
 }

@@ -13,6 +13,7 @@ use crate::error::{CoreError, Result};
 use crate::float::Float;
 use crate::neighbors::{BruteForce, KnnIndex};
 use crate::rng::{Purpose, Stream, CHUNK};
+use crate::validate::check_finite;
 
 /// Gather rows into a contiguous matrix.
 fn gather<F: Float>(x: ArrayView2<F>, rows: &[usize]) -> Array2<F> {
@@ -46,41 +47,36 @@ pub fn smote_class_neighbors<F: Float>(
     Ok(BruteForce::new(class_x.view()).query_self(k)?.indices)
 }
 
-/// Generate `n_new[c]` SMOTE rows for every class code `c`, class by class in code order, into
-/// `out` (row-major, `sum(n_new) x d`).
-///
-/// `graphs[c]`, when given, is the neighbour graph of class `c` (positions within its rows, one row
-/// per class row, any number of columns >= 1): it replaces the exact search, for callers that bring
-/// their own neighbour estimator.
-pub fn smote<F: Float>(
+/// A class to grow: its rows gathered contiguously and their neighbour graph.
+struct Grown<F> {
+    class: u32,
+    n_new: usize,
+    class_x: Array2<F>,
+    graph: Array2<usize>,
+}
+
+/// Check the arguments and, for every class to grow, gather its rows and find (or check) its
+/// neighbour graph. With `check_x`, the gathered rows are checked for NaN and infinity before
+/// they are searched (the error then names a cell of the class's rows, not of `x`).
+fn prepare<F: Float>(
     x: ArrayView2<F>,
     class_rows: &[Vec<usize>],
     n_new: &[usize],
     k: usize,
     graphs: &[Option<Array2<usize>>],
-    seed: u64,
-    out: &mut [F],
-) -> Result<()> {
-    let d = x.ncols();
-    let total: usize = n_new.iter().sum();
+    check_x: bool,
+) -> Result<Vec<Grown<F>>> {
     if n_new.len() != class_rows.len() {
         return Err(CoreError::Shape(
             "one target count per class is needed".into(),
         ));
-    }
-    if out.len() != total * d {
-        return Err(CoreError::Shape(format!(
-            "output holds {} values, {} needed",
-            out.len(),
-            total * d
-        )));
     }
     if k == 0 {
         return Err(CoreError::InvalidArgument(
             "k_neighbors must be >= 1".into(),
         ));
     }
-    let mut offset = 0usize;
+    let mut grown = Vec::new();
     for (c, rows) in class_rows.iter().enumerate() {
         let n = n_new[c];
         if n == 0 {
@@ -94,6 +90,9 @@ pub fn smote<F: Float>(
         }
         // The class's rows, contiguous: searched and read from cache-friendly memory.
         let class_x = gather(x, rows);
+        if check_x {
+            check_finite(class_x.view())?;
+        }
         let graph = match graphs.get(c).and_then(|g| g.as_ref()) {
             Some(g) => {
                 if g.nrows() != rows.len() || g.ncols() == 0 {
@@ -122,34 +121,248 @@ pub fn smote<F: Float>(
                 BruteForce::new(class_x.view()).query_self(k)?.indices
             }
         };
-        let cx = class_x.as_slice().expect("gathered rows are contiguous");
-        let neighbors_per_row = graph.ncols();
-        let pairs = (rows.len() * neighbors_per_row) as u64;
-        let dst = &mut out[offset * d..(offset + n) * d];
-        dst.par_chunks_mut(CHUNK * d.max(1))
-            .enumerate()
-            .for_each(|(chunk, block)| {
-                if crate::cancel::requested() {
-                    return;
-                }
-                let mut s = Stream::new(seed, Purpose::Smote, class, chunk as u64);
-                for o in block.chunks_mut(d.max(1)) {
-                    let p = s.below(pairs) as usize;
-                    let (r, col) = (p / neighbors_per_row, p % neighbors_per_row);
-                    let gap = s.uniform();
-                    let nb = graph[[r, col]];
-                    let a = &cx[r * d..(r + 1) * d];
-                    let b = &cx[nb * d..(nb + 1) * d];
-                    for j in 0..d {
-                        let (av, bv) = (a[j].wide(), b[j].wide());
-                        o[j] = F::narrow(av + gap * (bv - av));
-                    }
-                }
-            });
-        crate::cancel::check()?;
-        offset += n;
+        // Row-major, as `generate` reads it (a graph handed in may be column-major).
+        let graph = if graph.is_standard_layout() {
+            graph
+        } else {
+            graph.as_standard_layout().into_owned()
+        };
+        grown.push(Grown {
+            class,
+            n_new: n,
+            class_x,
+            graph,
+        });
+    }
+    Ok(grown)
+}
+
+/// Fill `block` (whole rows) with the new rows of unit of work `chunk` of a class: each a random
+/// (row, neighbour) pair and a uniform gap, from that unit's own random stream.
+fn generate<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
+            generate_rows(g, seed, chunk, block)
+        }
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 was detected. The same operations in the same order, only wider
+            // vectors (no fused multiply-add: Rust never contracts a * b + c), so the same bits.
+            return unsafe { avx2(g, seed, chunk, block) };
+        }
+    }
+    generate_rows(g, seed, chunk, block)
+}
+
+#[inline(always)]
+fn generate_rows<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
+    let d = g.class_x.ncols().max(1);
+    let cx = g.class_x.as_slice().expect("gathered rows are contiguous");
+    let per_row = g.graph.ncols();
+    let nbrs = g.graph.as_slice().expect("neighbour graphs are contiguous");
+    let pairs = nbrs.len() as u64;
+    let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk as u64);
+    for o in block.chunks_mut(d) {
+        let p = s.below(pairs) as usize;
+        let r = p / per_row;
+        let gap = s.uniform();
+        let nb = nbrs[p];
+        let a = &cx[r * d..(r + 1) * d];
+        let b = &cx[nb * d..(nb + 1) * d];
+        for ((o, &av), &bv) in o.iter_mut().zip(a).zip(b) {
+            let (av, bv) = (av.wide(), bv.wide());
+            *o = F::narrow(av + gap * (bv - av));
+        }
+    }
+}
+
+/// The units of work of the new rows: `(class, chunk, block)`, `CHUNK` rows a block, class by
+/// class, splitting `out` (the new rows, row-major) in order.
+fn new_row_blocks<'o, 'g, F: Float>(
+    grown: &'g [Grown<F>],
+    d: usize,
+    mut out: &'o mut [F],
+) -> Vec<(&'g Grown<F>, usize, &'o mut [F])> {
+    let mut blocks = Vec::new();
+    for g in grown {
+        let (mut class_out, rest) = out.split_at_mut(g.n_new * d);
+        out = rest;
+        let mut chunk = 0;
+        while !class_out.is_empty() {
+            let take = (CHUNK * d.max(1)).min(class_out.len());
+            let (block, rest) = class_out.split_at_mut(take);
+            blocks.push((g, chunk, block));
+            class_out = rest;
+            chunk += 1;
+        }
+    }
+    blocks
+}
+
+fn check_len(out: usize, want: usize) -> Result<()> {
+    if out != want {
+        return Err(CoreError::Shape(format!(
+            "output holds {out} values, {want} needed"
+        )));
     }
     Ok(())
+}
+
+/// Generate `n_new[c]` SMOTE rows for every class code `c`, class by class in code order, into
+/// `out` (row-major, `sum(n_new) x d`).
+///
+/// `graphs[c]`, when given, is the neighbour graph of class `c` (positions within its rows, one row
+/// per class row, any number of columns >= 1): it replaces the exact search, for callers that bring
+/// their own neighbour estimator. `x` is not checked for NaN or infinity (see [`smote_full`]).
+pub fn smote<F: Float>(
+    x: ArrayView2<F>,
+    class_rows: &[Vec<usize>],
+    n_new: &[usize],
+    k: usize,
+    graphs: &[Option<Array2<usize>>],
+    seed: u64,
+    out: &mut [F],
+) -> Result<()> {
+    let d = x.ncols();
+    let grown = prepare(x, class_rows, n_new, k, graphs, false)?;
+    check_len(out.len(), n_new.iter().sum::<usize>() * d)?;
+    new_row_blocks(&grown, d, out)
+        .into_par_iter()
+        .for_each(|(g, chunk, block)| {
+            if !crate::cancel::requested() {
+                generate(g, seed, chunk, block)
+            }
+        });
+    crate::cancel::check()
+}
+
+/// Rows of `x` a unit of work copies.
+const COPY_ROWS: usize = 4096;
+
+/// Copy `rows` rows of `x` starting at `row0` into `dst`, checking them for NaN and infinity on
+/// the way (one read of `x`): the first bad cell, as (row, column, what).
+fn copy_checked<F: Float>(
+    x: ArrayView2<F>,
+    row0: usize,
+    dst: &mut [F],
+) -> Option<(usize, usize, &'static str)> {
+    let d = x.ncols().max(1);
+    let rows = dst.len() / d;
+    let block = x.slice(ndarray::s![row0..row0 + rows, ..]);
+    let clean = match block.as_slice() {
+        Some(src) => {
+            // v * 0 is 0 for a finite v and NaN otherwise: a sum of them is finite iff every
+            // value is. Sixteen independent lanes let the copy and the check vectorise together.
+            let mut acc = [F::zero(); 16];
+            let mut o16 = dst.chunks_exact_mut(16);
+            let mut i16 = src.chunks_exact(16);
+            for (o, i) in (&mut o16).zip(&mut i16) {
+                o.copy_from_slice(i);
+                for l in 0..16 {
+                    acc[l] += i[l] * F::zero();
+                }
+            }
+            let mut rest = F::zero();
+            for (o, &i) in o16.into_remainder().iter_mut().zip(i16.remainder()) {
+                *o = i;
+                rest += i * F::zero();
+            }
+            acc.iter().fold(rest, |a, &v| a + v).is_finite()
+        }
+        None => {
+            let mut acc = F::zero();
+            for (o, r) in dst.chunks_mut(d).zip(block.outer_iter()) {
+                for (o, &v) in o.iter_mut().zip(r.iter()) {
+                    *o = v;
+                    acc += v * F::zero();
+                }
+            }
+            acc.is_finite()
+        }
+    };
+    if clean {
+        return None;
+    }
+    for (r, row) in block.outer_iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            if !v.is_finite() {
+                let what = if v.is_nan() { "NaN" } else { "infinity" };
+                return Some((row0 + r, c, what));
+            }
+        }
+    }
+    None
+}
+
+/// SMOTE's whole output in one parallel pass over `out` (row-major, `(n + sum(n_new)) x d`): the
+/// rows of `x`, copied and checked for NaN and infinity as they are copied, then the rows
+/// [`smote`] makes for the classes of `codes` (the same rows, bit for bit). The copy runs beside
+/// the preparation of the classes to grow (their rows, gathered, and their neighbour search), then
+/// beside their generation. A NaN or infinity in `x` is an error naming its first cell (lowest row,
+/// then column), as [`check_finite`] names it; `out` is then garbage.
+#[allow(clippy::too_many_arguments)]
+pub fn smote_full<F: Float>(
+    x: ArrayView2<F>,
+    codes: &[u32],
+    n_classes: usize,
+    n_new: &[usize],
+    k: usize,
+    graphs: &[Option<Array2<usize>>],
+    seed: u64,
+    out: &mut [F],
+) -> Result<()> {
+    let (n, d) = x.dim();
+    if codes.len() != n {
+        return Err(CoreError::Shape(format!(
+            "{} class codes for {n} rows",
+            codes.len()
+        )));
+    }
+    if n_new.len() != n_classes {
+        return Err(CoreError::Shape(
+            "one target count per class is needed".into(),
+        ));
+    }
+    check_len(out.len(), (n + n_new.iter().sum::<usize>()) * d)?;
+    let (head, tail) = out.split_at_mut(n * d);
+    let copies: Vec<(usize, &mut [F])> = head
+        .chunks_mut(COPY_ROWS * d.max(1))
+        .enumerate()
+        .map(|(i, b)| (i * COPY_ROWS, b))
+        .collect();
+    let (bad, made) = rayon::join(
+        || {
+            copies
+                .into_par_iter()
+                .filter_map(|(row0, dst)| {
+                    if crate::cancel::requested() {
+                        return None;
+                    }
+                    copy_checked(x, row0, dst)
+                })
+                .min_by_key(|&(r, c, _)| (r, c))
+        },
+        || -> Result<()> {
+            let wanted: Vec<bool> = n_new.iter().map(|&m| m > 0).collect();
+            let class_rows = crate::classes::class_rows_of(codes, n_classes, &wanted)?;
+            // A bad value in a grown class stops the search; the copy names the first of x.
+            let grown = prepare(x, &class_rows, n_new, k, graphs, true)?;
+            new_row_blocks(&grown, d, tail)
+                .into_par_iter()
+                .for_each(|(g, chunk, block)| {
+                    if !crate::cancel::requested() {
+                        generate(g, seed, chunk, block)
+                    }
+                });
+            Ok(())
+        },
+    );
+    crate::cancel::check()?;
+    if let Some((row, col, what)) = bad {
+        return Err(CoreError::NonFinite { what, row, col });
+    }
+    made
 }
 
 #[cfg(test)]
@@ -206,6 +419,69 @@ mod tests {
         let one = run(1);
         assert_eq!(one, run(2));
         assert_eq!(one, run(5));
+    }
+
+    #[test]
+    fn full_output_is_x_then_the_same_new_rows() {
+        let (x, codes) = data(20_000, 5, 4);
+        let rows = class_rows(&codes, 2).unwrap();
+        let n_new = [0, 15_000];
+        let mut new = vec![0.0f64; 15_000 * 5];
+        smote(x.view(), &rows, &n_new, 5, &[None, None], 7, &mut new).unwrap();
+        let xt = x.t().to_owned();
+        // Row-major and column-major x: the same output.
+        for view in [x.view(), xt.t()] {
+            let mut full = vec![0.0f64; 35_000 * 5];
+            smote_full(view, &codes, 2, &n_new, 5, &[None, None], 7, &mut full).unwrap();
+            assert_eq!(&full[..20_000 * 5], x.as_slice().unwrap());
+            assert_eq!(&full[20_000 * 5..], &new[..]);
+        }
+    }
+
+    #[test]
+    fn full_output_names_the_first_bad_cell_of_x() {
+        let (x, codes) = data(20_000, 5, 5);
+        let rows = class_rows(&codes, 2).unwrap();
+        let first_minority = rows[1][3];
+        // (bad cells, the one reported): in the majority only, in the grown class and the
+        // majority (the lowest row wins, wherever it is), in the last row.
+        let cases = [
+            (
+                vec![(12_345, 2, f64::NAN), (9_001, 4, f64::INFINITY)],
+                (9_001, 4, "infinity"),
+            ),
+            (
+                vec![
+                    (first_minority, 1, f64::NAN),
+                    (first_minority - 1, 3, f64::INFINITY),
+                ],
+                (first_minority - 1, 3, "infinity"),
+            ),
+            (
+                vec![(first_minority, 0, f64::NEG_INFINITY)],
+                (first_minority, 0, "infinity"),
+            ),
+            (vec![(19_999, 4, f64::NAN)], (19_999, 4, "NaN")),
+        ];
+        for (cells, (row, col, what)) in cases {
+            let mut bad = x.clone();
+            for &(r, c, v) in &cells {
+                bad[[r, c]] = v;
+            }
+            let mut full = vec![0.0f64; 35_000 * 5];
+            let err = smote_full(
+                bad.view(),
+                &codes,
+                2,
+                &[0, 15_000],
+                5,
+                &[None, None],
+                0,
+                &mut full,
+            );
+            assert_eq!(err, Err(CoreError::NonFinite { what, row, col }));
+            assert_eq!(err, check_finite(bad.view()).map(|_| ()));
+        }
     }
 
     #[test]
