@@ -14,6 +14,7 @@ from equipoise import _core
 from equipoise.base import keeps_state_on_error
 from equipoise.neighbors._select import HNSW_DEFAULTS, check_hnsw_fits
 from equipoise.utils._memory import check_neighbour_lists
+from equipoise.utils._messages import too_many_neighbors
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 # scikit-learn's names are accepted for the exact indexes, so that code written for it works.
@@ -184,11 +185,13 @@ class NearestNeighbors(BaseEstimator):
         n_neighbors = int(n_neighbors)
         limit = self.n_samples_fit_ - (1 if X is None else 0)
         if n_neighbors > limit:
-            rel = "<" if X is None else "<="
             raise ValueError(
-                f"Expected n_neighbors {rel} n_samples_fit, but n_neighbors = {n_neighbors},"
-                f" n_samples_fit = {self.n_samples_fit_}, n_samples = "
-                f"{self.n_samples_fit_ if X is None else len(X)}"
+                too_many_neighbors(
+                    n_neighbors,
+                    self.n_samples_fit_,
+                    n_samples=self.n_samples_fit_ if X is None else len(X),
+                    strict=X is None,
+                )
             )
         queries = None
         if X is not None:

@@ -21,6 +21,7 @@ from equipoise.neighbors._select import (
     hnsw_graph,
     self_kneighbors,
 )
+from equipoise.utils._messages import param_too_small
 from equipoise.utils._validation import seed_from, threads_from
 
 _NEIGHBORS = [
@@ -61,10 +62,7 @@ def _neighbours(X, rows, n_neighbors, param_name, threads, graphs):
     if isinstance(n_neighbors, numbers.Integral):
         k = int(n_neighbors)
         if X.shape[0] < k + 1:
-            raise ValueError(
-                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                f" n_samples_fit = {X.shape[0]}: {param_name}={k} needs at least {k + 1} rows"
-            )
+            raise ValueError(param_too_small(param_name, k, X.shape[0]))
         spec = graphs.spec
         if not spec.exact:
             graph = graphs.of(X)

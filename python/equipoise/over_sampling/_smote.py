@@ -20,6 +20,7 @@ from equipoise.neighbors._select import (
     self_kneighbors,
 )
 from equipoise.utils._memory import check_neighbour_lists
+from equipoise.utils._messages import class_too_small
 from equipoise.utils._validation import seed_from, threads_from
 
 
@@ -149,12 +150,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             k = int(self.k_neighbors)
             for c in grown:
                 if counts[c] < k + 1:
-                    label = classes[c].item() if isinstance(classes[c], np.generic) else classes[c]
-                    raise ValueError(
-                        f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                        f" n_samples_fit = {counts[c]}: class {label!r} has {counts[c]}"
-                        f" rows, fewer than k_neighbors + 1 = {k + 1} needed to grow it"
-                    )
+                    raise ValueError(class_too_small(classes[c], counts[c], k))
             for c in grown:
                 check_neighbour_lists(counts[c], k, f"{type(self).__name__}'s neighbour search")
             self.nn_k_ = NearestNeighbors(n_neighbors=k + 1)

@@ -27,6 +27,7 @@ from equipoise.neighbors._select import (
     check_neighbors,
     self_kneighbors,
 )
+from equipoise.utils._messages import class_too_small, values_not_resamplable
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 _K = [
@@ -57,10 +58,7 @@ def _column_codes(col: np.ndarray, name):
     if col.dtype == object:
         null = np.array([v is None or (isinstance(v, float) and v != v) for v in col])
         if null.any():
-            raise ValueError(
-                f"column {name!r} contains {int(null.sum())} null or NaN values; SMOTENC and SMOTEN"
-                " cannot resample them: drop or impute them first"
-            )
+            raise ValueError(values_not_resamplable(name, int(null.sum()), "null or NaN"))
         try:
             pd = sys.modules.get("pandas")
             if pd is not None:  # hashing instead of sorting every value (already imported)
@@ -74,10 +72,8 @@ def _column_codes(col: np.ndarray, name):
             ) from exc
         return codes.reshape(-1).astype(np.int64), cats
     if col.dtype.kind == "f" and not np.isfinite(col).all():
-        raise ValueError(
-            f"column {name!r} contains {int((~np.isfinite(col)).sum())} NaN or infinity values;"
-            " SMOTENC and SMOTEN cannot resample them: drop or impute them first"
-        )
+        n_bad = int((~np.isfinite(col)).sum())
+        raise ValueError(values_not_resamplable(name, n_bad, "NaN or infinity"))
     cats, codes = np.unique(col, return_inverse=True)
     return codes.reshape(-1).astype(np.int64), cats
 
@@ -95,10 +91,7 @@ class _Coded:
             if isinstance(X, _frames.Frame):
                 codes, cats = X.codes(X.columns[col])
                 if (codes < 0).any():
-                    raise ValueError(
-                        f"column {name!r} contains {int((codes < 0).sum())} null values; SMOTENC"
-                        " and SMOTEN cannot resample them: drop or impute them first"
-                    )
+                    raise ValueError(values_not_resamplable(name, int((codes < 0).sum()), "null"))
                 if X.kinds[col] != _frames.CATEGORICAL and cats.dtype == object:
                     cats = np.asarray(cats.tolist())
             else:
@@ -443,11 +436,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             if k is None:
                 graph = self._user_graph(X_class, coded.codes[rows], coded.levels(), median_std)
             elif rows.size < k + 1:
-                raise ValueError(
-                    f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                    f" n_samples_fit = {rows.size}: class {cls!r} has {rows.size} rows, fewer"
-                    f" than k_neighbors + 1 = {k + 1} needed to grow it"
-                )
+                raise ValueError(class_too_small(cls, rows.size, k))
             elif not spec.exact:
                 enc = self._encoded(X_class, coded.codes[rows], coded.levels(), median_std)
                 graph = self_kneighbors(enc, k, spec, n_jobs=self.n_jobs)
@@ -667,11 +656,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         else:
             for c, cls in enumerate(classes):
                 if n_new[c] and counts[c] < k + 1:
-                    raise ValueError(
-                        f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                        f" n_samples_fit = {counts[c]}: class {cls!r} has {counts[c]} rows,"
-                        f" fewer than k_neighbors + 1 = {k + 1} needed to grow it"
-                    )
+                    raise ValueError(class_too_small(cls, counts[c], k))
             new_codes = _core.smoten(
                 block,
                 np.ascontiguousarray(codes, dtype=np.uint32),

@@ -20,6 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from equipoise.base import SamplerMixin
 from equipoise.neighbors._select import NeighborSpec, self_kneighbors
+from equipoise.utils._messages import too_many_neighbors
 
 
 def euclidean_k(nn, extra: int):
@@ -47,10 +48,7 @@ def core_floats(X) -> np.ndarray | None:
 def check_enough_rows(n_neighbors_plus_self: int, n_samples: int):
     """scikit-learn's error for a neighbourhood larger than the data, raised before any work."""
     if n_neighbors_plus_self > n_samples:
-        raise ValueError(
-            f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {n_neighbors_plus_self},"
-            f" n_samples_fit = {n_samples}, n_samples = {n_samples}"
-        )
+        raise ValueError(too_many_neighbors(n_neighbors_plus_self, n_samples, n_samples=n_samples))
 
 
 def first_seen_minority(y) -> tuple[object, Counter]:

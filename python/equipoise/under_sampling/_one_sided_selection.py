@@ -28,6 +28,7 @@ from equipoise.under_sampling._cleaning import (
     warn_emptied,
 )
 from equipoise.under_sampling._tomek_links import TomekLinks
+from equipoise.utils._messages import too_many_neighbors
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
 
 _CONSTRAINTS: dict = {
@@ -300,10 +301,7 @@ class CondensedNearestNeighbour(_Common):
     def _condense(self, Xf, codes, c, idx_maj, C_indices, seeds, k, n_classes, threads, spec):
         S = np.ascontiguousarray(Xf[idx_maj], dtype=np.float64)
         if C_indices.size < k:
-            raise ValueError(
-                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k},"
-                f" n_samples_fit = {C_indices.size}, n_samples = {idx_maj.size}"
-            )
+            raise ValueError(too_many_neighbors(k, C_indices.size, n_samples=idx_maj.size))
         # Each S row's k nearest rows of C (squared distances, codes), kept sorted as C grows.
         dist, nb = self._query(
             spec, np.ascontiguousarray(Xf[C_indices], dtype=np.float64), S, k, threads
