@@ -109,6 +109,7 @@ class CleaningMixin(SamplerMixin):
     """Input checks of imbalanced-learn's cleaning samplers (numeric, finite, csr/csc accepted)."""
 
     _sampling_type = BaseCleaningSampler._sampling_type
+    _sets_sample_indices = True
 
     def _check_X(self, X):
         return validate_data(self, X=X, reset=True, accept_sparse=["csr", "csc"])

@@ -11,11 +11,12 @@ from imblearn.under_sampling.base import BaseCleaningSampler
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
 from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     self_kneighbors,
@@ -29,9 +30,28 @@ from equipoise.under_sampling._cleaning import (
     warn_emptied,
 )
 from equipoise.under_sampling._edited_nearest_neighbours import EditedNearestNeighbours
-from equipoise.utils._validation import threads_from
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS,
+    SAMPLING_STRATEGY_CLEAN,
+    Substitution,
+    neighbors_paragraph,
+)
+from equipoise.utils._validation import SAMPLER_CONSTRAINT, threads_from
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index when ``n_neighbors`` is an int, for both steps (it is passed to the"
+        " default ENN; a given ``edited_nearest_neighbours`` keeps its own)",
+        "are exact (imbalanced-learn's result)",
+        "takes the neighbours from an approximate HNSW index, much faster on large data",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
     """Neighbourhood Cleaning Rule (Laurikkala, 2001), as in imbalanced-learn.
 
@@ -43,8 +63,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to clean (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     edited_nearest_neighbours : estimator object, default=None
         The ENN of the first step; default ``EditedNearestNeighbours(kind_sel='mode')`` with this
         estimator's ``sampling_strategy``, ``n_neighbors`` and ``n_jobs``.
@@ -53,16 +72,8 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         the row itself).
     threshold_cleaning : float, default=0.5
         A class is cleaned in the second step only if larger than this times the minority.
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index when ``n_neighbors`` is an int, for both steps (it is passed to the
-        default ENN; a given ``edited_nearest_neighbours`` keeps its own): 'auto', 'exact' and
-        'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an
-        approximate HNSW index, much faster on large data; a dict such as
-        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
-        (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -76,8 +87,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         Classes cleaned in the second step, in order of first appearance in ``y``.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept, in row order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -92,11 +102,8 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
 
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
-        "edited_nearest_neighbours": [HasMethods(["fit_resample"]), None],
-        "n_neighbors": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            HasMethods(["kneighbors", "kneighbors_graph"]),
-        ],
+        "edited_nearest_neighbours": SAMPLER_CONSTRAINT,
+        "n_neighbors": N_NEIGHBORS_CONSTRAINT,
         "threshold_cleaning": [Interval(numbers.Real, 0, None, closed="neither")],
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
@@ -208,8 +215,3 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
         idx = self.sample_indices_
         return take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags

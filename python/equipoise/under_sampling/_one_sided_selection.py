@@ -16,11 +16,16 @@ from imblearn.under_sampling.base import BaseCleaningSampler
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, kneighbors
+from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    check_neighbors,
+    kneighbors,
+)
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     core_floats,
@@ -28,20 +33,22 @@ from equipoise.under_sampling._cleaning import (
     warn_emptied,
 )
 from equipoise.under_sampling._tomek_links import TomekLinks
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS,
+    SAMPLING_STRATEGY_CLEAN,
+    Substitution,
+    neighbors_paragraph,
+)
 from equipoise.utils._messages import too_many_neighbors
-from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
+from equipoise.utils._validation import threads_from
 
 _CONSTRAINTS: dict = {
     **BaseCleaningSampler._parameter_constraints,
-    "n_neighbors": [
-        Interval(numbers.Integral, 1, None, closed="left"),
-        HasMethods(["kneighbors", "kneighbors_graph"]),
-        None,
-    ],
+    "n_neighbors": [*N_NEIGHBORS_CONSTRAINT, None],
     "n_seeds_S": [Interval(numbers.Integral, 1, None, closed="left")],
-    "n_jobs": N_JOBS_CONSTRAINT,
     "random_state": ["random_state"],
-    "neighbors": NEIGHBORS_CONSTRAINT,
+    **NEIGHBOR_SAMPLER_CONSTRAINTS,
 }
 
 
@@ -110,12 +117,18 @@ class _Common(CleaningMixin, BaseCleaningSampler):
         warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
         return X_res, y_res
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
 
-
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the classification on C and of the Tomek links step",
+        "are exact (imbalanced-learn's result)",
+        "takes the neighbours from an approximate HNSW index, faster on large data",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class OneSidedSelection(_Common):
     """One-Sided Selection (Kubat & Matwin, 1997), as in imbalanced-learn.
 
@@ -128,8 +141,7 @@ class OneSidedSelection(_Common):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to under-sample (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seed of the seed draws (numpy's ``randint``, as imbalanced-learn: same seeds).
     n_neighbors : int or object, default=None
@@ -137,15 +149,8 @@ class OneSidedSelection(_Common):
         imbalanced-learn's implementation runs).
     n_seeds_S : int, default=1
         Seed rows drawn per class (with replacement).
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the classification on C and of the Tomek links step: 'auto',
-        'exact' and 'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes the neighbours
-        from an approximate HNSW index, faster on large data; a dict such as
-        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
-        (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -155,8 +160,7 @@ class OneSidedSelection(_Common):
         The ``KNeighborsClassifier`` fitted on C, one per targeted class.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -212,6 +216,18 @@ class OneSidedSelection(_Common):
         return take_rows(X, self.sample_indices_, threads), _safe_indexing(y, self.sample_indices_)
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the first classification of the class's rows on C",
+        "are exact (imbalanced-learn's result)",
+        "takes those first neighbours from an approximate HNSW index over C (the updates as C"
+        " grows stay exact)",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class CondensedNearestNeighbour(_Common):
     """Condensed Nearest Neighbour (Hart, 1968), as imbalanced-learn runs it.
 
@@ -224,8 +240,7 @@ class CondensedNearestNeighbour(_Common):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to under-sample (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seed of the seed draws (numpy's ``randint``, as imbalanced-learn: same seeds).
     n_neighbors : int or object, default=None
@@ -233,15 +248,8 @@ class CondensedNearestNeighbour(_Common):
         imbalanced-learn's implementation runs).
     n_seeds_S : int, default=1
         Seed rows drawn per class (with replacement).
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the first classification of the class's rows on C: 'auto',
-        'exact' and 'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes those first
-        neighbours from an approximate HNSW index over C (the updates as C grows stay exact); a
-        dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
-        "seed": 0}`` sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is
-        sparse. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -251,8 +259,7 @@ class CondensedNearestNeighbour(_Common):
         The ``KNeighborsClassifier`` fitted on the final C, one per targeted class.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept: per class in sorted order, the seeds then the added rows in visiting order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------

@@ -19,9 +19,29 @@ from equipoise.under_sampling._cleaning import (
     tomek_on_graph,
     warn_emptied,
 )
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS,
+    SAMPLING_STRATEGY_CLEAN,
+    Substitution,
+    neighbors_paragraph,
+)
 from equipoise.utils._validation import threads_from
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index",
+        "run the core's exact search (imbalanced-learn's result)",
+        "takes each row's nearest neighbour from an approximate HNSW index and removes the same"
+        " links (mutual nearest neighbours of different classes), much faster on large data (on"
+        " the fraud-like data of ``benches/`` over 99% of the kept rows agree with the exact run)",
+        "when ``X`` is sparse",
+    ),
+)
 class TomekLinks(CleaningMixin, BaseCleaningSampler):
     """Remove the targeted-class rows of Tomek links, as in imbalanced-learn.
 
@@ -33,19 +53,9 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes whose linked rows are removed: 'majority', 'not minority', 'not majority', 'all',
-        'auto' (= 'not minority'), or a list of classes.
-    n_jobs : int, default=None
-        Threads of the core (None or -1: every core).
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index: 'auto', 'exact' and 'kdtree' run the core's exact search
-        (imbalanced-learn's result); 'hnsw' takes each row's nearest neighbour from an approximate
-        HNSW index and removes the same links (mutual nearest neighbours of different classes),
-        much faster on large data (on the fraud-like data of ``benches/`` over 99% of the kept
-        rows agree with the exact run); a dict such as ``{"algorithm": "hnsw", "M": 16,
-        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored when
-        ``X`` is sparse. (An addition to imbalanced-learn's parameters.)
+    {sampling_strategy}
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -53,10 +63,7 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
         The targeted classes.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept, in row order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Examples
     --------
@@ -100,8 +107,3 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
         self.sample_indices_ = idx
         warn_emptied(classes, counts, codes[idx], len(classes))
         return X_res, y_res
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags

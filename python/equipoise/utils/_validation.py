@@ -13,6 +13,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods
 
 from equipoise import _core
 from equipoise.utils._messages import classes_not_present, count_out_of_range
@@ -226,6 +227,9 @@ def seed_from(random_state) -> int:
 
 #: The ``_parameter_constraints`` entry of an ``n_jobs`` parameter (read by :func:`threads_from`).
 N_JOBS_CONSTRAINT: list = [numbers.Integral, None]
+
+#: The ``_parameter_constraints`` entry of a sampler given as a parameter (``smote``, ``enn``, ...).
+SAMPLER_CONSTRAINT: list = [HasMethods(["fit_resample"]), None]
 
 
 def threads_from(n_jobs) -> int:
