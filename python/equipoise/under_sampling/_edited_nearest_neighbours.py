@@ -22,9 +22,7 @@ from equipoise.neighbors._select import (
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
-    core_floats,
     enn_on_graph,
-    euclidean_k,
     first_seen_minority,
     warn_emptied,
 )
@@ -126,32 +124,21 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _resample(self, X, y, classes, codes, counts):
+    _imblearn_class = imblearn_under.EditedNearestNeighbours
+    _imblearn_attributes = ("nn_", "sample_indices_")
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         self.nn_ = check_neighbors_object("n_neighbors", self.n_neighbors, additional_neighbor=1)
         self.nn_.set_params(n_jobs=self.n_jobs)
-        spec = check_neighbors(self.neighbors)
-        k = euclidean_k(self.n_neighbors, 1)
-        Xf = core_floats(X)
-        if k is None or Xf is None:
-            ref = imblearn_under.EditedNearestNeighbours(
-                sampling_strategy=self.sampling_strategy,
-                n_neighbors=self.n_neighbors,
-                kind_sel=self.kind_sel,
-                n_jobs=self.n_jobs,
-            )
-            ref.sampling_strategy_ = self.sampling_strategy_
-            X_res, y_res = ref._fit_resample(X, y)
-            self.nn_, idx = ref.nn_, ref.sample_indices_
+        check_enough_rows(k + 1, X.shape[0])
+        args = (Xf, codes, len(classes), self._targeted(classes), k, self.kind_sel == "mode")
+        if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
+            idx = _core.edited_nearest_neighbours(*args, threads_from(self.n_jobs))
         else:
-            check_enough_rows(k + 1, X.shape[0])
-            args = (Xf, codes, len(classes), self._targeted(classes), k, self.kind_sel == "mode")
-            if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
-                idx = _core.edited_nearest_neighbours(*args, threads_from(self.n_jobs))
-            else:
-                # The approximate path: the same rule on an HNSW neighbour graph.
-                idx = enn_on_graph(*args, spec, self.n_jobs)
-            self.nn_.fit(X)
-            X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
+            # The approximate path: the same rule on an HNSW neighbour graph.
+            idx = enn_on_graph(*args, spec, self.n_jobs)
+        self.nn_.fit(X)
+        X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
         self.sample_indices_ = idx
         warn_emptied(classes, counts, codes[idx], len(classes))
         return X_res, y_res

@@ -18,13 +18,11 @@ from equipoise.base import take_rows
 from equipoise.neighbors._select import (
     N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
-    check_neighbors,
     self_kneighbors,
 )
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
-    core_floats,
     euclidean_k,
     first_seen_minority,
     warn_emptied,
@@ -145,32 +143,22 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         else:
             self.edited_nearest_neighbours_ = clone(self.edited_nearest_neighbours)
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        Xf = core_floats(X)
-        k = euclidean_k(self.n_neighbors, 1) if type(self.n_neighbors) is NearestNeighbors else None
-        if isinstance(self.n_neighbors, numbers.Integral):
-            k = int(self.n_neighbors)
-        if k is None or Xf is None:
-            ref = imblearn_under.NeighbourhoodCleaningRule(
-                sampling_strategy=self.sampling_strategy,
-                edited_nearest_neighbours=self.edited_nearest_neighbours,
-                n_neighbors=self.n_neighbors,
-                threshold_cleaning=self.threshold_cleaning,
-                n_jobs=self.n_jobs,
-            )
-            ref.sampling_strategy_ = self.sampling_strategy_
-            X_res, y_res = ref._fit_resample(X, y)
-            for name in (
-                "nn_",
-                "edited_nearest_neighbours_",
-                "classes_to_clean_",
-                "sample_indices_",
-            ):
-                setattr(self, name, getattr(ref, name))
-            warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
-            return X_res, y_res
+    _imblearn_class = imblearn_under.NeighbourhoodCleaningRule
+    _imblearn_attributes = (
+        "nn_",
+        "edited_nearest_neighbours_",
+        "classes_to_clean_",
+        "sample_indices_",
+    )
 
+    def _core_k(self):
+        if isinstance(self.n_neighbors, numbers.Integral):
+            return int(self.n_neighbors)
+        if type(self.n_neighbors) is NearestNeighbors:
+            return euclidean_k(self.n_neighbors, 1)
+        return None  # a KNeighborsMixin object other than a plain NearestNeighbors
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         self._validate_estimator()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)

@@ -23,12 +23,10 @@ from equipoise.base import take_rows
 from equipoise.neighbors._select import (
     N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
-    check_neighbors,
     kneighbors,
 )
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
-    core_floats,
     first_seen_minority,
     warn_emptied,
 )
@@ -103,19 +101,10 @@ class _Common(CleaningMixin, BaseCleaningSampler):
         idx, dist = kneighbors(C, Q, k, spec, n_jobs=self.n_jobs, return_distance=True)
         return dist, idx
 
-    def _delegate(self, X, y, classes, codes, counts, ref_cls):
-        ref = ref_cls(
-            sampling_strategy=self.sampling_strategy,
-            random_state=self.random_state,
-            n_neighbors=self.n_neighbors,
-            n_seeds_S=self.n_seeds_S,
-            n_jobs=self.n_jobs,
-        )
-        ref.sampling_strategy_ = self.sampling_strategy_
-        X_res, y_res = ref._fit_resample(X, y)
-        self.estimators_, self.sample_indices_ = ref.estimators_, ref.sample_indices_
-        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
-        return X_res, y_res
+    _imblearn_attributes = ("estimators_", "sample_indices_")
+
+    def _core_k(self):
+        return _core_k(self.n_neighbors)
 
 
 @Substitution(
@@ -173,12 +162,9 @@ class OneSidedSelection(_Common):
     True
     """
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        k = _core_k(self.n_neighbors)
-        Xf = core_floats(X)
-        if k is None or Xf is None:
-            return self._delegate(X, y, classes, codes, counts, imblearn_under.OneSidedSelection)
+    _imblearn_class = imblearn_under.OneSidedSelection
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         estimator = _estimator(self.n_neighbors, self.n_jobs)
         random_state = check_random_state(self.random_state)
         class_minority, target_stats = first_seen_minority(y)
@@ -272,14 +258,9 @@ class CondensedNearestNeighbour(_Common):
     True
     """
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        k = _core_k(self.n_neighbors)
-        Xf = core_floats(X)
-        if k is None or Xf is None:
-            return self._delegate(
-                X, y, classes, codes, counts, imblearn_under.CondensedNearestNeighbour
-            )
+    _imblearn_class = imblearn_under.CondensedNearestNeighbour
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         estimator = _estimator(self.n_neighbors, self.n_jobs)
         random_state = check_random_state(self.random_state)
         class_minority, target_stats = first_seen_minority(y)

@@ -8,14 +8,10 @@ from sklearn.utils import _safe_indexing
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import (
-    NEIGHBOR_SAMPLER_CONSTRAINTS,
-    check_neighbors,
-)
+from equipoise.neighbors._select import NEIGHBOR_SAMPLER_CONSTRAINTS
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
-    core_floats,
     tomek_on_graph,
     warn_emptied,
 )
@@ -84,26 +80,19 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        Xf = core_floats(X)
-        if Xf is None:
-            ref = imblearn_under.TomekLinks(
-                sampling_strategy=self.sampling_strategy, n_jobs=self.n_jobs
-            )
-            ref.sampling_strategy_ = self.sampling_strategy_
-            X_res, y_res = ref._fit_resample(X, y)
-            idx = ref.sample_indices_
+    _imblearn_class = imblearn_under.TomekLinks
+
+    def _core_k(self):
+        return 1  # each row's nearest neighbour
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
+        check_enough_rows(2, X.shape[0])
+        targeted = self._targeted(classes)
+        if spec.exact:
+            idx = _core.tomek_links(Xf, codes, len(classes), targeted, threads_from(self.n_jobs))
         else:
-            check_enough_rows(2, X.shape[0])
-            targeted = self._targeted(classes)
-            if spec.exact:
-                idx = _core.tomek_links(
-                    Xf, codes, len(classes), targeted, threads_from(self.n_jobs)
-                )
-            else:
-                idx = tomek_on_graph(Xf, codes, targeted, spec, self.n_jobs)
-            X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
+            idx = tomek_on_graph(Xf, codes, targeted, spec, self.n_jobs)
+        X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
         self.sample_indices_ = idx
         warn_emptied(classes, counts, codes[idx], len(classes))
         return X_res, y_res
