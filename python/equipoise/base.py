@@ -31,6 +31,16 @@ def is_core_float(X) -> bool:
     return isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype in _FLOATS and X.dtype.isnative
 
 
+def core_floats(X) -> np.ndarray | None:
+    """The dense float matrix the core reads: float32 and float64 as they are (any memory order),
+    other dtypes as float64; None for a sparse matrix, which the core does not take."""
+    if sparse.issparse(X):
+        return None
+    if X.dtype in _FLOATS and X.dtype.isnative:
+        return X
+    return X.astype(np.float64)
+
+
 def take_rows(X, idx: np.ndarray, n_threads: int):
     """``X[idx]``: a parallel gather for float matrices, ``_safe_indexing`` for everything else."""
     if is_core_float(X):

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from equipoise import _core
-from equipoise.base import SamplerMixin
+from equipoise.base import SamplerMixin, core_floats
 from equipoise.neighbors._select import (
     N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
@@ -34,13 +34,11 @@ from equipoise.utils._messages import param_too_small
 from equipoise.utils._validation import seed_from, threads_from
 
 
-def _float(X):
-    """The matrix the core reads: float32/float64 as they are (any memory order), else float64."""
-    if sparse.issparse(X):
-        X = X.toarray()
-    if X.dtype in (np.float32, np.float64) and X.dtype.isnative:
-        return X
-    return X.astype(np.float64)
+def _float(X) -> np.ndarray:
+    """The matrix the core reads (a sparse matrix made dense)."""
+    out = core_floats(X.toarray() if sparse.issparse(X) else X)
+    assert out is not None
+    return out
 
 
 class _Graphs:

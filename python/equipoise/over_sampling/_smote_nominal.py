@@ -112,6 +112,12 @@ class _Coded:
 class _NominalMixin(SamplerMixin):
     _accepts_strings = True
 
+    def _check_X(self, X):
+        if isinstance(X, _frames.Frame):  # read natively, column by column (`_frame_input`)
+            self.n_features_in_ = X.shape[1]
+            return X
+        return self._check_array(X)
+
     def _frame_input(self, frame):
         if len(frame.columns) == 0:
             # scikit-learn's words for an array with no feature (its check_array never sees a
@@ -249,10 +255,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _check_X(self, X):
-        if isinstance(X, _frames.Frame):
-            self.n_features_in_ = X.shape[1]
-            return X
+    def _check_array(self, X):
         X = _check_X(X)
         validate_data(self, X=X, reset=True, skip_check_array=True)
         if hasattr(X, "columns"):  # a pandas frame of sparse columns (dense frames are Frames)
@@ -598,10 +601,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _check_X(self, X):
-        if isinstance(X, _frames.Frame):
-            self.n_features_in_ = X.shape[1]
-            return X
+    def _check_array(self, X):
         return validate_data(self, X=X, reset=True, dtype=None, accept_sparse=["csr", "csc"])
 
     def _resample(self, X, y, classes, codes, counts):

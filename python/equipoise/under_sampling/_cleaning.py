@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 from imblearn.under_sampling.base import BaseCleaningSampler
-from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import validate_data
 
-from equipoise.base import SamplerMixin
+from equipoise.base import SamplerMixin, core_floats
 from equipoise.neighbors._select import NeighborSpec, check_neighbors, self_kneighbors
 from equipoise.utils._messages import too_many_neighbors
 
@@ -35,15 +34,6 @@ def euclidean_k(nn, extra: int):
         if euclid and not p["metric_params"] and p["n_neighbors"] - extra >= 1:
             return int(p["n_neighbors"]) - extra
     return None
-
-
-def core_floats(X) -> np.ndarray | None:
-    """The dense float view the core reads, or None for input the core does not take (sparse)."""
-    if sparse.issparse(X):
-        return None
-    if X.dtype in (np.float32, np.float64) and X.dtype.isnative:
-        return X
-    return X.astype(np.float64)
 
 
 def check_enough_rows(n_neighbors_plus_self: int, n_samples: int):
