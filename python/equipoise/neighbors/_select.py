@@ -10,8 +10,9 @@ An estimator adds ``neighbors="auto"`` (and ``n_jobs=None``) to its ``__init__``
 - ``"exact"``: blocked brute force, exact.
 - ``"kdtree"``: a KD-tree, exact (fastest when there are few features).
 - ``"hnsw"``: an approximate HNSW graph, much faster on large data; recall is measured in the tests.
-- a dict ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-  to set HNSW's options (any subset; ``algorithm`` defaults to ``"hnsw"`` in a dict).
+- a dict of HNSW's options, any of ``M``, ``ef_construction``, ``ef_search`` and ``seed`` (their
+  defaults: :data:`HNSW_DEFAULTS`, read from the core), plus ``algorithm``, which defaults to
+  ``"hnsw"`` in a dict.
 
 Distances are Euclidean; equal distances are ranked by row index.
 """
