@@ -350,7 +350,7 @@ class SamplerMixin:
         return {cls: i for i, cls in enumerate(classes)}
 
     def _n_new(self, classes) -> list[int]:
-        """The rows to add to (or keep of) each class, by class position, from
+        """An over-sampler's rows to add to each class, by class position, from
         ``sampling_strategy_`` (0 for the classes it does not name)."""
         pos = self._class_positions(classes)
         n_new = [0] * len(classes)
