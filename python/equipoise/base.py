@@ -12,11 +12,12 @@ import functools
 
 import numpy as np
 from imblearn.utils import check_target_type
-from imblearn.utils._validation import ArraysTransformer
+from imblearn.utils._validation import ArraysTransformer, _check_X
 from scipy import sparse
 from sklearn.preprocessing import label_binarize
 from sklearn.utils import _safe_indexing, check_consistent_length
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.utils._memory import check_output_rows
@@ -28,6 +29,16 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 def is_core_float(X) -> bool:
     """True for a 2-D numpy array the core reads without a copy."""
     return isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype in _FLOATS and X.dtype.isnative
+
+
+def core_floats(X) -> np.ndarray | None:
+    """The dense float matrix the core reads: float32 and float64 as they are (any memory order),
+    other dtypes as float64; None for a sparse matrix, which the core does not take."""
+    if sparse.issparse(X):
+        return None
+    if X.dtype in _FLOATS and X.dtype.isnative:
+        return X
+    return X.astype(np.float64)
 
 
 def take_rows(X, idx: np.ndarray, n_threads: int):
@@ -103,6 +114,28 @@ class SamplerMixin:
     """
 
     _returns_new_rows = False
+    #: The sampler only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
+    #: intervals, complex, objects) are passed through, as imbalanced-learn passes them.
+    _picks_rows_only = False
+    #: Its output rows are neither a selection of the input nor the input plus new rows (SMOTE
+    #: then cleaning): a frame output is rebuilt from them.
+    _rebuilds_rows = False
+
+    #: What the sampler accepts and sets beyond imbalanced-learn's defaults, as scikit-learn tags
+    #: (``__sklearn_tags__``): NaN in ``X``, strings and objects in ``X``, ``sample_indices_``.
+    _accepts_nan = False
+    _accepts_strings = False
+    _sets_sample_indices = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self._accepts_nan:
+            tags.input_tags.allow_nan = True
+        if self._accepts_strings:
+            tags.input_tags.string = True
+        if self._sets_sample_indices:
+            tags.sampler_tags.sample_indices = True
+        return tags
 
     def _check_y(self, y):
         # A 1-D integer or boolean array is a valid binary/multiclass target as it is; anything
@@ -251,7 +284,7 @@ class SamplerMixin:
         """What ``_check_X`` / ``_resample`` receive for a frame: by default the array
         imbalanced-learn would see (column-major numeric, or object when there are categorical
         columns). Samplers that read categorical columns natively override it."""
-        if not getattr(self, "_picks_rows_only", False):
+        if not self._picks_rows_only:
             frame.check_resamplable(type(self).__name__)
         tags = self.__sklearn_tags__()
         cats = [n for n, k in zip(frame.columns, frame.kinds) if k == _frames.CATEGORICAL]
@@ -278,7 +311,7 @@ class SamplerMixin:
         """The output frame, and the selected rows when the sampler selected rows."""
         if isinstance(X_res, _frames.NewRows):
             return frame.append(X_res.columns), None
-        if getattr(self, "_rebuilds_rows", False):
+        if self._rebuilds_rows:
             # Output rows that are neither a selection of the input nor the input plus new rows
             # (SMOTE then cleaning): the whole frame is rebuilt from them, column by column.
             X_all = X_res.toarray() if sparse.issparse(X_res) else np.asarray(X_res)
@@ -315,3 +348,28 @@ class SamplerMixin:
     @staticmethod
     def _class_positions(classes) -> dict:
         return {cls: i for i, cls in enumerate(classes)}
+
+    def _n_new(self, classes) -> list[int]:
+        """An over-sampler's rows to add to each class, by class position, from
+        ``sampling_strategy_`` (0 for the classes it does not name)."""
+        pos = self._class_positions(classes)
+        n_new = [0] * len(classes)
+        for cls, n in self.sampling_strategy_.items():
+            n_new[pos[cls]] = int(n)
+        return n_new
+
+
+class RowPickerMixin(SamplerMixin):
+    """A sampler that only picks rows of ``X`` (random over- and under-sampling): it accepts
+    whatever imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, frame columns of
+    any dtype) and sets ``sample_indices_``."""
+
+    _picks_rows_only = True
+    _accepts_nan = True
+    _accepts_strings = True
+    _sets_sample_indices = True
+
+    def _check_X(self, X):
+        X = _check_X(X)
+        validate_data(self, X=X, reset=True, skip_check_array=True)
+        return X

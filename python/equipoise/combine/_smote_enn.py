@@ -5,7 +5,6 @@ from __future__ import annotations
 from imblearn.base import BaseSampler
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.base import clone
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import validate_data
 
 from equipoise.base import SamplerMixin
@@ -15,6 +14,8 @@ from equipoise.neighbors._select import (
 )
 from equipoise.over_sampling import SMOTE
 from equipoise.under_sampling import EditedNearestNeighbours, TomekLinks
+from equipoise.utils._docstring import FEATURES_IN, N_JOBS, Substitution, neighbors_paragraph
+from equipoise.utils._validation import SAMPLER_CONSTRAINT
 
 
 class _SmoteThenClean(SamplerMixin, BaseSampler):
@@ -57,6 +58,17 @@ class _SmoteThenClean(SamplerMixin, BaseSampler):
         return cleaner.fit_resample(X_res, y_res)
 
 
+@Substitution(
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the default SMOTE and the default EditedNearestNeighbours (a"
+        " given ``smote`` or ``enn`` keeps its own)",
+        "are exact (imbalanced-learn's result)",
+        "uses an approximate HNSW index in both steps (slower than the exact path on every data"
+        " family measured)",
+    ),
+)
 class SMOTEENN(_SmoteThenClean):
     """Over-sample with SMOTE, then clean with Edited Nearest Neighbours, as in imbalanced-learn.
 
@@ -74,15 +86,8 @@ class SMOTEENN(_SmoteThenClean):
     enn : sampler object, default=None
         The cleaner; default ``EditedNearestNeighbours(sampling_strategy='all', n_jobs=n_jobs,
         neighbors=neighbors)``.
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the default SMOTE and the default EditedNearestNeighbours (a
-        given ``smote`` or ``enn`` keeps its own): 'auto', 'exact' and 'kdtree' are exact
-        (imbalanced-learn's result); 'hnsw' uses an approximate HNSW index in both steps, much
-        faster on large data; a dict such as ``{"algorithm": "hnsw", "M": 16,
-        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. (An addition
-        to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -92,8 +97,7 @@ class SMOTEENN(_SmoteThenClean):
         The fitted over-sampler.
     enn_ : sampler object
         The fitted cleaner.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -109,8 +113,8 @@ class SMOTEENN(_SmoteThenClean):
     _cleaner_name = "enn"
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "smote": [HasMethods(["fit_resample"]), None],
-        "enn": [HasMethods(["fit_resample"]), None],
+        "smote": SAMPLER_CONSTRAINT,
+        "enn": SAMPLER_CONSTRAINT,
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
@@ -138,6 +142,17 @@ class SMOTEENN(_SmoteThenClean):
         )
 
 
+@Substitution(
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the default SMOTE and the default TomekLinks (a given ``smote``"
+        " or ``tomek`` keeps its own)",
+        "are exact (imbalanced-learn's result)",
+        "uses an approximate HNSW index in both steps (slower than the exact path on every data"
+        " family measured)",
+    ),
+)
 class SMOTETomek(_SmoteThenClean):
     """Over-sample with SMOTE, then remove Tomek links, as in imbalanced-learn.
 
@@ -155,14 +170,8 @@ class SMOTETomek(_SmoteThenClean):
     tomek : sampler object, default=None
         The cleaner; default ``TomekLinks(sampling_strategy='all', n_jobs=n_jobs,
         neighbors=neighbors)``.
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the default SMOTE and the default TomekLinks (a given ``smote``
-        or ``tomek`` keeps its own): 'auto', 'exact' and 'kdtree' are exact (imbalanced-learn's
-        result); 'hnsw' uses an approximate HNSW index in both steps, much faster on large data;
-        a dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
-        "seed": 0}`` sets HNSW's options. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -172,8 +181,7 @@ class SMOTETomek(_SmoteThenClean):
         The fitted over-sampler.
     tomek_ : sampler object
         The fitted cleaner.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -189,8 +197,8 @@ class SMOTETomek(_SmoteThenClean):
     _cleaner_name = "tomek"
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "smote": [HasMethods(["fit_resample"]), None],
-        "tomek": [HasMethods(["fit_resample"]), None],
+        "smote": SAMPLER_CONSTRAINT,
+        "tomek": SAMPLER_CONSTRAINT,
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 

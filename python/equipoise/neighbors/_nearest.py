@@ -13,13 +13,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from equipoise import _core
 from equipoise.base import keeps_state_on_error
 from equipoise.neighbors._select import HNSW_DEFAULTS, check_hnsw_fits
+from equipoise.utils._docstring import N_JOBS, Substitution
 from equipoise.utils._memory import check_neighbour_lists
+from equipoise.utils._messages import too_many_neighbors
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 # scikit-learn's names are accepted for the exact indexes, so that code written for it works.
 _ALIASES = {"brute": "exact", "kd_tree": "kdtree", "ball_tree": "exact"}
 
 
+@Substitution(n_jobs=N_JOBS, **{k: str(v) for k, v in HNSW_DEFAULTS.items() if k != "seed"})
 class NearestNeighbors(BaseEstimator):
     """Unsupervised Euclidean nearest neighbours, a drop-in for scikit-learn's ``NearestNeighbors``.
 
@@ -39,16 +42,15 @@ class NearestNeighbors(BaseEstimator):
         'auto' picks an exact index by size and dimension; 'exact' (alias 'brute', and 'ball_tree',
         which is served exactly by brute force) and 'kdtree' (alias 'kd_tree') are exact; 'hnsw' is
         approximate.
-    M : int, default=16
+    M : int, default={M}
         HNSW: links per node (twice as many on the bottom level).
-    ef_construction : int, default=200
+    ef_construction : int, default={ef_construction}
         HNSW: candidate list size while building.
-    ef_search : int, default=64
+    ef_search : int, default={ef_search}
         HNSW: candidate list size while searching (at least ``n_neighbors`` is used).
     random_state : int, RandomState instance or None, default=None
         HNSW: seed of the level assignment (None means seed 0, so that the graph is reproducible).
-    n_jobs : int, default=None
-        Threads: None or -1 use every core, -2 all but one, a positive number that many.
+    {n_jobs}
 
     Attributes
     ----------
@@ -184,11 +186,13 @@ class NearestNeighbors(BaseEstimator):
         n_neighbors = int(n_neighbors)
         limit = self.n_samples_fit_ - (1 if X is None else 0)
         if n_neighbors > limit:
-            rel = "<" if X is None else "<="
             raise ValueError(
-                f"Expected n_neighbors {rel} n_samples_fit, but n_neighbors = {n_neighbors},"
-                f" n_samples_fit = {self.n_samples_fit_}, n_samples = "
-                f"{self.n_samples_fit_ if X is None else len(X)}"
+                too_many_neighbors(
+                    n_neighbors,
+                    self.n_samples_fit_,
+                    n_samples=self.n_samples_fit_ if X is None else len(X),
+                    strict=X is None,
+                )
             )
         queries = None
         if X is not None:

@@ -1,8 +1,8 @@
 """The ``neighbors=`` parameter of every neighbour-based estimator, and the searches it selects.
 
-An estimator adds ``neighbors="auto"`` to its ``__init__``, :data:`NEIGHBORS_CONSTRAINT` to its
-``_parameter_constraints``, and calls :func:`self_kneighbors` (or :func:`kneighbors`) where it needs
-neighbours. ``neighbors`` is one of
+An estimator adds ``neighbors="auto"`` (and ``n_jobs=None``) to its ``__init__``,
+:data:`NEIGHBOR_SAMPLER_CONSTRAINTS` to its ``_parameter_constraints``, and calls
+:func:`self_kneighbors` (or :func:`kneighbors`) where it needs neighbours. ``neighbors`` is one of
 
 - ``"auto"``: an exact index chosen by size and dimension (a KD-tree for at most 5 features and
   2048 rows or more, else blocked brute force; ``benches/tune_auto.py`` measures the crossover).
@@ -12,8 +12,9 @@ neighbours. ``neighbors`` is one of
 - ``"hnsw"``: an approximate HNSW graph; recall is measured in the tests. Not faster than the exact
   path on any data family measured (``benches/neighbors_exact_vs_hnsw.py``): its build alone
   outlasts the exact search, so only a user who asks for it gets it.
-- a dict ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-  to set HNSW's options (any subset; ``algorithm`` defaults to ``"hnsw"`` in a dict).
+- a dict of HNSW's options, any of ``M``, ``ef_construction``, ``ef_search`` and ``seed`` (their
+  defaults: :data:`HNSW_DEFAULTS`, read from the core), plus ``algorithm``, which defaults to
+  ``"hnsw"`` in a dict.
 
 Distances are Euclidean; equal distances are ranked by row index.
 """
@@ -24,7 +25,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from equipoise import _core
 from equipoise.utils._memory import check_fits, check_neighbour_lists
@@ -36,6 +37,13 @@ HNSW_DEFAULTS: dict[str, int] = _core.hnsw_defaults()
 
 #: The ``_parameter_constraints`` entry of a ``neighbors`` parameter.
 NEIGHBORS_CONSTRAINT = [StrOptions(set(ALGORITHMS)), dict]
+
+#: The ``_parameter_constraints`` entry of a neighbourhood size (``k_neighbors``, ``n_neighbors``,
+#: ...): an int >= 1 or a scikit-learn-like neighbour estimator.
+N_NEIGHBORS_CONSTRAINT: list = [
+    Interval(numbers.Integral, 1, None, closed="left"),
+    HasMethods(["kneighbors", "kneighbors_graph"]),
+]
 
 #: The ``_parameter_constraints`` entries of the two parameters every neighbour-based sampler adds
 #: to imbalanced-learn's (``n_jobs`` and ``neighbors``).

@@ -10,32 +10,35 @@ from imblearn.over_sampling.base import BaseOverSampler
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from equipoise import _core
-from equipoise.base import SamplerMixin
+from equipoise.base import SamplerMixin, core_floats
 from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     hnsw_graph,
     self_kneighbors,
 )
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS_ADDED,
+    RANDOM_STATE,
+    SAMPLING_STRATEGY_OVER,
+    Substitution,
+    neighbors_paragraph,
+)
+from equipoise.utils._messages import param_too_small
 from equipoise.utils._validation import seed_from, threads_from
 
-_NEIGHBORS = [
-    Interval(numbers.Integral, 1, None, closed="left"),
-    HasMethods(["kneighbors", "kneighbors_graph"]),
-]
 
-
-def _float(X):
-    """The matrix the core reads: float32/float64 as they are (any memory order), else float64."""
-    if sparse.issparse(X):
-        X = X.toarray()
-    if X.dtype in (np.float32, np.float64) and X.dtype.isnative:
-        return X
-    return X.astype(np.float64)
+def _float(X) -> np.ndarray:
+    """The matrix the core reads (a sparse matrix made dense)."""
+    out = core_floats(X.toarray() if sparse.issparse(X) else X)
+    assert out is not None
+    return out
 
 
 class _Graphs:
@@ -61,10 +64,7 @@ def _neighbours(X, rows, n_neighbors, param_name, threads, graphs):
     if isinstance(n_neighbors, numbers.Integral):
         k = int(n_neighbors)
         if X.shape[0] < k + 1:
-            raise ValueError(
-                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                f" n_samples_fit = {X.shape[0]}: {param_name}={k} needs at least {k + 1} rows"
-            )
+            raise ValueError(param_too_small(param_name, k, X.shape[0]))
         spec = graphs.spec
         if not spec.exact:
             graph = graphs.of(X)
@@ -96,11 +96,28 @@ class _NeighbourSMOTE(SamplerMixin, BaseOverSampler):
     def _check_X(self, X):
         return validate_data(self, X=X, reset=True, accept_sparse=["csr", "csc"], dtype="numeric")
 
-    def _n_new(self, classes):
+    def _grown(self, classes):
+        """(class, its position, rows to add) of each class to grow."""
         pos = self._class_positions(classes)
         return [(cls, pos[cls], int(n)) for cls, n in self.sampling_strategy_.items() if n > 0]
 
 
+_SUBSTITUTION = Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_OVER,
+    random_state=RANDOM_STATE,
+    n_jobs=N_JOBS_ADDED,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the searches whose size is an int",
+        "are exact (imbalanced-learn's result)",
+        "takes the neighbours from an approximate HNSW index (kept for users who ask for it:"
+        " slower than the exact path on every data family measured)",
+        "for a search given as an object",
+    ),
+)
+
+
+@_SUBSTITUTION
 class BorderlineSMOTE(_NeighbourSMOTE):
     """Borderline-SMOTE (Han et al., 2005), as in imbalanced-learn.
 
@@ -118,24 +135,16 @@ class BorderlineSMOTE(_NeighbourSMOTE):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default='auto'
-        As in :class:`equipoise.over_sampling.SMOTE`.
-    random_state : int, RandomState instance or None, default=None
-        Seed; the same seed gives the same output whatever ``n_jobs`` is.
+    {sampling_strategy}
+    {random_state}
     k_neighbors : int or object, default=5
         Neighbours used to build new rows, or a ``NearestNeighbors``-like object.
     m_neighbors : int or object, default=10
         Neighbours used to decide whether a row is in danger, or a ``NearestNeighbors``-like object.
     kind : {'borderline-1', 'borderline-2'}, default='borderline-1'
         Which variant.
-    n_jobs : int, default=None
-        Threads of the core (an addition to imbalanced-learn's parameters).
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the searches whose size is an int: 'auto', 'exact' and 'kdtree'
-        are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an approximate
-        HNSW index, much faster on large data; a dict such as ``{"algorithm": "hnsw", "M": 16,
-        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored for
-        a search given as an object. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -148,10 +157,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
     in_danger_indices : dict of ndarray
         For each grown class, the rows of ``X`` in danger (imbalanced-learn's name, no trailing
         underscore).
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Examples
     --------
@@ -166,9 +172,8 @@ class BorderlineSMOTE(_NeighbourSMOTE):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "random_state": ["random_state"],
-        "k_neighbors": _NEIGHBORS,
-        "m_neighbors": _NEIGHBORS,
+        "k_neighbors": N_NEIGHBORS_CONSTRAINT,
+        "m_neighbors": N_NEIGHBORS_CONSTRAINT,
         "kind": [StrOptions({"borderline-1", "borderline-2"})],
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
@@ -204,7 +209,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         n_m = m if m else self.nn_m_.n_neighbors - 1
         self.in_danger_indices = {}
         parts, labels, sizes = [], [], []
-        for cls, c, n_samples in self._n_new(classes):
+        for cls, c, n_samples in self._grown(classes):
             rows = np.flatnonzero(codes == c)
             nn_m = _neighbours(Xf, rows, self.m_neighbors, "m_neighbors", threads, graphs)
             n_other = np.sum(codes[nn_m] != c, axis=1)
@@ -234,6 +239,7 @@ class BorderlineSMOTE(_NeighbourSMOTE):
         return _assemble(X, Xf, parts, y, labels, sizes)
 
 
+@_SUBSTITUTION
 class ADASYN(_NeighbourSMOTE):
     """Adaptive Synthetic sampling (He et al., 2008), as in imbalanced-learn.
 
@@ -247,20 +253,12 @@ class ADASYN(_NeighbourSMOTE):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default='auto'
-        As in :class:`equipoise.over_sampling.SMOTE`.
-    random_state : int, RandomState instance or None, default=None
-        Seed; the same seed gives the same output whatever ``n_jobs`` is.
+    {sampling_strategy}
+    {random_state}
     n_neighbors : int or object, default=5
         Number of neighbours, or a ``NearestNeighbors``-like object.
-    n_jobs : int, default=None
-        Threads of the core (an addition to imbalanced-learn's parameters).
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the searches whose size is an int: 'auto', 'exact' and 'kdtree'
-        are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an approximate
-        HNSW index, much faster on large data; a dict such as ``{"algorithm": "hnsw", "M": 16,
-        "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored for
-        a search given as an object. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -268,10 +266,7 @@ class ADASYN(_NeighbourSMOTE):
         The number of rows to add to each targeted class (before the rounding of the weights).
     nn_ : estimator
         The neighbour estimator (a description of the search when ``n_neighbors`` is an int).
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Examples
     --------
@@ -286,8 +281,7 @@ class ADASYN(_NeighbourSMOTE):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "random_state": ["random_state"],
-        "n_neighbors": _NEIGHBORS,
+        "n_neighbors": N_NEIGHBORS_CONSTRAINT,
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
@@ -315,7 +309,7 @@ class ADASYN(_NeighbourSMOTE):
         self.nn_ = NearestNeighbors(n_neighbors=k + 1) if k else clone(self.n_neighbors)
         n_neighbors = self.nn_.n_neighbors - 1
         parts, labels, sizes = [], [], []
-        for cls, c, n_samples in self._n_new(classes):
+        for cls, c, n_samples in self._grown(classes):
             rows = np.flatnonzero(codes == c)
             nns = _neighbours(Xf, rows, self.n_neighbors, "n_neighbors", threads, graphs)
             ratio_nn = np.sum(codes[nns] != c, axis=1) / n_neighbors

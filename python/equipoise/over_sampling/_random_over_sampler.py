@@ -7,18 +7,29 @@ from numbers import Real
 
 import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils._validation import _check_X
 from scipy import sparse
 from sklearn.utils import _safe_indexing, check_array
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import validate_data
 
 from equipoise import _core
-from equipoise.base import SamplerMixin, is_core_float, take_rows
+from equipoise.base import RowPickerMixin, is_core_float, take_rows
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS_ADDED,
+    RANDOM_STATE,
+    SAMPLING_STRATEGY_OVER,
+    Substitution,
+)
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
 
-class RandomOverSampler(SamplerMixin, BaseOverSampler):
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_OVER,
+    random_state=RANDOM_STATE,
+    n_jobs=N_JOBS_ADDED,
+    features_in=FEATURES_IN,
+)
+class RandomOverSampler(RowPickerMixin, BaseOverSampler):
     """Over-sample by drawing rows at random with replacement, as in imbalanced-learn.
 
     Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
@@ -26,16 +37,13 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default='auto'
-        As in :class:`equipoise.over_sampling.SMOTE`.
-    random_state : int, RandomState instance or None, default=None
-        Seed; the same seed gives the same output whatever ``n_jobs`` is.
+    {sampling_strategy}
+    {random_state}
     shrinkage : float or dict, default=None
         When given, a smoothed bootstrap: each drawn row is perturbed by a normal noise of scale
         ``shrinkage * (4 / ((n_features + 2) * n_samples)) ** (1 / (n_features + 4)) * std`` of its
         class, per feature. A dict gives one factor per resampled class.
-    n_jobs : int, default=None
-        Threads of the core (an addition to imbalanced-learn's parameters).
+    {n_jobs}
 
     Attributes
     ----------
@@ -45,8 +53,7 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         Rows of ``X`` that make up the output: ``0..n_samples``, then the drawn rows class by class.
     shrinkage_ : dict or None
         The shrinkage factor of each class.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Notes
     -----
@@ -68,20 +75,11 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         "n_jobs": N_JOBS_CONSTRAINT,
     }
 
-    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
-    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
-    _picks_rows_only = True
-
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None, n_jobs=None):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.shrinkage = shrinkage
         self.n_jobs = n_jobs
-
-    def _check_X(self, X):
-        X = _check_X(X)
-        validate_data(self, X=X, reset=True, skip_check_array=True)
-        return X
 
     def _check_shrinkage(self):
         if isinstance(self.shrinkage, Real):
@@ -106,10 +104,7 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         self._check_shrinkage()
         threads = threads_from(self.n_jobs)
         seed = seed_from(self.random_state)
-        pos = self._class_positions(classes)
-        n_new = [0] * len(classes)
-        for cls, n in self.sampling_strategy_.items():
-            n_new[pos[cls]] = int(n)
+        n_new = self._n_new(classes)
         idx = _core.random_over_sample_indices(codes, len(classes), n_new, seed, threads)
         self.sample_indices_ = idx
         y_res = _safe_indexing(y, idx)
@@ -148,10 +143,3 @@ class RandomOverSampler(SamplerMixin, BaseOverSampler):
         if sparse.issparse(X):
             return sparse.vstack(parts, format=X.format), y_res
         return np.vstack(parts), y_res
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.sampler_tags.sample_indices = True
-        return tags

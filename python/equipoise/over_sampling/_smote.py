@@ -9,17 +9,26 @@ from imblearn.over_sampling.base import BaseOverSampler
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.base import SamplerMixin, check_finite_values
 from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     self_kneighbors,
 )
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS_ADDED,
+    RANDOM_STATE,
+    SAMPLING_STRATEGY_OVER,
+    Substitution,
+    neighbors_paragraph,
+)
 from equipoise.utils._memory import check_neighbour_lists
+from equipoise.utils._messages import class_too_small
 from equipoise.utils._validation import seed_from, threads_from
 
 
@@ -34,6 +43,19 @@ def _grown_labels(y, classes, n_new):
     return out
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_OVER,
+    random_state=RANDOM_STATE,
+    n_jobs=N_JOBS_ADDED,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index used when ``k_neighbors`` is an int",
+        "are exact (the same neighbours as imbalanced-learn)",
+        "is approximate (kept for users who ask for it: slower than the exact path on every"
+        " data family measured)",
+        "when ``k_neighbors`` is an object",
+    ),
+)
 class SMOTE(SamplerMixin, BaseOverSampler):
     """Synthetic Minority Over-sampling Technique, as in imbalanced-learn.
 
@@ -44,26 +66,14 @@ class SMOTE(SamplerMixin, BaseOverSampler):
 
     Parameters
     ----------
-    sampling_strategy : float, str, dict or callable, default='auto'
-        Which classes to grow and to what size, with imbalanced-learn's meaning: a float is the
-        wanted ratio minority / majority (binary only); 'minority', 'not minority',
-        'not majority', 'all' and 'auto' (= 'not majority') name the classes to equalise; a dict
-        gives the wanted count of each class; a callable takes ``y`` and returns such a dict.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the generator. The same seed gives bit-identical output whatever ``n_jobs`` is.
+    {sampling_strategy}
+    {random_state}
     k_neighbors : int or object, default=5
         Number of nearest neighbours used to build synthetic rows, or a fitted-able
         ``NearestNeighbors``-like object (``kneighbors``), whose neighbours are then used instead
         of the core's exact search (its first neighbour, the row itself, is dropped).
-    n_jobs : int, default=None
-        Threads of the core: None or -1 use every core, -2 all but one, a positive number that many.
-        (An addition to imbalanced-learn's parameters.)
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index used when ``k_neighbors`` is an int: 'auto', 'exact' and 'kdtree' are
-        exact (the same neighbours as imbalanced-learn); 'hnsw' is approximate and much faster on
-        large classes; a dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200,
-        "ef_search": 64, "seed": 0}`` sets HNSW's options. Ignored when ``k_neighbors`` is an
-        object. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -73,10 +83,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         The neighbour estimator: a clone of ``k_neighbors`` when it is an object, else a
         scikit-learn ``NearestNeighbors(n_neighbors=k_neighbors + 1)`` describing the search the
         core did (left unfitted: imbalanced-learn leaves it fitted on the last grown class).
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Notes
     -----
@@ -96,10 +103,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "k_neighbors": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            HasMethods(["kneighbors", "kneighbors_graph"]),
-        ],
+        "k_neighbors": N_NEIGHBORS_CONSTRAINT,
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
 
@@ -149,12 +153,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             k = int(self.k_neighbors)
             for c in grown:
                 if counts[c] < k + 1:
-                    label = classes[c].item() if isinstance(classes[c], np.generic) else classes[c]
-                    raise ValueError(
-                        f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                        f" n_samples_fit = {counts[c]}: class {label!r} has {counts[c]}"
-                        f" rows, fewer than k_neighbors + 1 = {k + 1} needed to grow it"
-                    )
+                    raise ValueError(class_too_small(classes[c], counts[c], k))
             for c in grown:
                 check_neighbour_lists(counts[c], k, f"{type(self).__name__}'s neighbour search")
             self.nn_k_ = NearestNeighbors(n_neighbors=k + 1)
@@ -196,10 +195,3 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         new = sparse.csr_matrix(out[keep.size :].astype(X.dtype, copy=False))
         y_res = np.concatenate([y, np.repeat(classes, self._n_new(classes)).astype(y.dtype)])
         return sparse.vstack([X, new], format=X.format), y_res
-
-    def _n_new(self, classes):
-        pos = self._class_positions(classes)
-        n_new = [0] * len(classes)
-        for cls, n in self.sampling_strategy_.items():
-            n_new[pos[cls]] = int(n)
-        return n_new

@@ -16,23 +16,29 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.base import SamplerMixin
 from equipoise.neighbors._select import (
     ALGORITHMS,
+    N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
     self_kneighbors,
 )
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS_ADDED,
+    RANDOM_STATE,
+    SAMPLING_STRATEGY_OVER,
+    Substitution,
+    neighbors_paragraph,
+)
+from equipoise.utils._messages import class_too_small, values_not_resamplable
 from equipoise.utils._validation import N_JOBS_CONSTRAINT, seed_from, threads_from
 
-_K = [
-    Interval(numbers.Integral, 1, None, closed="left"),
-    HasMethods(["kneighbors", "kneighbors_graph"]),
-]
 _ENCODER = [HasMethods(["fit_transform", "inverse_transform"]), None]
 #: The ``neighbors`` names SMOTEN accepts: the exact ones (its distance is not Euclidean).
 _EXACT_NAMES = tuple(a for a in ALGORITHMS if a != "hnsw")
@@ -57,10 +63,7 @@ def _column_codes(col: np.ndarray, name):
     if col.dtype == object:
         null = np.array([v is None or (isinstance(v, float) and v != v) for v in col])
         if null.any():
-            raise ValueError(
-                f"column {name!r} contains {int(null.sum())} null or NaN values; SMOTENC and SMOTEN"
-                " cannot resample them: drop or impute them first"
-            )
+            raise ValueError(values_not_resamplable(name, int(null.sum()), "null or NaN"))
         try:
             pd = sys.modules.get("pandas")
             if pd is not None:  # hashing instead of sorting every value (already imported)
@@ -74,10 +77,8 @@ def _column_codes(col: np.ndarray, name):
             ) from exc
         return codes.reshape(-1).astype(np.int64), cats
     if col.dtype.kind == "f" and not np.isfinite(col).all():
-        raise ValueError(
-            f"column {name!r} contains {int((~np.isfinite(col)).sum())} NaN or infinity values;"
-            " SMOTENC and SMOTEN cannot resample them: drop or impute them first"
-        )
+        n_bad = int((~np.isfinite(col)).sum())
+        raise ValueError(values_not_resamplable(name, n_bad, "NaN or infinity"))
     cats, codes = np.unique(col, return_inverse=True)
     return codes.reshape(-1).astype(np.int64), cats
 
@@ -95,10 +96,7 @@ class _Coded:
             if isinstance(X, _frames.Frame):
                 codes, cats = X.codes(X.columns[col])
                 if (codes < 0).any():
-                    raise ValueError(
-                        f"column {name!r} contains {int((codes < 0).sum())} null values; SMOTENC"
-                        " and SMOTEN cannot resample them: drop or impute them first"
-                    )
+                    raise ValueError(values_not_resamplable(name, int((codes < 0).sum()), "null"))
                 if X.kinds[col] != _frames.CATEGORICAL and cats.dtype == object:
                     cats = np.asarray(cats.tolist())
             else:
@@ -112,6 +110,14 @@ class _Coded:
 
 
 class _NominalMixin(SamplerMixin):
+    _accepts_strings = True
+
+    def _check_X(self, X):
+        if isinstance(X, _frames.Frame):  # read natively, column by column (`_frame_input`)
+            self.n_features_in_ = X.shape[1]
+            return X
+        return self._check_array(X)
+
     def _frame_input(self, frame):
         if len(frame.columns) == 0:
             # scikit-learn's words for an array with no feature (its check_array never sees a
@@ -124,13 +130,6 @@ class _NominalMixin(SamplerMixin):
         frame.check_no_nulls(what="resample")
         return frame
 
-    def _n_new(self, classes):
-        pos = self._class_positions(classes)
-        n_new = [0] * len(classes)
-        for cls, n in self.sampling_strategy_.items():
-            n_new[pos[cls]] = int(n)
-        return n_new
-
     @staticmethod
     def _names(X):
         if isinstance(X, _frames.Frame):
@@ -138,6 +137,21 @@ class _NominalMixin(SamplerMixin):
         return None
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_OVER,
+    random_state=RANDOM_STATE,
+    n_jobs=N_JOBS_ADDED,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour search when ``k_neighbors`` is an int",
+        "run the core's exact search on the category codes (imbalanced-learn's neighbours)",
+        "searches an approximate HNSW index over imbalanced-learn's encoding of the class"
+        " (numeric columns and one-hot columns scaled by ``median_std / sqrt(2)``, whose"
+        " Euclidean distance is the SMOTE-NC distance), built dense, i.e. one float per category"
+        " level and row of the class",
+        "when ``k_neighbors`` is an object",
+    ),
+)
 class SMOTENC(_NominalMixin, BaseOverSampler):
     """SMOTE for numeric and categorical features (SMOTE-NC), as in imbalanced-learn, at scale.
 
@@ -170,24 +184,13 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         fitted on the categories, for inspection). An encoder with ``fit_transform`` and
         ``inverse_transform`` producing one column per category (imbalanced-learn's contract) is
         fitted on the categorical columns and its categories are used.
-    sampling_strategy : float, str, dict or callable, default='auto'
-        As in :class:`equipoise.over_sampling.SMOTE`.
-    random_state : int, RandomState instance or None, default=None
-        Seed; the same seed gives the same output whatever ``n_jobs`` is.
+    {sampling_strategy}
+    {random_state}
     k_neighbors : int or object, default=5
         Number of neighbours, or a ``NearestNeighbors``-like object (fitted on the class's encoded
         rows, sparse one-hot of the class only).
-    n_jobs : int, default=None
-        Threads of the core (an addition to imbalanced-learn's parameters).
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour search when ``k_neighbors`` is an int: 'auto', 'exact' and 'kdtree' run the
-        core's exact search on the category codes (imbalanced-learn's neighbours); 'hnsw' searches
-        an approximate HNSW index over imbalanced-learn's encoding of the class (numeric columns
-        and one-hot columns scaled by ``median_std / sqrt(2)``, whose Euclidean distance is the
-        SMOTE-NC distance), built dense, i.e. one float per category level and row of the class;
-        a dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
-        "seed": 0}`` sets HNSW's options. Ignored when ``k_neighbors`` is an object. (An addition
-        to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -203,10 +206,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         For each grown class, the median of its numeric standard deviations.
     nn_k_ : estimator
         The neighbour estimator (a description of the search when ``k_neighbors`` is an int).
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Notes
     -----
@@ -230,8 +230,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "random_state": ["random_state"],
-        "k_neighbors": _K,
+        "k_neighbors": N_NEIGHBORS_CONSTRAINT,
         "categorical_features": ["array-like", StrOptions({"auto"})],
         "categorical_encoder": _ENCODER,
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
@@ -256,10 +255,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _check_X(self, X):
-        if isinstance(X, _frames.Frame):
-            self.n_features_in_ = X.shape[1]
-            return X
+    def _check_array(self, X):
         X = _check_X(X)
         validate_data(self, X=X, reset=True, skip_check_array=True)
         if hasattr(X, "columns"):  # a pandas frame of sparse columns (dense frames are Frames)
@@ -443,11 +439,7 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
             if k is None:
                 graph = self._user_graph(X_class, coded.codes[rows], coded.levels(), median_std)
             elif rows.size < k + 1:
-                raise ValueError(
-                    f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                    f" n_samples_fit = {rows.size}: class {cls!r} has {rows.size} rows, fewer"
-                    f" than k_neighbors + 1 = {k + 1} needed to grow it"
-                )
+                raise ValueError(class_too_small(cls, rows.size, k))
             elif not spec.exact:
                 enc = self._encoded(X_class, coded.codes[rows], coded.levels(), median_std)
                 graph = self_kneighbors(enc, k, spec, n_jobs=self.n_jobs)
@@ -526,12 +518,13 @@ class SMOTENC(_NominalMixin, BaseOverSampler):
         self.nn_k_.fit(enc)
         return self.nn_k_.kneighbors(enc, return_distance=False)[:, 1:].astype(np.int64)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags
 
-
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_OVER,
+    random_state=RANDOM_STATE,
+    n_jobs=N_JOBS_ADDED,
+    features_in=FEATURES_IN,
+)
 class SMOTEN(_NominalMixin, BaseOverSampler):
     """SMOTE for categorical features only (SMOTE-N), as in imbalanced-learn, at scale.
 
@@ -549,15 +542,12 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
     categorical_encoder : estimator, default=None
         None: categories are read natively (``categorical_encoder_`` is then an ``OrdinalEncoder``
         fitted on them, for inspection); otherwise an ordinal encoder fitted on ``X``.
-    sampling_strategy : float, str, dict or callable, default='auto'
-        As in :class:`equipoise.over_sampling.SMOTE`.
-    random_state : int, RandomState instance or None, default=None
-        Seed; the same seed gives the same output whatever ``n_jobs`` is.
+    {sampling_strategy}
+    {random_state}
     k_neighbors : int or object, default=5
         Number of neighbours, or a ``NearestNeighbors``-like object (given imbalanced-learn's
         precomputed VDM matrix of the class).
-    n_jobs : int, default=None
-        Threads of the core (an addition to imbalanced-learn's parameters).
+    {n_jobs}
     neighbors : {'auto', 'exact', 'kdtree'}, default='auto'
         Accepted for uniformity with the other samplers; every name gives the same exact
         search. The value difference metric is not a Euclidean distance on any fixed encoding of
@@ -573,10 +563,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         The encoder describing the categories.
     nn_k_ : estimator
         The neighbour estimator.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Examples
     --------
@@ -591,8 +578,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "random_state": ["random_state"],
-        "k_neighbors": _K,
+        "k_neighbors": N_NEIGHBORS_CONSTRAINT,
         "categorical_encoder": _ENCODER,
         "n_jobs": N_JOBS_CONSTRAINT,
         "neighbors": [StrOptions(set(_EXACT_NAMES))],
@@ -615,10 +601,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _check_X(self, X):
-        if isinstance(X, _frames.Frame):
-            self.n_features_in_ = X.shape[1]
-            return X
+    def _check_array(self, X):
         return validate_data(self, X=X, reset=True, dtype=None, accept_sparse=["csr", "csc"])
 
     def _resample(self, X, y, classes, codes, counts):
@@ -667,11 +650,7 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
         else:
             for c, cls in enumerate(classes):
                 if n_new[c] and counts[c] < k + 1:
-                    raise ValueError(
-                        f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k + 1},"
-                        f" n_samples_fit = {counts[c]}: class {cls!r} has {counts[c]} rows,"
-                        f" fewer than k_neighbors + 1 = {k + 1} needed to grow it"
-                    )
+                    raise ValueError(class_too_small(cls, counts[c], k))
             new_codes = _core.smoten(
                 block,
                 np.ascontiguousarray(codes, dtype=np.uint32),
@@ -716,8 +695,3 @@ class SMOTEN(_NominalMixin, BaseOverSampler):
             pick = rng.choice(np.arange(X_class.shape[0]), size=n_new[c], replace=True)
             parts.append(np.squeeze(mode(X_class[nn[pick]], axis=1, keepdims=True).mode, axis=1))
         return np.concatenate(parts).astype(np.uint32) if parts else np.empty((0, enc.shape[1]))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        return tags

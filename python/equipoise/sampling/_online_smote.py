@@ -10,6 +10,7 @@ from equipoise import _core
 from equipoise.base import take_rows
 from equipoise.neighbors._select import check_neighbors, self_kneighbors
 from equipoise.sampling._batch import BalancedBatchSampler, as_label_array
+from equipoise.utils._docstring import HNSW_EXAMPLE, Substitution
 from equipoise.utils._validation import encode_labels, threads_from
 
 __all__ = ["OnlineSMOTE"]
@@ -34,6 +35,7 @@ class _IndexDataset:
         return list(idx)
 
 
+@Substitution(hnsw_example=HNSW_EXAMPLE)
 class OnlineSMOTE:
     """Balanced batches whose minority share is filled with SMOTE rows made on the fly.
 
@@ -73,8 +75,9 @@ class OnlineSMOTE:
         What ``collate`` returns.
     neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
         The index of the neighbour graph: 'auto', 'exact' and 'kdtree' are exact; 'hnsw' is
-        approximate and much faster on large classes; a dict such as ``{"algorithm": "hnsw",
-        "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}`` sets HNSW's options.
+        approximate (slower than the exact path on every data family measured); a dict such as
+        ``{hnsw_example}``
+        sets HNSW's options.
 
     Attributes
     ----------

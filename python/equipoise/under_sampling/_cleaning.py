@@ -11,15 +11,16 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections import Counter
+from typing import Any
 
 import numpy as np
 from imblearn.under_sampling.base import BaseCleaningSampler
-from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import validate_data
 
-from equipoise.base import SamplerMixin
-from equipoise.neighbors._select import NeighborSpec, self_kneighbors
+from equipoise.base import SamplerMixin, core_floats
+from equipoise.neighbors._select import NeighborSpec, check_neighbors, self_kneighbors
+from equipoise.utils._messages import too_many_neighbors
 
 
 def euclidean_k(nn, extra: int):
@@ -35,22 +36,10 @@ def euclidean_k(nn, extra: int):
     return None
 
 
-def core_floats(X) -> np.ndarray | None:
-    """The dense float view the core reads, or None for input the core does not take (sparse)."""
-    if sparse.issparse(X):
-        return None
-    if X.dtype in (np.float32, np.float64) and X.dtype.isnative:
-        return X
-    return X.astype(np.float64)
-
-
 def check_enough_rows(n_neighbors_plus_self: int, n_samples: int):
     """scikit-learn's error for a neighbourhood larger than the data, raised before any work."""
     if n_neighbors_plus_self > n_samples:
-        raise ValueError(
-            f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {n_neighbors_plus_self},"
-            f" n_samples_fit = {n_samples}, n_samples = {n_samples}"
-        )
+        raise ValueError(too_many_neighbors(n_neighbors_plus_self, n_samples, n_samples=n_samples))
 
 
 def first_seen_minority(y) -> tuple[object, Counter]:
@@ -108,12 +97,60 @@ def tomek_on_graph(Xf, codes, targeted, spec: NeighborSpec, n_jobs):
 
 
 class CleaningMixin(SamplerMixin):
-    """Input checks of imbalanced-learn's cleaning samplers (numeric, finite, csr/csc accepted)."""
+    """Input checks of imbalanced-learn's cleaning samplers (numeric, finite, csr/csc accepted),
+    and the hand-over to imbalanced-learn's implementation of input the core does not take.
+
+    A sampler that hands over names imbalanced-learn's class (``_imblearn_class``) and the fitted
+    attributes to take from it (``_imblearn_attributes``), may say what its neighbourhood size is
+    for the core (``_core_k``: None for a neighbour estimator the core cannot stand in for), and
+    implements ``_resample_core`` for the rest. Samplers made of other samplers (RENN, AllKNN)
+    override ``_resample`` instead.
+    """
 
     _sampling_type = BaseCleaningSampler._sampling_type
+    _sets_sample_indices = True
+
+    # Parameters of the samplers that hand over (set by their __init__).
+    n_neighbors: Any
+    neighbors: Any
+
+    _imblearn_class: type | None = None
+    _imblearn_attributes: tuple[str, ...] = ("sample_indices_",)
 
     def _check_X(self, X):
         return validate_data(self, X=X, reset=True, accept_sparse=["csr", "csc"])
+
+    def _core_k(self) -> int | None:
+        """The core's neighbourhood size (the row itself excluded) for ``n_neighbors``: an int,
+        or a plain Euclidean ``NearestNeighbors``; None for any other neighbour estimator."""
+        return euclidean_k(self.n_neighbors, 1)
+
+    def _resample(self, X, y, classes, codes, counts):
+        spec = check_neighbors(self.neighbors)
+        k = self._core_k()
+        Xf = core_floats(X) if k is not None else None
+        if Xf is None:
+            return self._resample_imblearn(X, y, classes, codes, counts)
+        return self._resample_core(X, Xf, y, classes, codes, counts, k, spec)
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k: int, spec: NeighborSpec):
+        raise NotImplementedError
+
+    def _resample_imblearn(self, X, y, classes, codes, counts):
+        """imbalanced-learn's sampler of the same rule on ``X`` (sparse, or with a neighbour
+        estimator the core cannot stand in for): its result and fitted attributes, with this
+        sampler's parameters (but ``neighbors``) and ``sampling_strategy_``."""
+        assert self._imblearn_class is not None
+        params = self.get_params(deep=False)
+        ref = self._imblearn_class(
+            **{name: params[name] for name in self._imblearn_class._get_param_names()}
+        )
+        ref.sampling_strategy_ = self.sampling_strategy_
+        X_res, y_res = ref._fit_resample(X, y)
+        for name in self._imblearn_attributes:
+            setattr(self, name, getattr(ref, name))
+        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
+        return X_res, y_res
 
     def _targeted(self, classes) -> list[bool]:
         keys = set(self.sampling_strategy_.keys())

@@ -10,31 +10,44 @@ from imblearn import under_sampling as imblearn_under
 from imblearn.under_sampling.base import BaseCleaningSampler
 from imblearn.utils import check_neighbors_object
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from equipoise import _core
 from equipoise.base import take_rows
 from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
     check_neighbors,
 )
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
-    core_floats,
     enn_on_graph,
-    euclidean_k,
     first_seen_minority,
     warn_emptied,
 )
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS,
+    SAMPLING_STRATEGY_CLEAN,
+    Substitution,
+    neighbors_paragraph,
+)
 from equipoise.utils._validation import threads_from
 
-_NN_CONSTRAINT = [
-    Interval(numbers.Integral, 1, None, closed="left"),
-    HasMethods(["kneighbors", "kneighbors_graph"]),
-]
 
-
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index when ``n_neighbors`` is an int",
+        "run the core's exact ENN (imbalanced-learn's result)",
+        "applies the same rule to the neighbour graph of an approximate HNSW index (slower than"
+        " the exact path on every data family measured; kept for users who ask for it)",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
     """Remove rows whose nearest neighbours disagree with their class, as in imbalanced-learn.
 
@@ -50,9 +63,7 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to clean, with imbalanced-learn's meaning: 'majority', 'not minority',
-        'not majority', 'all', 'auto' (= 'not minority'), or a list of classes.
+    {sampling_strategy}
     n_neighbors : int or object, default=3
         Size of the neighbourhood, or a ``NearestNeighbors``-like object (counting the row itself,
         as in imbalanced-learn). A plain Euclidean ``NearestNeighbors`` runs in the core; any other
@@ -60,16 +71,8 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
     kind_sel : {'all', 'mode'}, default='all'
         'all': a row stays only if all its neighbours share its class; 'mode': if the most frequent
         class among them (the smallest label among equally frequent ones) is its class.
-    n_jobs : int, default=None
-        Threads of the core (None or -1: every core).
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index when ``n_neighbors`` is an int: 'auto', 'exact' and 'kdtree' run the
-        core's exact ENN (imbalanced-learn's result); 'hnsw' applies the same rule to the neighbour
-        graph of an approximate HNSW index, much faster on large data (on the fraud-like data of
-        ``benches/`` over 99% of the kept rows agree with the exact run); a dict such as
-        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
-        (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -80,10 +83,7 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         imbalanced-learn.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept, class by class in sorted class order, each class's rows in row order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
+    {features_in}
 
     Notes
     -----
@@ -103,7 +103,7 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
 
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
-        "n_neighbors": _NN_CONSTRAINT,
+        "n_neighbors": N_NEIGHBORS_CONSTRAINT,
         "kind_sel": [StrOptions({"all", "mode"})],
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
@@ -123,40 +123,24 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         self.n_jobs = n_jobs
         self.neighbors = neighbors
 
-    def _resample(self, X, y, classes, codes, counts):
+    _imblearn_class = imblearn_under.EditedNearestNeighbours
+    _imblearn_attributes = ("nn_", "sample_indices_")
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         self.nn_ = check_neighbors_object("n_neighbors", self.n_neighbors, additional_neighbor=1)
         self.nn_.set_params(n_jobs=self.n_jobs)
-        spec = check_neighbors(self.neighbors)
-        k = euclidean_k(self.n_neighbors, 1)
-        Xf = core_floats(X)
-        if k is None or Xf is None:
-            ref = imblearn_under.EditedNearestNeighbours(
-                sampling_strategy=self.sampling_strategy,
-                n_neighbors=self.n_neighbors,
-                kind_sel=self.kind_sel,
-                n_jobs=self.n_jobs,
-            )
-            ref.sampling_strategy_ = self.sampling_strategy_
-            X_res, y_res = ref._fit_resample(X, y)
-            self.nn_, idx = ref.nn_, ref.sample_indices_
+        check_enough_rows(k + 1, X.shape[0])
+        args = (Xf, codes, len(classes), self._targeted(classes), k, self.kind_sel == "mode")
+        if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
+            idx = _core.edited_nearest_neighbours(*args, threads_from(self.n_jobs))
         else:
-            check_enough_rows(k + 1, X.shape[0])
-            args = (Xf, codes, len(classes), self._targeted(classes), k, self.kind_sel == "mode")
-            if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
-                idx = _core.edited_nearest_neighbours(*args, threads_from(self.n_jobs))
-            else:
-                # The approximate path: the same rule on an HNSW neighbour graph.
-                idx = enn_on_graph(*args, spec, self.n_jobs)
-            self.nn_.fit(X)
-            X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
+            # The approximate path: the same rule on an HNSW neighbour graph.
+            idx = enn_on_graph(*args, spec, self.n_jobs)
+        self.nn_.fit(X)
+        X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
         self.sample_indices_ = idx
         warn_emptied(classes, counts, codes[idx], len(classes))
         return X_res, y_res
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
 
 
 def _rounds_enn(sampler):
@@ -186,6 +170,20 @@ def _stop_flags(y_enn, class_minority, target_stats):
     return below, len(values) < len(target_stats)
 
 
+_ROUNDS_SUBSTITUTION = Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of every round (as in :class:`EditedNearestNeighbours`)",
+        "are exact",
+        "applies each round's rule to an approximate HNSW graph",
+        "when ``n_neighbors`` is an object",
+    ),
+)
+
+
+@_ROUNDS_SUBSTITUTION
 class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
     """Repeat Edited Nearest Neighbours until nothing changes, as in imbalanced-learn.
 
@@ -196,20 +194,15 @@ class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to clean (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     n_neighbors : int or object, default=3
         Size of the neighbourhood (see :class:`EditedNearestNeighbours`).
     max_iter : int, default=100
         Most rounds.
     kind_sel : {'all', 'mode'}, default='all'
         Rule of each round (see :class:`EditedNearestNeighbours`).
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of every round (see :class:`EditedNearestNeighbours`): exact for the
-        names but 'hnsw', which applies each round's rule to an approximate HNSW graph. Ignored
-        when ``n_neighbors`` is an object. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -224,8 +217,7 @@ class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         round's class-grouping permutation twice; equipoise reproduces it for parity.
     n_iter_ : int
         Rounds run.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -241,7 +233,7 @@ class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
 
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
-        "n_neighbors": _NN_CONSTRAINT,
+        "n_neighbors": N_NEIGHBORS_CONSTRAINT,
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "kind_sel": [StrOptions({"all", "mode"})],
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
@@ -288,12 +280,8 @@ class RepeatedEditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
         return X_, y_
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
 
-
+@_ROUNDS_SUBSTITUTION
 class AllKNN(CleaningMixin, BaseCleaningSampler):
     """Edited Nearest Neighbours with neighbourhoods of 1, 2, ..., ``n_neighbors``, as in
     imbalanced-learn.
@@ -304,20 +292,15 @@ class AllKNN(CleaningMixin, BaseCleaningSampler):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to clean (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     n_neighbors : int or object, default=3
         Largest neighbourhood (an object's ``n_neighbors`` counts the row itself).
     kind_sel : {'all', 'mode'}, default='all'
         Rule of each round (see :class:`EditedNearestNeighbours`).
     allow_minority : bool, default=False
         Whether a majority class may become smaller than the minority without stopping.
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of every round (see :class:`EditedNearestNeighbours`): exact for the
-        names but 'hnsw', which applies each round's rule to an approximate HNSW graph. Ignored
-        when ``n_neighbors`` is an object. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -329,8 +312,7 @@ class AllKNN(CleaningMixin, BaseCleaningSampler):
         The :class:`EditedNearestNeighbours` of the rounds.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept, class by class in sorted class order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -345,7 +327,7 @@ class AllKNN(CleaningMixin, BaseCleaningSampler):
 
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
-        "n_neighbors": _NN_CONSTRAINT,
+        "n_neighbors": N_NEIGHBORS_CONSTRAINT,
         "kind_sel": [StrOptions({"all", "mode"})],
         "allow_minority": ["boolean"],
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
@@ -388,8 +370,3 @@ class AllKNN(CleaningMixin, BaseCleaningSampler):
                     break
         warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
         return X_, y_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags

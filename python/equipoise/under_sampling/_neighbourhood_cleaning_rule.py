@@ -11,27 +11,46 @@ from imblearn.under_sampling.base import BaseCleaningSampler
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
 from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
     NEIGHBOR_SAMPLER_CONSTRAINTS,
-    check_neighbors,
     self_kneighbors,
 )
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
-    core_floats,
     euclidean_k,
     first_seen_minority,
     warn_emptied,
 )
 from equipoise.under_sampling._edited_nearest_neighbours import EditedNearestNeighbours
-from equipoise.utils._validation import threads_from
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS,
+    SAMPLING_STRATEGY_CLEAN,
+    Substitution,
+    neighbors_paragraph,
+)
+from equipoise.utils._validation import SAMPLER_CONSTRAINT, threads_from
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index when ``n_neighbors`` is an int, for both steps (it is passed to the"
+        " default ENN; a given ``edited_nearest_neighbours`` keeps its own)",
+        "are exact (imbalanced-learn's result)",
+        "takes the neighbours from an approximate HNSW index (kept for users who ask for it:"
+        " slower than the exact path on every data family measured)",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
     """Neighbourhood Cleaning Rule (Laurikkala, 2001), as in imbalanced-learn.
 
@@ -43,8 +62,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to clean (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     edited_nearest_neighbours : estimator object, default=None
         The ENN of the first step; default ``EditedNearestNeighbours(kind_sel='mode')`` with this
         estimator's ``sampling_strategy``, ``n_neighbors`` and ``n_jobs``.
@@ -53,16 +71,8 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         the row itself).
     threshold_cleaning : float, default=0.5
         A class is cleaned in the second step only if larger than this times the minority.
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index when ``n_neighbors`` is an int, for both steps (it is passed to the
-        default ENN; a given ``edited_nearest_neighbours`` keeps its own): 'auto', 'exact' and
-        'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes the neighbours from an
-        approximate HNSW index, much faster on large data; a dict such as
-        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
-        (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -76,8 +86,7 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         Classes cleaned in the second step, in order of first appearance in ``y``.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept, in row order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -92,11 +101,8 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
 
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
-        "edited_nearest_neighbours": [HasMethods(["fit_resample"]), None],
-        "n_neighbors": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            HasMethods(["kneighbors", "kneighbors_graph"]),
-        ],
+        "edited_nearest_neighbours": SAMPLER_CONSTRAINT,
+        "n_neighbors": N_NEIGHBORS_CONSTRAINT,
         "threshold_cleaning": [Interval(numbers.Real, 0, None, closed="neither")],
         **NEIGHBOR_SAMPLER_CONSTRAINTS,
     }
@@ -138,32 +144,22 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         else:
             self.edited_nearest_neighbours_ = clone(self.edited_nearest_neighbours)
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        Xf = core_floats(X)
-        k = euclidean_k(self.n_neighbors, 1) if type(self.n_neighbors) is NearestNeighbors else None
-        if isinstance(self.n_neighbors, numbers.Integral):
-            k = int(self.n_neighbors)
-        if k is None or Xf is None:
-            ref = imblearn_under.NeighbourhoodCleaningRule(
-                sampling_strategy=self.sampling_strategy,
-                edited_nearest_neighbours=self.edited_nearest_neighbours,
-                n_neighbors=self.n_neighbors,
-                threshold_cleaning=self.threshold_cleaning,
-                n_jobs=self.n_jobs,
-            )
-            ref.sampling_strategy_ = self.sampling_strategy_
-            X_res, y_res = ref._fit_resample(X, y)
-            for name in (
-                "nn_",
-                "edited_nearest_neighbours_",
-                "classes_to_clean_",
-                "sample_indices_",
-            ):
-                setattr(self, name, getattr(ref, name))
-            warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
-            return X_res, y_res
+    _imblearn_class = imblearn_under.NeighbourhoodCleaningRule
+    _imblearn_attributes = (
+        "nn_",
+        "edited_nearest_neighbours_",
+        "classes_to_clean_",
+        "sample_indices_",
+    )
 
+    def _core_k(self):
+        if isinstance(self.n_neighbors, numbers.Integral):
+            return int(self.n_neighbors)
+        if type(self.n_neighbors) is NearestNeighbors:
+            return euclidean_k(self.n_neighbors, 1)
+        return None  # a KNeighborsMixin object other than a plain NearestNeighbors
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         self._validate_estimator()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -208,8 +204,3 @@ class NeighbourhoodCleaningRule(CleaningMixin, BaseCleaningSampler):
         warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
         idx = self.sample_indices_
         return take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags

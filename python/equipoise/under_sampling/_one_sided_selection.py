@@ -16,31 +16,37 @@ from imblearn.under_sampling.base import BaseCleaningSampler
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 
 from equipoise import _core
 from equipoise.base import take_rows
-from equipoise.neighbors._select import NEIGHBORS_CONSTRAINT, check_neighbors, kneighbors
+from equipoise.neighbors._select import (
+    N_NEIGHBORS_CONSTRAINT,
+    NEIGHBOR_SAMPLER_CONSTRAINTS,
+    kneighbors,
+)
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
-    core_floats,
     first_seen_minority,
     warn_emptied,
 )
 from equipoise.under_sampling._tomek_links import TomekLinks
-from equipoise.utils._validation import N_JOBS_CONSTRAINT, threads_from
+from equipoise.utils._docstring import (
+    FEATURES_IN,
+    N_JOBS,
+    SAMPLING_STRATEGY_CLEAN,
+    Substitution,
+    neighbors_paragraph,
+)
+from equipoise.utils._messages import too_many_neighbors
+from equipoise.utils._validation import threads_from
 
 _CONSTRAINTS: dict = {
     **BaseCleaningSampler._parameter_constraints,
-    "n_neighbors": [
-        Interval(numbers.Integral, 1, None, closed="left"),
-        HasMethods(["kneighbors", "kneighbors_graph"]),
-        None,
-    ],
+    "n_neighbors": [*N_NEIGHBORS_CONSTRAINT, None],
     "n_seeds_S": [Interval(numbers.Integral, 1, None, closed="left")],
-    "n_jobs": N_JOBS_CONSTRAINT,
     "random_state": ["random_state"],
-    "neighbors": NEIGHBORS_CONSTRAINT,
+    **NEIGHBOR_SAMPLER_CONSTRAINTS,
 }
 
 
@@ -95,26 +101,23 @@ class _Common(CleaningMixin, BaseCleaningSampler):
         idx, dist = kneighbors(C, Q, k, spec, n_jobs=self.n_jobs, return_distance=True)
         return dist, idx
 
-    def _delegate(self, X, y, classes, codes, counts, ref_cls):
-        ref = ref_cls(
-            sampling_strategy=self.sampling_strategy,
-            random_state=self.random_state,
-            n_neighbors=self.n_neighbors,
-            n_seeds_S=self.n_seeds_S,
-            n_jobs=self.n_jobs,
-        )
-        ref.sampling_strategy_ = self.sampling_strategy_
-        X_res, y_res = ref._fit_resample(X, y)
-        self.estimators_, self.sample_indices_ = ref.estimators_, ref.sample_indices_
-        warn_emptied(classes, counts, codes[self.sample_indices_], len(classes))
-        return X_res, y_res
+    _imblearn_attributes = ("estimators_", "sample_indices_")
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
+    def _core_k(self):
+        return _core_k(self.n_neighbors)
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the classification on C and of the Tomek links step",
+        "are exact (imbalanced-learn's result)",
+        "takes the neighbours from an approximate HNSW index, faster on large data",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class OneSidedSelection(_Common):
     """One-Sided Selection (Kubat & Matwin, 1997), as in imbalanced-learn.
 
@@ -127,8 +130,7 @@ class OneSidedSelection(_Common):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to under-sample (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seed of the seed draws (numpy's ``randint``, as imbalanced-learn: same seeds).
     n_neighbors : int or object, default=None
@@ -136,15 +138,8 @@ class OneSidedSelection(_Common):
         imbalanced-learn's implementation runs).
     n_seeds_S : int, default=1
         Seed rows drawn per class (with replacement).
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the classification on C and of the Tomek links step: 'auto',
-        'exact' and 'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes the neighbours
-        from an approximate HNSW index, faster on large data; a dict such as
-        ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64, "seed": 0}``
-        sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is sparse.
-        (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -154,8 +149,7 @@ class OneSidedSelection(_Common):
         The ``KNeighborsClassifier`` fitted on C, one per targeted class.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -168,12 +162,9 @@ class OneSidedSelection(_Common):
     True
     """
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        k = _core_k(self.n_neighbors)
-        Xf = core_floats(X)
-        if k is None or Xf is None:
-            return self._delegate(X, y, classes, codes, counts, imblearn_under.OneSidedSelection)
+    _imblearn_class = imblearn_under.OneSidedSelection
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         estimator = _estimator(self.n_neighbors, self.n_jobs)
         random_state = check_random_state(self.random_state)
         class_minority, target_stats = first_seen_minority(y)
@@ -211,6 +202,18 @@ class OneSidedSelection(_Common):
         return take_rows(X, self.sample_indices_, threads), _safe_indexing(y, self.sample_indices_)
 
 
+@Substitution(
+    sampling_strategy=SAMPLING_STRATEGY_CLEAN,
+    n_jobs=N_JOBS,
+    features_in=FEATURES_IN,
+    neighbors=neighbors_paragraph(
+        "The neighbour index of the first classification of the class's rows on C",
+        "are exact (imbalanced-learn's result)",
+        "takes those first neighbours from an approximate HNSW index over C (the updates as C"
+        " grows stay exact)",
+        "when ``n_neighbors`` is an object or ``X`` is sparse",
+    ),
+)
 class CondensedNearestNeighbour(_Common):
     """Condensed Nearest Neighbour (Hart, 1968), as imbalanced-learn runs it.
 
@@ -223,8 +226,7 @@ class CondensedNearestNeighbour(_Common):
 
     Parameters
     ----------
-    sampling_strategy : str, list or callable, default='auto'
-        Classes to under-sample (see :class:`EditedNearestNeighbours`).
+    {sampling_strategy}
     random_state : int, RandomState instance or None, default=None
         Seed of the seed draws (numpy's ``randint``, as imbalanced-learn: same seeds).
     n_neighbors : int or object, default=None
@@ -232,15 +234,8 @@ class CondensedNearestNeighbour(_Common):
         imbalanced-learn's implementation runs).
     n_seeds_S : int, default=1
         Seed rows drawn per class (with replacement).
-    n_jobs : int, default=None
-        Threads of the core.
-    neighbors : {'auto', 'exact', 'kdtree', 'hnsw'} or dict, default='auto'
-        The neighbour index of the first classification of the class's rows on C: 'auto',
-        'exact' and 'kdtree' are exact (imbalanced-learn's result); 'hnsw' takes those first
-        neighbours from an approximate HNSW index over C (the updates as C grows stay exact); a
-        dict such as ``{"algorithm": "hnsw", "M": 16, "ef_construction": 200, "ef_search": 64,
-        "seed": 0}`` sets HNSW's options. Ignored when ``n_neighbors`` is an object or ``X`` is
-        sparse. (An addition to imbalanced-learn's parameters.)
+    {n_jobs}
+    {neighbors}
 
     Attributes
     ----------
@@ -250,8 +245,7 @@ class CondensedNearestNeighbour(_Common):
         The ``KNeighborsClassifier`` fitted on the final C, one per targeted class.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows kept: per class in sorted order, the seeds then the added rows in visiting order.
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -264,14 +258,9 @@ class CondensedNearestNeighbour(_Common):
     True
     """
 
-    def _resample(self, X, y, classes, codes, counts):
-        spec = check_neighbors(self.neighbors)
-        k = _core_k(self.n_neighbors)
-        Xf = core_floats(X)
-        if k is None or Xf is None:
-            return self._delegate(
-                X, y, classes, codes, counts, imblearn_under.CondensedNearestNeighbour
-            )
+    _imblearn_class = imblearn_under.CondensedNearestNeighbour
+
+    def _resample_core(self, X, Xf, y, classes, codes, counts, k, spec):
         estimator = _estimator(self.n_neighbors, self.n_jobs)
         random_state = check_random_state(self.random_state)
         class_minority, target_stats = first_seen_minority(y)
@@ -300,10 +289,7 @@ class CondensedNearestNeighbour(_Common):
     def _condense(self, Xf, codes, c, idx_maj, C_indices, seeds, k, n_classes, threads, spec):
         S = np.ascontiguousarray(Xf[idx_maj], dtype=np.float64)
         if C_indices.size < k:
-            raise ValueError(
-                f"Expected n_neighbors <= n_samples_fit, but n_neighbors = {k},"
-                f" n_samples_fit = {C_indices.size}, n_samples = {idx_maj.size}"
-            )
+            raise ValueError(too_many_neighbors(k, C_indices.size, n_samples=idx_maj.size))
         # Each S row's k nearest rows of C (squared distances, codes), kept sorted as C grows.
         dist, nb = self._query(
             spec, np.ascontiguousarray(Xf[C_indices], dtype=np.float64), S, k, threads

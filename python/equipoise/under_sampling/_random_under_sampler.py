@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from imblearn.under_sampling.base import BaseUnderSampler
-from imblearn.utils._validation import _check_X
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import validate_data
 
 from equipoise import _core
-from equipoise.base import SamplerMixin, take_rows
+from equipoise.base import RowPickerMixin, take_rows
+from equipoise.utils._docstring import FEATURES_IN, Substitution
 from equipoise.utils._validation import seed_from, threads_from
 
 
-class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
+@Substitution(features_in=FEATURES_IN)
+class RandomUnderSampler(RowPickerMixin, BaseUnderSampler):
     """Under-sample by keeping rows drawn at random, as in imbalanced-learn.
 
     Accepts anything imbalanced-learn's accepts (NaN, strings, objects, sparse matrices, pandas);
@@ -36,8 +36,7 @@ class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
         The number of rows kept in each targeted class.
     sample_indices_ : ndarray of shape (n_new_samples,)
         Rows of ``X`` kept, class by class in sorted class order (the drawn ones in draw order).
-    n_features_in_ : int
-        Number of features seen in ``fit_resample``.
+    {features_in}
 
     Examples
     --------
@@ -55,19 +54,10 @@ class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
         "replacement": ["boolean"],
     }
 
-    # It only picks rows: a frame's columns of any dtype (datetimes, durations, periods,
-    # intervals, complex, objects) are passed through, as imbalanced-learn passes them.
-    _picks_rows_only = True
-
     def __init__(self, *, sampling_strategy="auto", random_state=None, replacement=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.replacement = replacement
-
-    def _check_X(self, X):
-        X = _check_X(X)
-        validate_data(self, X=X, reset=True, skip_check_array=True)
-        return X
 
     def _resample(self, X, y, classes, codes, counts):
         pos = self._class_positions(classes)
@@ -79,10 +69,3 @@ class RandomUnderSampler(SamplerMixin, BaseUnderSampler):
         )
         self.sample_indices_ = idx
         return take_rows(X, idx, threads_from(None)), _safe_indexing(y, idx)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.sampler_tags.sample_indices = True
-        return tags

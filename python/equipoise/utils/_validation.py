@@ -13,8 +13,10 @@ from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods
 
 from equipoise import _core
+from equipoise.utils._messages import classes_not_present, count_out_of_range
 
 SAMPLING_KIND = ("over-sampling", "under-sampling", "clean-sampling", "ensemble", "bypass")
 
@@ -103,7 +105,7 @@ TARGET_KIND = {
 def _targets_dict(strategy, stats, kind):
     missing = set(strategy.keys()) - set(stats.keys())
     if missing:
-        raise ValueError(f"The {missing} target class is/are not present in the data.")
+        raise ValueError(classes_not_present(missing))
     if any(n < 0 for n in strategy.values()):
         raise ValueError(
             "The number of samples in a class cannot be negative."
@@ -113,20 +115,12 @@ def _targets_dict(strategy, stats, kind):
     if kind == "over-sampling":
         for cls, n in strategy.items():
             if n < stats[cls]:
-                raise ValueError(
-                    "With over-sampling methods, the number of samples in a class should be"
-                    " greater or equal to the original number of samples. Originally, there is"
-                    f" {stats[cls]} samples and {n} samples are asked."
-                )
+                raise ValueError(count_out_of_range(kind, "greater", stats[cls], n))
             out[cls] = n - stats[cls]
     elif kind == "under-sampling":
         for cls, n in strategy.items():
             if n > stats[cls]:
-                raise ValueError(
-                    "With under-sampling methods, the number of samples in a class should be"
-                    " less or equal to the original number of samples. Originally, there is"
-                    f" {stats[cls]} samples and {n} samples are asked."
-                )
+                raise ValueError(count_out_of_range(kind, "less", stats[cls], n))
             out[cls] = n
     else:
         raise ValueError(
@@ -143,7 +137,7 @@ def _targets_list(strategy, stats, kind):
         )
     missing = set(strategy) - set(stats.keys())
     if missing:
-        raise ValueError(f"The {missing} target class is/are not present in the data.")
+        raise ValueError(classes_not_present(missing))
     low = min(stats.values())
     return {k: low for k in strategy}
 
@@ -233,6 +227,9 @@ def seed_from(random_state) -> int:
 
 #: The ``_parameter_constraints`` entry of an ``n_jobs`` parameter (read by :func:`threads_from`).
 N_JOBS_CONSTRAINT: list = [numbers.Integral, None]
+
+#: The ``_parameter_constraints`` entry of a sampler given as a parameter (``smote``, ``enn``, ...).
+SAMPLER_CONSTRAINT: list = [HasMethods(["fit_resample"]), None]
 
 
 def threads_from(n_jobs) -> int:
