@@ -95,22 +95,8 @@ pub fn smote<F: Float>(
         // The class's rows, contiguous: searched and read from cache-friendly memory.
         let class_x = gather(x, rows);
         let graph = match graphs.get(c).and_then(|g| g.as_ref()) {
-            Some(g) => {
-                if g.nrows() != rows.len() || g.ncols() == 0 {
-                    return Err(CoreError::Shape(format!(
-                        "the neighbour graph of class {class} has shape {:?}, expected ({}, k)",
-                        g.dim(),
-                        rows.len()
-                    )));
-                }
-                if let Some(&bad) = g.iter().find(|&&j| j >= rows.len()) {
-                    return Err(CoreError::Shape(format!(
-                        "the neighbour graph of class {class} points at row {bad}, the class has {} rows",
-                        rows.len()
-                    )));
-                }
-                g.clone()
-            }
+            // Checked by `smote_class_block`.
+            Some(g) => g.clone(),
             None => {
                 if rows.len() < k + 1 {
                     return Err(CoreError::TooFewSamples {
@@ -122,29 +108,66 @@ pub fn smote<F: Float>(
                 BruteForce::new(class_x.view()).query_self(k)?.indices
             }
         };
-        let cx = class_x.as_slice().expect("gathered rows are contiguous");
-        let neighbors_per_row = graph.ncols();
-        let pairs = (rows.len() * neighbors_per_row) as u64;
         let dst = &mut out[offset * d..(offset + n) * d];
-        dst.par_chunks_mut(CHUNK * d.max(1))
-            .enumerate()
-            .for_each(|(chunk, block)| {
-                let mut s = Stream::new(seed, Purpose::Smote, class, chunk as u64);
-                for o in block.chunks_mut(d.max(1)) {
-                    let p = s.below(pairs) as usize;
-                    let (r, col) = (p / neighbors_per_row, p % neighbors_per_row);
-                    let gap = s.uniform();
-                    let nb = graph[[r, col]];
-                    let a = &cx[r * d..(r + 1) * d];
-                    let b = &cx[nb * d..(nb + 1) * d];
-                    for j in 0..d {
-                        let (av, bv) = (a[j].wide(), b[j].wide());
-                        o[j] = F::narrow(av + gap * (bv - av));
-                    }
-                }
-            });
+        smote_class_block(class_x.view(), &graph, class, 0, seed, dst)?;
         offset += n;
     }
+    Ok(())
+}
+
+/// The SMOTE rows of one class from `first_chunk * CHUNK` on, `out.len() / d` of them (row-major),
+/// given the class's rows in order (`class_x`, row-major) and their neighbour graph (positions
+/// within the class). Rows `[a, b)` of a class made here are bit-identical to rows `[a, b)` of
+/// [`smote`]'s output for that class, since each chunk of `CHUNK` rows has its own random stream
+/// (seed, class, chunk): a distributed caller makes any run of chunks anywhere.
+pub fn smote_class_block<F: Float>(
+    class_x: ArrayView2<F>,
+    graph: &Array2<usize>,
+    class: u32,
+    first_chunk: u64,
+    seed: u64,
+    out: &mut [F],
+) -> Result<()> {
+    let d = class_x.ncols();
+    let n_rows = class_x.nrows();
+    if graph.nrows() != n_rows || graph.ncols() == 0 {
+        return Err(CoreError::Shape(format!(
+            "the neighbour graph of class {class} has shape {:?}, expected ({n_rows}, k)",
+            graph.dim()
+        )));
+    }
+    if let Some(&bad) = graph.iter().find(|&&j| j >= n_rows) {
+        return Err(CoreError::Shape(format!(
+            "the neighbour graph of class {class} points at row {bad}, the class has {n_rows} rows"
+        )));
+    }
+    if d > 0 && out.len() % d != 0 {
+        return Err(CoreError::Shape(format!(
+            "output holds {} values, not a whole number of rows of {d}",
+            out.len()
+        )));
+    }
+    let class_x = class_x.as_standard_layout();
+    let cx = class_x.as_slice().expect("standard layout is contiguous");
+    let neighbors_per_row = graph.ncols();
+    let pairs = (n_rows * neighbors_per_row) as u64;
+    out.par_chunks_mut(CHUNK * d.max(1))
+        .enumerate()
+        .for_each(|(chunk, block)| {
+            let mut s = Stream::new(seed, Purpose::Smote, class, first_chunk + chunk as u64);
+            for o in block.chunks_mut(d.max(1)) {
+                let p = s.below(pairs) as usize;
+                let (r, col) = (p / neighbors_per_row, p % neighbors_per_row);
+                let gap = s.uniform();
+                let nb = graph[[r, col]];
+                let a = &cx[r * d..(r + 1) * d];
+                let b = &cx[nb * d..(nb + 1) * d];
+                for j in 0..d {
+                    let (av, bv) = (a[j].wide(), b[j].wide());
+                    o[j] = F::narrow(av + gap * (bv - av));
+                }
+            }
+        });
     Ok(())
 }
 
@@ -202,6 +225,31 @@ mod tests {
         let one = run(1);
         assert_eq!(one, run(2));
         assert_eq!(one, run(5));
+    }
+
+    #[test]
+    fn blocks_of_chunks_equal_the_whole_run() {
+        let (x, codes) = data(900, 3, 4);
+        let rows = class_rows(&codes, 2).unwrap();
+        let n = 3 * CHUNK + 17;
+        let mut whole = vec![0.0f64; n * 3];
+        smote(x.view(), &rows, &[0, n], 5, &[None, None], 11, &mut whole).unwrap();
+        let graph = smote_class_neighbors(x.view(), &rows[1], 1, 5).unwrap();
+        let class_x = gather(x.view(), &rows[1]);
+        let mut parts = Vec::new();
+        for first in [0u64, 1, 3] {
+            let len = if first == 3 {
+                17
+            } else if first == 1 {
+                2 * CHUNK
+            } else {
+                CHUNK
+            };
+            let mut block = vec![0.0f64; len * 3];
+            smote_class_block(class_x.view(), &graph, 1, first, 11, &mut block).unwrap();
+            parts.extend(block);
+        }
+        assert_eq!(parts, whole);
     }
 
     #[test]
