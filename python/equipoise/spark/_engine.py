@@ -20,6 +20,10 @@ from equipoise._arrow_rows import batch_matrix, feature_dtype, matrix_columns
 from equipoise._chunk_knn import KnnAccumulator
 from equipoise._plan import StepPlan, expand_steps, plan_step
 
+#: (stage, seconds on the driver) of the last fit_resample: its eager work (sort, counts, gathers,
+#: neighbour passes); the lazy rest runs when the caller writes the result. For benchmarks.
+TIMINGS: list = []
+
 POS = "__equipoise_pos"
 MADE = "__equipoise_made"
 EMPTY = np.iinfo(np.int64).max
@@ -119,7 +123,13 @@ def fit_resample(
     # The canonical order, materialised once so that every later pass sees the same partitions.
     sortable = [c for c in cols if c not in order and not isinstance(types[c], T.MapType)]
     key = [F.col(c).asc_nulls_first() for c in order + sortable]
+    import time
+
+    TIMINGS.clear()
+    t0 = time.perf_counter()
     base = df.orderBy(*key).localCheckpoint(eager=True)
+    TIMINGS.append(("canonical sort", time.perf_counter() - t0))
+    t0 = time.perf_counter()
 
     # One pass: class counts per partition, null labels, and non-finite feature values.
     bad = []
@@ -144,6 +154,7 @@ def fit_resample(
                 f"feature column {c!r} has {n_bad} null, NaN or infinite values: "
                 "equipoise needs finite numbers"
             )
+    TIMINGS.append(("class counts and checks", time.perf_counter() - t0))
     classes = sorted({r["y"] for r in stats})
     if len(classes) < 2:
         raise ValueError(
@@ -184,7 +195,9 @@ def fit_resample(
     counts = _class_counts(stats, classes)
     for sampler in samplers:
         plan = plan_step(sampler, classes, counts)
+        t0 = time.perf_counter()
         cur, counts = _STEPS[plan.kind](ctx, cur, plan)
+        TIMINGS.append((f"{type(sampler).__name__} (driver side)", time.perf_counter() - t0))
 
     out = cur.drop(POS)
     if synthetic_flag is None:
