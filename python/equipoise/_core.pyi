@@ -13,6 +13,9 @@ __all__ = [
     "_panic_for_test",
     "apportion_batches",
     "check_finite",
+    "chunk_knn",
+    "chunk_kth_sq",
+    "columns_to_rows",
     "default_threads",
     "edited_nearest_neighbours",
     "hnsw_build",
@@ -20,6 +23,7 @@ __all__ = [
     "index_memory_bytes",
     "interpolate",
     "kneighbors",
+    "merge_knn",
     "online_smote_draws",
     "pair_sq_dists",
     "random_over_sample_indices",
@@ -27,6 +31,8 @@ __all__ = [
     "rows_from_columns",
     "smoothed_bootstrap",
     "smote",
+    "smote_block",
+    "smote_chunk_rows",
     "smote_new_rows",
     "smoten",
     "smotenc",
@@ -55,6 +61,16 @@ def smote(
     seed: int,
     n_threads: int = 0,
 ) -> npt.NDArray[np.floating]: ...
+def smote_block(
+    class_x: npt.NDArray[np.floating],
+    graph: npt.NDArray[np.int64],
+    class_code: int,
+    first_chunk: int,
+    n: int,
+    seed: int,
+    n_threads: int = 0,
+) -> npt.NDArray[np.floating]: ...
+def smote_chunk_rows() -> int: ...
 def smote_new_rows(
     x: npt.NDArray[np.floating],
     codes: npt.NDArray[np.uint32],
@@ -243,3 +259,26 @@ def pair_sq_dists(
     ib: npt.NDArray[np.int64],
     n_threads: int = 0,
 ) -> npt.NDArray[np.float64]: ...
+
+# Chunked exact neighbours (rust/python/src/chunks.rs), batch columns (rust/python/src/columns.rs)
+def chunk_knn(
+    x: npt.NDArray[np.floating],
+    pos: npt.NDArray[np.int64],
+    queries: npt.NDArray[np.floating],
+    query_pos: npt.NDArray[np.int64],
+    k: int,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def merge_knn(
+    a_sq: npt.NDArray[np.float64],
+    a_pos: npt.NDArray[np.int64],
+    b_sq: npt.NDArray[np.float64],
+    b_pos: npt.NDArray[np.int64],
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def chunk_kth_sq(
+    x: npt.NDArray[np.floating], k: int, n_threads: int = 0
+) -> npt.NDArray[np.float64]: ...
+def columns_to_rows(
+    columns: list[npt.NDArray[np.floating]], n_threads: int = 0
+) -> npt.NDArray[np.floating]: ...

@@ -3,6 +3,8 @@
 //! binding modules and registers their functions; what they share is in `common`.
 
 mod batch;
+mod chunks;
+mod columns;
 mod common;
 mod neighbors;
 mod over_sampling;
@@ -23,5 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     neighbors::register(m)?;
     batch::register(m)?;
     streaming::register(m)?;
+    chunks::register(m)?;
+    columns::register(m)?;
     Ok(())
 }

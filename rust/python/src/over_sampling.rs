@@ -173,8 +173,76 @@ fn smoothed_bootstrap<'py>(
     .into_any()))
 }
 
+fn smote_block_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    class_x: PyReadonlyArray2<'py, F>,
+    graph: Array2<usize>,
+    class_code: u32,
+    first_chunk: u64,
+    n: usize,
+    seed: u64,
+    n_threads: usize,
+) -> Res<Bound<'py, PyArray2<F>>> {
+    let d = class_x.shape()[1];
+    checked_bytes(&[n, d, std::mem::size_of::<F>()], "SMOTE's new rows")?;
+    let xv = class_x.as_array();
+    let out = run(py, n_threads, || {
+        core::validate::check_finite(xv)?;
+        let mut buf = vec![F::zero(); n * d];
+        core::over_sampling::smote_class_block(
+            xv,
+            &graph,
+            class_code,
+            first_chunk,
+            seed,
+            &mut buf,
+        )?;
+        Ok(column_major(&buf, n, d))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// `n` SMOTE rows of class code `class_code` from chunk `first_chunk` on (`first_chunk * 4096` rows
+/// into the class's new rows), from the class's rows `class_x` in order and their neighbour graph:
+/// the same rows as that stretch of `smote_new_rows`, column-major. Any stretch can be made
+/// anywhere (a Spark task), with the same result.
+#[pyfunction]
+#[pyo3(signature = (class_x, graph, class_code, first_chunk, n, seed, n_threads=0))]
+#[allow(clippy::too_many_arguments)]
+fn smote_block<'py>(
+    py: Python<'py>,
+    class_x: &Bound<'py, PyAny>,
+    graph: PyReadonlyArray2<'py, i64>,
+    class_code: u32,
+    first_chunk: u64,
+    n: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let graph = crate::common::graph_of(&graph)?;
+    Ok(with_features!(class_x, |a| smote_block_impl(
+        py,
+        a,
+        graph,
+        class_code,
+        first_chunk,
+        n,
+        seed,
+        n_threads
+    )?
+    .into_any()))
+}
+
+/// Rows per random stream of SMOTE: a block made by `smote_block` starts at a multiple of it.
+#[pyfunction]
+fn smote_chunk_rows() -> usize {
+    core::rng::CHUNK
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(smote, m)?)?;
+    m.add_function(wrap_pyfunction!(smote_block, m)?)?;
+    m.add_function(wrap_pyfunction!(smote_chunk_rows, m)?)?;
     m.add_function(wrap_pyfunction!(smote_new_rows, m)?)?;
     m.add_function(wrap_pyfunction!(random_over_sample_indices, m)?)?;
     m.add_function(wrap_pyfunction!(smoothed_bootstrap, m)?)?;

@@ -4,6 +4,7 @@
 //! ranked by the lower row index first, which is the documented tie rule of the whole package.
 
 mod brute;
+pub mod chunks;
 mod hnsw;
 mod kdtree;
 mod one_call;

@@ -8,4 +8,4 @@ mod smote;
 pub use interpolate::{interpolate, Draw};
 pub use nominal::{smoten, smotenc, smotenc_neighbors, Vdm};
 pub use random::{random_over_sample_indices, smoothed_bootstrap};
-pub use smote::{smote, smote_class_neighbors, smote_full};
+pub use smote::{smote, smote_class_block, smote_class_neighbors, smote_full};

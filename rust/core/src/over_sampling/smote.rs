@@ -55,6 +55,51 @@ struct Grown<F> {
     graph: Array2<usize>,
 }
 
+/// A neighbour graph handed in must have one row per class row, at least one column, and point
+/// only at rows of the class.
+fn check_graph(g: &Array2<usize>, class: u32, n_rows: usize) -> Result<()> {
+    if g.nrows() != n_rows || g.ncols() == 0 {
+        return Err(CoreError::Shape(format!(
+            "the neighbour graph of class {class} has shape {:?}, expected ({n_rows}, k)",
+            g.dim()
+        )));
+    }
+    if let Some(&bad) = g.iter().find(|&&j| j >= n_rows) {
+        return Err(CoreError::Shape(format!(
+            "the neighbour graph of class {class} points at row {bad}, the class has {n_rows} rows"
+        )));
+    }
+    Ok(())
+}
+
+/// What the generation of a class's new rows reads: its rows (row-major, `d` columns) and its
+/// neighbour graph (row-major, `per_row` neighbours a row).
+struct Pairs<'a, F> {
+    class: u32,
+    d: usize,
+    cx: &'a [F],
+    per_row: usize,
+    nbrs: &'a [usize],
+}
+
+impl<F: Float> Grown<F> {
+    fn pairs(&self) -> Pairs<'_, F> {
+        Pairs {
+            class: self.class,
+            d: self.class_x.ncols().max(1),
+            cx: self
+                .class_x
+                .as_slice()
+                .expect("gathered rows are contiguous"),
+            per_row: self.graph.ncols(),
+            nbrs: self
+                .graph
+                .as_slice()
+                .expect("neighbour graphs are row-major"),
+        }
+    }
+}
+
 /// Check the arguments and, for every class to grow, gather its rows and find (or check) its
 /// neighbour graph. With `check_x`, the gathered rows are checked for NaN and infinity before
 /// they are searched (the error then names a cell of the class's rows, not of `x`).
@@ -95,19 +140,7 @@ fn prepare<F: Float>(
         }
         let graph = match graphs.get(c).and_then(|g| g.as_ref()) {
             Some(g) => {
-                if g.nrows() != rows.len() || g.ncols() == 0 {
-                    return Err(CoreError::Shape(format!(
-                        "the neighbour graph of class {class} has shape {:?}, expected ({}, k)",
-                        g.dim(),
-                        rows.len()
-                    )));
-                }
-                if let Some(&bad) = g.iter().find(|&&j| j >= rows.len()) {
-                    return Err(CoreError::Shape(format!(
-                        "the neighbour graph of class {class} points at row {bad}, the class has {} rows",
-                        rows.len()
-                    )));
-                }
+                check_graph(g, class, rows.len())?;
                 g.clone()
             }
             None => {
@@ -139,11 +172,11 @@ fn prepare<F: Float>(
 
 /// Fill `block` (whole rows) with the new rows of unit of work `chunk` of a class: each a random
 /// (row, neighbour) pair and a uniform gap, from that unit's own random stream.
-fn generate<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
+fn generate<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
-        unsafe fn avx2<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
+        unsafe fn avx2<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
             generate_rows(g, seed, chunk, block)
         }
         if is_x86_feature_detected!("avx2") {
@@ -156,13 +189,10 @@ fn generate<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
 }
 
 #[inline(always)]
-fn generate_rows<F: Float>(g: &Grown<F>, seed: u64, chunk: usize, block: &mut [F]) {
-    let d = g.class_x.ncols().max(1);
-    let cx = g.class_x.as_slice().expect("gathered rows are contiguous");
-    let per_row = g.graph.ncols();
-    let nbrs = g.graph.as_slice().expect("neighbour graphs are contiguous");
+fn generate_rows<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
+    let (d, cx, per_row, nbrs) = (g.d, g.cx, g.per_row, g.nbrs);
     let pairs = nbrs.len() as u64;
-    let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk as u64);
+    let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk);
     for o in block.chunks_mut(d) {
         let p = s.below(pairs) as usize;
         let r = p / per_row;
@@ -183,7 +213,7 @@ fn new_row_blocks<'o, 'g, F: Float>(
     grown: &'g [Grown<F>],
     d: usize,
     mut out: &'o mut [F],
-) -> Vec<(&'g Grown<F>, usize, &'o mut [F])> {
+) -> Vec<(Pairs<'g, F>, u64, &'o mut [F])> {
     let mut blocks = Vec::new();
     for g in grown {
         let (mut class_out, rest) = out.split_at_mut(g.n_new * d);
@@ -192,7 +222,7 @@ fn new_row_blocks<'o, 'g, F: Float>(
         while !class_out.is_empty() {
             let take = (CHUNK * d.max(1)).min(class_out.len());
             let (block, rest) = class_out.split_at_mut(take);
-            blocks.push((g, chunk, block));
+            blocks.push((g.pairs(), chunk, block));
             class_out = rest;
             chunk += 1;
         }
@@ -231,7 +261,47 @@ pub fn smote<F: Float>(
         .into_par_iter()
         .for_each(|(g, chunk, block)| {
             if !crate::cancel::requested() {
-                generate(g, seed, chunk, block)
+                generate(&g, seed, chunk, block)
+            }
+        });
+    crate::cancel::check()
+}
+
+/// The SMOTE rows of one class from `first_chunk * CHUNK` on, `out.len() / d` of them (row-major),
+/// given the class's rows in order (`class_x`) and their neighbour graph (positions within the
+/// class). Rows `[a, b)` of a class made here are bit-identical to rows `[a, b)` of [`smote`]'s
+/// output for that class, since each chunk of `CHUNK` rows has its own random stream (seed, class,
+/// chunk): a distributed caller makes any run of chunks anywhere.
+pub fn smote_class_block<F: Float>(
+    class_x: ArrayView2<F>,
+    graph: &Array2<usize>,
+    class: u32,
+    first_chunk: u64,
+    seed: u64,
+    out: &mut [F],
+) -> Result<()> {
+    let d = class_x.ncols();
+    check_graph(graph, class, class_x.nrows())?;
+    if d > 0 && !out.len().is_multiple_of(d) {
+        return Err(CoreError::Shape(format!(
+            "output holds {} values, not a whole number of rows of {d}",
+            out.len()
+        )));
+    }
+    let class_x = class_x.as_standard_layout();
+    let graph = graph.as_standard_layout();
+    let pairs = Pairs {
+        class,
+        d: d.max(1),
+        cx: class_x.as_slice().expect("standard layout is contiguous"),
+        per_row: graph.ncols(),
+        nbrs: graph.as_slice().expect("standard layout is contiguous"),
+    };
+    out.par_chunks_mut(CHUNK * d.max(1))
+        .enumerate()
+        .for_each(|(chunk, block)| {
+            if !crate::cancel::requested() {
+                generate(&pairs, seed, first_chunk + chunk as u64, block)
             }
         });
     crate::cancel::check()
@@ -352,7 +422,7 @@ pub fn smote_full<F: Float>(
                 .into_par_iter()
                 .for_each(|(g, chunk, block)| {
                     if !crate::cancel::requested() {
-                        generate(g, seed, chunk, block)
+                        generate(&g, seed, chunk, block)
                     }
                 });
             Ok(())
@@ -482,6 +552,31 @@ mod tests {
             assert_eq!(err, Err(CoreError::NonFinite { what, row, col }));
             assert_eq!(err, check_finite(bad.view()).map(|_| ()));
         }
+    }
+
+    #[test]
+    fn blocks_of_chunks_equal_the_whole_run() {
+        let (x, codes) = data(900, 3, 4);
+        let rows = class_rows(&codes, 2).unwrap();
+        let n = 3 * CHUNK + 17;
+        let mut whole = vec![0.0f64; n * 3];
+        smote(x.view(), &rows, &[0, n], 5, &[None, None], 11, &mut whole).unwrap();
+        let graph = smote_class_neighbors(x.view(), &rows[1], 1, 5).unwrap();
+        let class_x = gather(x.view(), &rows[1]);
+        let mut parts = Vec::new();
+        for first in [0u64, 1, 3] {
+            let len = if first == 3 {
+                17
+            } else if first == 1 {
+                2 * CHUNK
+            } else {
+                CHUNK
+            };
+            let mut block = vec![0.0f64; len * 3];
+            smote_class_block(class_x.view(), &graph, 1, first, 11, &mut block).unwrap();
+            parts.extend(block);
+        }
+        assert_eq!(parts, whole);
     }
 
     #[test]

@@ -1,0 +1,50 @@
+"""Arrow record batches and the core's row-major matrices, both ways, without pandas: the columns
+of a batch are read as numpy views of their Arrow buffers and interleaved in Rust
+(``_core.columns_to_rows``); new rows go back as one Arrow array per column."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from equipoise import _core
+
+
+def feature_dtype(types) -> np.dtype:
+    """float32 when every feature column is float32, else float64 (as the in-memory samplers)."""
+    import pyarrow as pa
+
+    return (
+        np.dtype(np.float32) if all(pa.types.is_float32(t) for t in types) else np.dtype(np.float64)
+    )
+
+
+def batch_matrix(batch, names, dtype, n_threads: int = 0) -> np.ndarray:
+    """The columns ``names`` of a record batch as one C-contiguous ``(rows, features)`` matrix."""
+    cols = []
+    for name in names:
+        a = batch.column(name)
+        if a.null_count:
+            raise ValueError(f"feature column {name!r} has null values")
+        v = a.to_numpy(zero_copy_only=False)
+        if v.dtype != dtype:
+            v = v.astype(dtype)
+        cols.append(v)
+    if not cols:
+        return np.empty((batch.num_rows, 0), dtype=dtype)
+    return _core.columns_to_rows(cols, n_threads)
+
+
+def matrix_columns(x: np.ndarray, types) -> list:
+    """Columns of a (preferably column-major) matrix as Arrow arrays of the given types; integer
+    columns are cast with numpy's ``astype`` (truncation toward zero), as imbalanced-learn does."""
+    import pyarrow as pa
+
+    out = []
+    for j, t in enumerate(types):
+        col = x[:, j]
+        if pa.types.is_integer(t) or pa.types.is_floating(t):
+            col = col.astype(t.to_pandas_dtype(), copy=False)
+            out.append(pa.array(col, type=t))
+        else:
+            out.append(pa.array(col).cast(t))
+    return out
