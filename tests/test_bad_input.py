@@ -38,6 +38,39 @@ def test_nan_and_inf_name_the_cell(data, dtype, bad):
     _check(SMOTE(), X, y, ValueError, f"contains {what} \\(first at row 17, column 2\\)")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_values_whose_squared_distances_overflow_are_refused(data, dtype):
+    # Found by the fuzzer: with 3e228 in a float64 row, every squared distance to it overflowed to
+    # inf and the exact search returned neighbour 0 five times at distance 0 (scikit-learn's brute
+    # force returns arbitrary neighbours there too). The limit is the magnitude m at which
+    # d * (2m)^2 reaches the dtype's largest value. Row 55 is a minority row, which SMOTE searches.
+    from equipoise.neighbors import NearestNeighbors
+    from equipoise.under_sampling import EditedNearestNeighbours
+
+    X, y = data
+    X = X.astype(dtype)
+    d = X.shape[1]
+    limit = np.sqrt(np.finfo(dtype).max / (4 * d))
+    X[55, 1] = dtype(limit * 1.5)
+    pattern = "too large for Euclidean distances .* at row 55, column 1"
+    _check(SMOTE(), X, y, ValueError, pattern)
+    _check(EditedNearestNeighbours(), X, y, ValueError, pattern)
+    with pytest.raises(ValueError, match=pattern):
+        NearestNeighbors(n_neighbors=3, algorithm="exact").fit(X).kneighbors()
+    # Just under the limit every distance is finite and the neighbours are scikit-learn's.
+    X[55, 1] = dtype(limit * 0.5)
+    dist, ind = NearestNeighbors(n_neighbors=3, algorithm="exact").fit(X).kneighbors()
+    assert np.isfinite(dist).all()
+    from sklearn.neighbors import NearestNeighbors as SkNN
+
+    ref = SkNN(n_neighbors=3, algorithm="brute").fit(X.astype(np.float64) / limit)
+    np.testing.assert_array_equal(ind[55], ref.kneighbors()[1][55])
+    # Resampling methods that compute no distance keep accepting such values.
+    X[55, 1] = dtype(limit * 1.5)
+    Xr, _ = RandomOverSampler(random_state=0).fit_resample(X, y)
+    assert Xr.shape[0] == 100
+
+
 def test_shapes(data):
     X, y = data
     _check(SMOTE(), X[:, 0], y, ValueError, "Expected 2D array")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from imblearn.utils import check_sampling_strategy
@@ -63,7 +64,7 @@ class StepPlan:
     ``sampling_strategy_`` (rows to keep for an under-sampler, rows to add for an over-sampler;
     for a cleaner, whether the class is cleaned)."""
 
-    sampler: object
+    sampler: Any
     kind: str
     classes: list
     counts: list

@@ -13,6 +13,8 @@ the previous step's kept rows in position order, followed by its new rows).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from equipoise import _core
@@ -132,7 +134,7 @@ def fit_resample(
     t0 = time.perf_counter()
 
     # One pass: class counts per partition, null labels, and non-finite feature values.
-    bad = []
+    bad: list[Any] = []
     for c in features:
         v = F.col(c)
         cond = v.isNull()
@@ -363,7 +365,7 @@ def _under(ctx, cur, plan: StepPlan):
         if m is None:
             continue
         codes = np.full(plan.counts[c], c, dtype=np.uint32)
-        targets = [None] * nc
+        targets: list[int | None] = [None] * nc
         targets[c] = m
         idx = _core.random_under_sample_indices(
             codes, nc, targets, bool(plan.sampler.replacement), plan.seed

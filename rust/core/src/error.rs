@@ -12,6 +12,17 @@ pub enum CoreError {
         row: usize,
         col: usize,
     },
+    /// A value so large that a squared Euclidean distance over the row could overflow the dtype:
+    /// every distance computed would be infinite, and the neighbours arbitrary.
+    #[error("Input X contains a value too large for Euclidean distances ({value:e} at row {row}, column {col}; with {d} features the largest safe magnitude is {limit:e}, as squared distances would overflow {dtype}): scale the features first")]
+    TooLarge {
+        value: f64,
+        row: usize,
+        col: usize,
+        d: usize,
+        limit: f64,
+        dtype: &'static str,
+    },
     /// A class has too few rows for the requested number of neighbours.
     #[error("Expected n_neighbors <= n_samples_fit, but n_neighbors = {needed}, n_samples_fit = {available}: class {class} has {available} rows, fewer than k_neighbors + 1 = {needed}")]
     TooFewSamples {

@@ -101,8 +101,8 @@ impl<F: Float> Grown<F> {
 }
 
 /// Check the arguments and, for every class to grow, gather its rows and find (or check) its
-/// neighbour graph. With `check_x`, the gathered rows are checked for NaN and infinity before
-/// they are searched (the error then names a cell of the class's rows, not of `x`).
+/// neighbour graph. With `check_x`, the gathered rows are checked for NaN, infinity and values too
+/// large for distances before they are searched (the error names the cell of `x`).
 fn prepare<F: Float>(
     x: ArrayView2<F>,
     class_rows: &[Vec<usize>],
@@ -136,7 +136,30 @@ fn prepare<F: Float>(
         // The class's rows, contiguous: searched and read from cache-friendly memory.
         let class_x = gather(x, rows);
         if check_x {
-            check_finite(class_x.view())?;
+            // The error names the cell of `x`, not of the gathered rows.
+            check_finite(class_x.view()).map_err(|e| match e {
+                CoreError::NonFinite { what, row, col } => CoreError::NonFinite {
+                    what,
+                    row: rows[row],
+                    col,
+                },
+                CoreError::TooLarge {
+                    value,
+                    row,
+                    col,
+                    d,
+                    limit,
+                    dtype,
+                } => CoreError::TooLarge {
+                    value,
+                    row: rows[row],
+                    col,
+                    d,
+                    limit,
+                    dtype,
+                },
+                e => e,
+            })?;
         }
         let graph = match graphs.get(c).and_then(|g| g.as_ref()) {
             Some(g) => {
