@@ -237,7 +237,9 @@ def test_sigint_stops_a_long_call_within_a_second(kind, interrupted):
 
 
 OTHER_THREAD = r"""
-X, y = data(20_000, 16)
+# About a second on two cores (0.12 s at 20,000 x 16 once the exact search got faster, which let
+# the worker finish before the signal): the worker must still be running when SIGINT comes.
+X, y = data(50_000, 32)
 want = digest(EditedNearestNeighbours().fit_resample(X, y))
 res = {}
 worker = threading.Thread(

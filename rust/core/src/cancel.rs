@@ -60,6 +60,14 @@ mod tests {
         Array2::from_shape_fn((n, d), |_| s.normal() as f32)
     }
 
+    /// The interruptible pool of a thread count is lent to one call at a time; a call made while
+    /// it is lent just runs (uninterruptible). Tests that expect to interrupt take turns.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn turn() -> std::sync::MutexGuard<'static, ()> {
+        ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Stops `after` the start: what the bindings' signal check does on Ctrl-C.
     fn stop_after(after: Duration) -> impl FnMut() -> bool {
         let start = Instant::now();
@@ -68,6 +76,7 @@ mod tests {
 
     #[test]
     fn a_raised_flag_stops_a_long_search() {
+        let _turn = turn();
         // High-dimensional noise: the tile bounds prune little, so the full self-search takes
         // about 5 s on 2 cores; it must end soon after the flag is raised.
         let x = data(60_000, 64);
@@ -101,6 +110,7 @@ mod tests {
 
     #[test]
     fn a_raised_flag_stops_an_hnsw_build_and_nothing_else() {
+        let _turn = turn();
         // About 6 s on 2 cores when not stopped.
         let x = data(30_000, 32);
         let start = Instant::now();
@@ -121,6 +131,7 @@ mod tests {
 
     #[test]
     fn a_call_that_finishes_first_keeps_its_result() {
+        let _turn = turn();
         let x = data(500, 4);
         let got = run_interruptible(
             1,
