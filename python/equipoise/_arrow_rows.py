@@ -1,6 +1,7 @@
 """Arrow record batches and the core's row-major matrices, both ways, without pandas: the columns
 of a batch are read as numpy views of their Arrow buffers and interleaved in Rust
-(``_core.columns_to_rows``); new rows go back as one Arrow array per column."""
+(``_core.rows_from_columns``, which also finds NaN and infinity); new rows go back as one Arrow
+array per column."""
 
 from __future__ import annotations
 
@@ -31,7 +32,13 @@ def batch_matrix(batch, names, dtype, n_threads: int = 0) -> np.ndarray:
         cols.append(v)
     if not cols:
         return np.empty((batch.num_rows, 0), dtype=dtype)
-    return _core.columns_to_rows(cols, n_threads)
+    kind = "float32" if np.dtype(dtype) == np.float32 else "float64"
+    x, bad = _core.rows_from_columns(cols, kind, n_threads)
+    if bad is not None:
+        row, col, is_nan = bad
+        what = "NaN" if is_nan else "infinity"
+        raise ValueError(f"feature column {names[col]!r} contains {what} (row {row} of its batch)")
+    return x
 
 
 def matrix_columns(x: np.ndarray, types) -> list:

@@ -10,6 +10,10 @@ import numpy as np
 
 from equipoise import _core
 
+# The position of a query that is not one of the data's rows: nothing is excluded for it (the
+# core's ``chunks::NO_POSITION``).
+NO_POSITION = -1
+
 
 class KnnAccumulator:
     """The k best (squared distance, position) per query over every chunk offered so far."""

@@ -15,7 +15,6 @@ __all__ = [
     "check_finite",
     "chunk_knn",
     "chunk_kth_sq",
-    "columns_to_rows",
     "default_threads",
     "edited_nearest_neighbours",
     "hnsw_build",
@@ -25,7 +24,6 @@ __all__ = [
     "kneighbors",
     "merge_knn",
     "online_smote_draws",
-    "pair_sq_dists",
     "random_over_sample_indices",
     "random_under_sample_indices",
     "rows_from_columns",
@@ -247,20 +245,13 @@ def apportion_batches(
     weights: list[int], batch_size: int, n_batches: int, total_rows: int
 ) -> npt.NDArray[np.uint64]: ...
 
-# The streaming engine (rust/python/src/streaming.rs)
+# Record batch columns to rows, for both streaming engines (rust/python/src/streaming.rs)
 
 def rows_from_columns(
     columns: list[npt.NDArray[np.floating]], dtype: str, n_threads: int = 0
 ) -> tuple[npt.NDArray[np.floating], tuple[int, int, bool] | None]: ...
-def pair_sq_dists(
-    a: npt.NDArray[np.floating],
-    b: npt.NDArray[np.floating],
-    ia: npt.NDArray[np.int64],
-    ib: npt.NDArray[np.int64],
-    n_threads: int = 0,
-) -> npt.NDArray[np.float64]: ...
 
-# Chunked exact neighbours (rust/python/src/chunks.rs), batch columns (rust/python/src/columns.rs)
+# Chunked exact neighbours (rust/python/src/chunks.rs)
 def chunk_knn(
     x: npt.NDArray[np.floating],
     pos: npt.NDArray[np.int64],
@@ -279,6 +270,3 @@ def merge_knn(
 def chunk_kth_sq(
     x: npt.NDArray[np.floating], k: int, n_threads: int = 0
 ) -> npt.NDArray[np.float64]: ...
-def columns_to_rows(
-    columns: list[npt.NDArray[np.floating]], n_threads: int = 0
-) -> npt.NDArray[np.floating]: ...

@@ -35,6 +35,7 @@ import numpy as np
 from sklearn.base import clone
 
 from equipoise import _core
+from equipoise._chunk_knn import NO_POSITION, KnnAccumulator
 from equipoise.io._source import Source, _pa, feature_matrix
 from equipoise.io._write import AtomicTarget
 from equipoise.utils._validation import check_sampling_strategy, seed_from
@@ -499,41 +500,28 @@ class _Run:
     # -- exact neighbours of in-memory queries over every row ----------------------------------
     def knn_all(self, Q, k, desc):
         """The ``k`` nearest rows over the whole current dataset of each row of ``Q`` (itself
-        included when it is a row): ``(sq_dist, pos, code, rows)`` with ``rows`` a dict from
-        position to features of the streamed rows among them."""
-        nq = Q.shape[0]
-        best_sq = np.full((nq, k), np.inf)
-        best_pos = np.full((nq, k), np.iinfo(np.int64).max, dtype=np.int64)
-        best_code = np.zeros((nq, k), dtype=np.uint32)
+        included when it is a row), ranked by (exact squared distance, position), as
+        ``(pos, rows)``: positions ``(len(Q), k)`` and a dict from position to features of the
+        streamed rows among them. Each chunk's candidates come from the core's exact chunk search,
+        merged with the running lists by the core (the same merge ``equipoise.spark`` runs)."""
+        acc = KnnAccumulator(Q.shape[0], k)
         pool: dict[int, np.ndarray] = {}
-        if nq == 0:
-            return best_sq, best_pos, best_code, pool
-
-        def merge(Xc, posc, codec, keep_rows):
-            nonlocal best_sq, best_pos, best_code
-            kk = min(k, Xc.shape[0])
-            _, idx = _core.kneighbors(Xc, kk, queries=Q, algorithm=self.neighbors)
-            qi = np.repeat(np.arange(nq, dtype=np.int64), kk)
-            sq = _core.pair_sq_dists(Q, Xc, qi, idx.reshape(-1)).reshape(nq, kk)
-            all_sq = np.concatenate([best_sq, sq], axis=1)
-            all_pos = np.concatenate([best_pos, posc[idx]], axis=1)
-            all_code = np.concatenate([best_code, codec[idx]], axis=1)
-            order = np.lexsort((all_pos, all_sq), axis=1)[:, :k]
-            best_sq = np.take_along_axis(all_sq, order, axis=1)
-            best_pos = np.take_along_axis(all_pos, order, axis=1)
-            best_code = np.take_along_axis(all_code, order, axis=1)
-            if keep_rows:
-                entered = np.unique(idx[np.isin(posc[idx], best_pos)])
-                for j in entered:
-                    pool[int(posc[j])] = Xc[j]
-
+        if Q.shape[0] == 0:
+            return acc.pos, pool
+        # Queries are not excluded by position: a row of Q that is in the data finds itself.
+        query_pos = np.full(Q.shape[0], NO_POSITION, dtype=np.int64)
         if self.mem_X.shape[0]:
-            merge(self.mem_X, self.mem_pos, self.mem_code, False)
+            acc.offer_chunk(self.mem_X, self.mem_pos, Q, query_pos)
         for p, _ids, Xc in self.stream_chunks(desc, self.chunk_rows()):
-            merge(Xc, p, np.full(p.size, self.big, np.uint32), True)
-        live = set(best_pos[np.isfinite(best_sq)].tolist())
-        pool = {p: x for p, x in pool.items() if p in live}
-        return best_sq, best_pos, best_code, pool
+            acc.offer_chunk(Xc, p, Q, query_pos)
+            # Keep the features of this chunk's rows that are in the lists now; rows that later
+            # drop out of every list are dropped below.
+            entered = np.unique(acc.pos[np.isin(acc.pos, p)])
+            for q, j in zip(entered, np.searchsorted(p, entered)):
+                pool[int(q)] = Xc[j]
+        live = set(acc.pos[np.isfinite(acc.sq)].tolist())
+        pool = {q: x for q, x in pool.items() if q in live}
+        return acc.pos, pool
 
     def _rows_at(self, positions, pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Features and codes of rows at ``positions`` (memory or ``pool``), sorted by position."""
@@ -580,7 +568,7 @@ class _Run:
         grown_rows = np.isin(self.mem_code, grown)
         if kind in ("BorderlineSMOTE", "ADASYN"):
             k = _neighbour_counts(est)
-            _, npos, _, pool = self.knn_all(self.mem_X[grown_rows], k, f"{kind} neighbours")
+            npos, pool = self.knn_all(self.mem_X[grown_rows], k, f"{kind} neighbours")
             positions = np.concatenate([self.mem_pos[grown_rows], npos.reshape(-1)])
         else:
             positions = self.mem_pos[grown_rows]
@@ -655,7 +643,7 @@ class _Run:
         core_X = np.concatenate([self.mem_X[held_t]] + und_X) if und_X else self.mem_X[held_t]
         self.undecided_ = int(sum(x.size for x in und_pos))
         # 2. Exact neighbours of the undecided rows (and, for Tomek links, of their neighbours).
-        _, npos, _, pool = self.knn_all(core_X, k, f"{kind} verify")
+        npos, pool = self.knn_all(core_X, k, f"{kind} verify")
         positions = np.concatenate([core_pos, npos.reshape(-1)])
         for j in np.flatnonzero(~np.isin(core_pos, self.mem_pos)):
             pool.setdefault(int(core_pos[j]), core_X[j])
@@ -663,7 +651,7 @@ class _Run:
             second = np.setdiff1d(np.unique(npos), core_pos)
             second = second[second < np.iinfo(np.int64).max]
             sp, sX, _ = self._rows_at(second, pool)
-            _, npos2, _, pool2 = self.knn_all(sX, k, "TomekLinks verify 2")
+            npos2, pool2 = self.knn_all(sX, k, "TomekLinks verify 2")
             pool.update(pool2)
             positions = np.concatenate([positions, npos2.reshape(-1)])
         positions = positions[positions < np.iinfo(np.int64).max]

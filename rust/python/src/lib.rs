@@ -4,7 +4,6 @@
 
 mod batch;
 mod chunks;
-mod columns;
 mod common;
 mod neighbors;
 mod over_sampling;
@@ -26,6 +25,5 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     batch::register(m)?;
     streaming::register(m)?;
     chunks::register(m)?;
-    columns::register(m)?;
     Ok(())
 }

@@ -1,13 +1,13 @@
-//! Bindings of the streaming engine (`equipoise.io`): an Arrow record batch's feature columns into
-//! the core's row-major matrix, checked for NaN and infinity in the same pass, and exact squared
-//! distances of row pairs for merging neighbour lists found chunk by chunk.
+//! An Arrow record batch's feature columns into the core's row-major matrix, checked for NaN and
+//! infinity in the same pass: the input side of both streaming engines (`equipoise.io` over Parquet
+//! record batches, `equipoise.spark` in `mapInArrow`). Their neighbour lists over chunks are
+//! `chunks.rs`.
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use rayon::prelude::*;
 
-use equipoise_core::neighbors::exact_sq_dist;
 use equipoise_core::Float;
 
 use crate::common::{alloc_rows, run};
@@ -162,75 +162,7 @@ fn rows_from_columns<'py>(
     })
 }
 
-/// Exact squared Euclidean distances (summed in float64 in feature order, as the neighbour engine
-/// ranks them) between rows `a[ia[t]]` and `b[ib[t]]`.
-#[pyfunction]
-#[pyo3(signature = (a, b, ia, ib, n_threads=0))]
-fn pair_sq_dists<'py>(
-    py: Python<'py>,
-    a: &Bound<'py, PyAny>,
-    b: &Bound<'py, PyAny>,
-    ia: PyReadonlyArray1<'py, i64>,
-    ib: PyReadonlyArray1<'py, i64>,
-    n_threads: usize,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    fn go<F: Float + numpy::Element>(
-        py: Python<'_>,
-        a: PyReadonlyArray2<'_, F>,
-        b: &Bound<'_, PyAny>,
-        ia: &[i64],
-        ib: &[i64],
-        n_threads: usize,
-    ) -> PyResult<Vec<f64>> {
-        let b = b.extract::<PyReadonlyArray2<'_, F>>().map_err(|_| {
-            PyTypeError::new_err("both matrices must be 2-D numpy arrays of the same float dtype")
-        })?;
-        let (av, bv) = (a.as_array(), b.as_array());
-        if av.ncols() != bv.ncols() {
-            return Err(PyValueError::new_err(
-                "the matrices differ in feature count",
-            ));
-        }
-        if ia.len() != ib.len() {
-            return Err(PyValueError::new_err(
-                "one row of each matrix per pair is needed",
-            ));
-        }
-        let bad = |v: i64, n: usize| v < 0 || v as usize >= n;
-        if ia.iter().any(|&v| bad(v, av.nrows())) || ib.iter().any(|&v| bad(v, bv.nrows())) {
-            return Err(PyValueError::new_err("row index out of range"));
-        }
-        Ok(run(py, n_threads, || {
-            let mut out = vec![0.0f64; ia.len()];
-            out.par_iter_mut().enumerate().for_each(|(t, o)| {
-                let (ra, rb) = (av.row(ia[t] as usize), bv.row(ib[t] as usize));
-                *o = match (ra.as_slice(), rb.as_slice()) {
-                    (Some(x), Some(y)) => exact_sq_dist(x, y),
-                    _ => ra
-                        .iter()
-                        .zip(rb.iter())
-                        .map(|(x, y)| (x.wide() - y.wide()) * (x.wide() - y.wide()))
-                        .fold(0.0, |s, t| s + t),
-                };
-            });
-            Ok(out)
-        })?)
-    }
-    let (ia, ib) = (ia.as_slice()?, ib.as_slice()?);
-    let out = if let Ok(x) = a.extract::<PyReadonlyArray2<'py, f32>>() {
-        go(py, x, b, ia, ib, n_threads)?
-    } else if let Ok(x) = a.extract::<PyReadonlyArray2<'py, f64>>() {
-        go(py, x, b, ia, ib, n_threads)?
-    } else {
-        return Err(PyTypeError::new_err(
-            "a must be a 2-D float32 or float64 array",
-        ));
-    };
-    Ok(PyArray1::from_vec(py, out))
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rows_from_columns, m)?)?;
-    m.add_function(wrap_pyfunction!(pair_sq_dists, m)?)?;
     Ok(())
 }
