@@ -76,8 +76,8 @@ pub fn chunk_knn<F: Float>(
     let chunk = chunk.as_standard_layout();
     let queries = queries.as_standard_layout();
     // One more than k: the query's own row may be among them.
-    let kk = (k + 1).min(n);
-    let found = BruteForce::new(chunk.view()).query(queries.view(), kk)?;
+    let wanted = (k + 1).min(n);
+    let found = BruteForce::new(chunk.view()).query(queries.view(), wanted)?;
     sq.outer_iter_mut()
         .into_par_iter()
         .zip(pos.outer_iter_mut().into_par_iter())

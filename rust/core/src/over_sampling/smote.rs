@@ -198,6 +198,9 @@ fn prepare<F: Float>(
 fn generate<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
     #[cfg(target_arch = "x86_64")]
     {
+        /// # Safety
+        ///
+        /// The CPU must support AVX2 (checked below before the call).
         #[target_feature(enable = "avx2")]
         unsafe fn avx2<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
             generate_rows(g, seed, chunk, block)

@@ -346,6 +346,9 @@ unsafe fn f64_avx2<const MQ: usize>(
 /// machine's fused-multiply-add peak, for the throughput report of the tests.
 #[cfg(test)]
 pub(super) fn fma_chains(iters: usize, seed: f32) -> f32 {
+    /// # Safety
+    ///
+    /// The CPU must have the enabled features (the caller checks them).
     #[target_feature(enable = "avx512f")]
     unsafe fn chains512(iters: usize, seed: f32) -> f32 {
         let mut acc = [_mm512_set1_ps(seed); 12];
@@ -357,6 +360,9 @@ pub(super) fn fma_chains(iters: usize, seed: f32) -> f32 {
         }
         acc.iter().map(|&v| _mm512_reduce_add_ps(v)).sum()
     }
+    /// # Safety
+    ///
+    /// The CPU must have the enabled features (the caller checks them).
     #[target_feature(enable = "avx2,fma")]
     unsafe fn chains256(iters: usize, seed: f32) -> f32 {
         let mut acc = [_mm256_set1_ps(seed); 12];
