@@ -22,8 +22,7 @@ import time
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from benches.data_families import pca_cloud
+from data_families import pca_cloud
 
 APPROX_SMOTE = (7_300_000, 28, 175.7)  # rows, features, seconds on 2 workers x 2 vCPU
 
