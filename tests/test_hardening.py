@@ -8,10 +8,10 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import threading
 
 import numpy as np
 import pytest
+from run_at_once import run_at_once
 
 from equipoise import _core
 from equipoise.combine import SMOTEENN
@@ -160,22 +160,7 @@ def test_threads_calling_at_once_get_the_serial_results():
     calls = _calls(X, y)
     expected = {name: f() for name, f in calls.items()}
     jobs = [name for name in calls for _ in range(3)]
-    results: dict = {}
-    errors = []
-
-    def run(i, name):
-        try:
-            results[i] = calls[name]()
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(i, n)) for i, n in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a call deadlocked"
-    assert not errors, errors
+    results = run_at_once([calls[name] for name in jobs])
     for i, name in enumerate(jobs):
         _equal(results[i], expected[name])
     np.testing.assert_array_equal(X, X_before)  # shared inputs are never modified

@@ -4,11 +4,10 @@ module-level container grows with the number of calls."""
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pandas as pd
 import polars as pl
+from run_at_once import run_at_once
 
 from equipoise import _frames
 from equipoise.over_sampling import SMOTE, SMOTENC
@@ -19,27 +18,6 @@ def _data(seed=0):
     X = rng.normal(size=(300, 4))
     y = (np.arange(300) < 40).astype(np.int64)
     return X, y
-
-
-def _run_at_once(jobs):
-    results, errors = {}, []
-    barrier = threading.Barrier(len(jobs))
-
-    def run(i, job):
-        try:
-            barrier.wait(timeout=60)
-            results[i] = job()
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a call deadlocked"
-    assert not errors, errors
-    return [results[i] for i in range(len(jobs))]
 
 
 def test_one_smote_shared_by_a_frame_call_and_an_array_call():
@@ -54,7 +32,7 @@ def test_one_smote_shared_by_a_frame_call_and_an_array_call():
         (lambda: smote.fit_resample(X, y)) if i % 2 else (lambda: smote.fit_resample(frame, y))
         for i in range(8)
     ]
-    for i, (X_res, y_res) in enumerate(_run_at_once(jobs)):
+    for i, (X_res, y_res) in enumerate(run_at_once(jobs)):
         if i % 2:
             assert isinstance(X_res, np.ndarray)
             np.testing.assert_array_equal(X_res, X_arr)
