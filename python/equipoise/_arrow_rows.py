@@ -19,25 +19,40 @@ def feature_dtype(types) -> np.dtype:
     )
 
 
-def batch_matrix(batch, names, dtype, n_threads: int = 0) -> np.ndarray:
-    """The columns ``names`` of a record batch as one C-contiguous ``(rows, features)`` matrix."""
+def batch_matrix(batch, names, dtype, n_threads: int = 0, locate=None) -> np.ndarray:
+    """The columns ``names`` of a record batch as one C-contiguous ``(rows, features)`` matrix of
+    ``dtype``, interleaved in the Rust core. Nulls, NaN and infinity are refused, naming the column
+    and the row: ``locate(row)`` says where row ``row`` of the batch is (default: its row in the
+    batch). Float columns go to the core as they are (no copy; it narrows or widens them); other
+    numeric columns are cast to float64 first."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if locate is None:
+
+        def locate(row: int) -> str:
+            return f"row {row} of its batch"
+
     cols = []
     for name in names:
-        a = batch.column(name)
-        if a.null_count:
-            raise ValueError(f"feature column {name!r} has null values")
-        v = a.to_numpy(zero_copy_only=False)
-        if v.dtype != dtype:
-            v = v.astype(dtype)
-        cols.append(v)
+        arr = batch.column(name)
+        if arr.null_count:
+            bad = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+            raise ValueError(
+                f"the feature column {name!r} is null (missing) in {locate(bad)}: fill or drop"
+                " missing values first"
+            )
+        if not (pa.types.is_float32(arr.type) or pa.types.is_float64(arr.type)):
+            arr = pc.cast(arr, pa.float64())
+        cols.append(arr.to_numpy(zero_copy_only=False))
     if not cols:
         return np.empty((batch.num_rows, 0), dtype=dtype)
     kind = "float32" if np.dtype(dtype) == np.float32 else "float64"
-    x, bad = _core.rows_from_columns(cols, kind, n_threads)
-    if bad is not None:
-        row, col, is_nan = bad
+    x, bad_cell = _core.rows_from_columns(cols, kind, n_threads)
+    if bad_cell is not None:
+        row, col, is_nan = bad_cell
         what = "NaN" if is_nan else "infinity"
-        raise ValueError(f"feature column {names[col]!r} contains {what} (row {row} of its batch)")
+        raise ValueError(f"Input contains {what}: column {names[col]!r}, {locate(row)}")
     return x
 
 

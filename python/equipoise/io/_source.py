@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from equipoise import _core
+from equipoise._arrow_rows import batch_matrix
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_SUFFIXES = (".csv",)
@@ -183,30 +181,6 @@ class Source:
 
 
 def feature_matrix(batch, names: list[str], dtype, source: Source, row_ids):
-    """The feature columns of ``batch`` as a C-ordered ``(rows, features)`` matrix of ``dtype``,
-    transposed in the Rust core (``row_ids``: the input rows of the batch's rows, for messages).
-    Nulls, NaN and infinity are refused, naming the row and column."""
-    pa = _pa()
-    import pyarrow.compute as pc
-
-    cols = []
-    for name in names:
-        arr = batch.column(name)
-        if arr.null_count:
-            bad = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
-            raise ValueError(
-                f"the feature column {name!r} is null (missing) in"
-                f" {source.locate(int(row_ids[bad]))}: fill or drop missing values first"
-            )
-        if not (pa.types.is_float32(arr.type) or pa.types.is_float64(arr.type)):
-            arr = pc.cast(arr, pa.float64())
-        cols.append(arr.to_numpy(zero_copy_only=False))
-    kind = "float32" if np.dtype(dtype) == np.float32 else "float64"
-    X, bad_cell = _core.rows_from_columns(cols, kind)
-    if bad_cell is not None:
-        row, col, is_nan = bad_cell
-        what = "NaN" if is_nan else "infinity"
-        raise ValueError(
-            f"Input contains {what}: column {names[col]!r}, {source.locate(int(row_ids[row]))}"
-        )
-    return X
+    """The feature columns of ``batch`` as a C-ordered ``(rows, features)`` matrix of ``dtype``
+    (``row_ids``: the input rows of the batch's rows, which errors name by file and row)."""
+    return batch_matrix(batch, names, dtype, locate=lambda row: source.locate(int(row_ids[row])))
