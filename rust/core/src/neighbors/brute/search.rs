@@ -308,7 +308,9 @@ impl<F: Float> BruteForce<'_, F> {
                     .iter()
                     .map(|q| self.pass1_ceiling(bound_sq[q.slot], &self.err_bound(q.row)))
                     .collect();
-                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), None, None);
+                // One candidate settles a query (its answer stays `true`): it stops there.
+                let stop = vec![F::infinity(); qs.len()];
+                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), Some(&stop), None);
                 // No candidate: every row has a pass-1 distance >= the threshold, above that of
                 // any row within the bound.
                 qs.iter()
@@ -447,36 +449,8 @@ impl<F: Float> BruteForce<'_, F> {
         order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
 
         let mq = kind.mq::<F>();
-        let n_blocks = nq.div_ceil(mq);
-        // Queries transposed per block: qt[b][j * mq + qi]; padding queries never accept a row.
-        let mut qt = vec![F::zero(); n_blocks * d * mq];
-        let mut qn = vec![F::zero(); n_blocks * mq];
-        let mut thr = vec![F::neg_infinity(); n_blocks * mq];
-        let mut excl = vec![NONE; n_blocks * mq];
-        let mut stops = vec![F::neg_infinity(); n_blocks * mq];
-        // Queries transposed in f64 for the per-query tile bounds: q64[j * nq + i].
-        let mut q64 = vec![0f64; d * nq];
-        for (i, q) in qs.iter().enumerate() {
-            let (b, qi) = (i / mq, i % mq);
-            for j in 0..d {
-                qt[(b * d + j) * mq + qi] = q.row[j];
-                q64[j * nq + i] = q.row[j].wide();
-            }
-            qn[i] = qnorms[i];
-            thr[i] = init.map_or(F::infinity(), |v| v[i]);
-            excl[i] = q.exclude;
-            stops[i] = stop.map_or(F::neg_infinity(), |v| v[i]);
-        }
-        let mut cands: Vec<Vec<(F, usize)>> = (0..n_blocks * mq)
-            .map(|_| Vec::with_capacity(keep + 1))
-            .collect();
-        let mut lb_q = vec![0f64; nq];
-        // Padding queries: a NaN reach rules every panel out for them.
-        let mut reach = vec![F::nan(); n_blocks * mq];
-        let mut errf = vec![F::zero(); n_blocks * mq];
-        for (e, v) in errf.iter_mut().zip(&errs) {
-            *e = F::narrow(v.a * (1.0 + 1e-6));
-        }
+        let mut sl = Slots::new(qs, mq, &qnorms, &errs, init, stop);
+        let mut lb_q = vec![0f64; sl.len()];
         // The panel test's slack: its own rounding, and the `b D` part of the error bound.
         let slack = F::narrow((1.0 + 1e-5) * (1.0 + task_err.b));
         for &(_, lb, t) in &order {
@@ -484,7 +458,9 @@ impl<F: Float> BruteForce<'_, F> {
                 // The call is being interrupted: its callers drop these results.
                 break;
             }
-            let worst = thr[..nq].iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+            sl.compact_if_sparse();
+            let ns = sl.len();
+            let worst = sl.thr.iter().fold(F::neg_infinity(), |m, &v| m.max(v));
             if task_err.pass1_below(lb) > worst.wide() {
                 // Every row of this tile has a pass-1 distance above every query's threshold:
                 // none of them can enter a candidate list.
@@ -512,47 +488,53 @@ impl<F: Float> BruteForce<'_, F> {
                 cnorm: &self.panel_centroid_norms[t * PANEL..(t + 1) * PANEL],
                 rad: &self.panel_radii[t * PANEL..(t + 1) * PANEL],
             };
-            // Per-query lower bound on the pass-1 distance of every row of the tile
-            // (|q - c| - radius), all queries at once in a loop that vectorises.
+            // Per-slot lower bound on the pass-1 distance of every row of the tile
+            // (|q - c| - radius), all slots at once in a loop that vectorises.
             let ct = &self.centroids[t * d..(t + 1) * d];
-            lb_q.iter_mut().for_each(|v| *v = 0.0);
+            let lbs = &mut lb_q[..ns];
+            lbs.iter_mut().for_each(|v| *v = 0.0);
             for (j, &cj) in ct.iter().enumerate() {
-                for (s, &qv) in lb_q.iter_mut().zip(&q64[j * nq..(j + 1) * nq]) {
+                for (s, &qv) in lbs.iter_mut().zip(&sl.q64[j * sl.cap..j * sl.cap + ns]) {
                     let u = qv - cj;
                     *s += u * u;
                 }
             }
-            for (s, e) in lb_q.iter_mut().zip(&errs) {
+            for (s, e) in lbs.iter_mut().zip(&sl.errs) {
                 let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
                 *s = e.pass1_below(l * l * (1.0 - 1e-9));
             }
-            for b in 0..n_blocks {
-                // Skip the tile for this block when no query of it can accept a row of the tile.
-                let needed = (b * mq..((b + 1) * mq).min(nq)).any(|i| lb_q[i] <= thr[i].wide());
+            for b in 0..ns / mq {
+                let blk_slots = b * mq..(b + 1) * mq;
+                // Skip the tile for this block when no query of it can accept a row of the tile
+                // (padding slots have a `-inf` threshold).
+                let needed = blk_slots.clone().any(|s| lbs[s] <= sl.thr[s].wide());
                 if !needed {
                     continue;
                 }
                 #[cfg(test)]
                 super::tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                for i in b * mq..((b + 1) * mq).min(nq) {
-                    reach[i] = F::narrow(errs[i].dist_below(thr[i].wide()).sqrt() * (1.0 + 1e-6));
+                for s in blk_slots.clone() {
+                    if sl.qid[s] != NONE {
+                        sl.reach[s] = F::narrow(
+                            sl.errs[s].dist_below(sl.thr[s].wide()).sqrt() * (1.0 + 1e-6),
+                        );
+                    }
                 }
                 let blk = Block {
-                    qt: &qt[b * d * mq..(b + 1) * d * mq],
-                    qn: &qn[b * mq..(b + 1) * mq],
-                    excl: &excl[b * mq..(b + 1) * mq],
-                    err: &errf[b * mq..(b + 1) * mq],
-                    reach: &reach[b * mq..(b + 1) * mq],
+                    qt: &sl.qt[b * d * mq..(b + 1) * d * mq],
+                    qn: &sl.qn[blk_slots.clone()],
+                    excl: &sl.excl[blk_slots.clone()],
+                    err: &sl.errf[blk_slots.clone()],
+                    reach: &sl.reach[blk_slots.clone()],
                     slack,
-                    stop: &stops[b * mq..(b + 1) * mq],
+                    stop: &sl.stops[blk_slots.clone()],
                 };
-                let th = &mut thr[b * mq..(b + 1) * mq];
-                let cs = &mut cands[b * mq..(b + 1) * mq];
+                let th = &mut sl.thr[blk_slots.clone()];
+                let cs = &mut sl.cands[blk_slots];
                 kind.run(&tile_data, &mut pack, d, &blk, th, cs, keep);
             }
         }
-        cands.truncate(nq);
-        (cands, errs)
+        (sl.into_candidates(nq), errs)
     }
 
     /// Direct scan of every row in `f64`, for a query pass 1 could not settle: its `k` nearest
@@ -599,6 +581,172 @@ impl<F: Float> BruteForce<'_, F> {
                     .map(|&(_, slot, i)| Query::new(self.row(i), slot, i))
                     .collect()
             })
+            .collect()
+    }
+}
+
+/// The queries of one pass 1, in the kernel's slots: blocks of `mq` slots, each slot's query
+/// transposed into its block (`qt[(b * d + j) * mq + i]`) and in `f64` (`q64[j * cap + s]`), with
+/// its threshold, excluded row, stop value, error bound and candidates. Queries that stop (a
+/// `-inf` threshold: a bounded search that proved what it needed) leave their slot idle; once
+/// they free enough slots, [`Slots::compact_if_sparse`] packs the active queries into fewer
+/// blocks, so that the kernel's register tile stays full (ENN's bounded searches left 4 of 5
+/// slots idle before).
+struct Slots<F: Float> {
+    mq: usize,
+    d: usize,
+    /// Slots in use: a multiple of `mq`.
+    len: usize,
+    /// Row stride of `q64`.
+    cap: usize,
+    qid: Vec<usize>,
+    qt: Vec<F>,
+    qn: Vec<F>,
+    q64: Vec<f64>,
+    thr: Vec<F>,
+    excl: Vec<usize>,
+    stops: Vec<F>,
+    reach: Vec<F>,
+    errf: Vec<F>,
+    errs: Vec<ErrBound>,
+    cands: Vec<Vec<(F, usize)>>,
+    /// Candidates of queries moved out of their slots, by query.
+    done: Vec<Option<Vec<(F, usize)>>>,
+}
+
+impl<F: Float> Slots<F> {
+    fn new(
+        qs: &[Query<'_, F>],
+        mq: usize,
+        qnorms: &[F],
+        errs: &[ErrBound],
+        init: Option<&[F]>,
+        stop: Option<&[F]>,
+    ) -> Self {
+        let nq = qs.len();
+        let d = qs.first().map_or(0, |q| q.row.len());
+        let cap = nq.div_ceil(mq) * mq;
+        let mut sl = Slots {
+            mq,
+            d,
+            len: cap,
+            cap,
+            qid: vec![NONE; cap],
+            qt: vec![F::zero(); cap * d],
+            qn: vec![F::zero(); cap],
+            q64: vec![0f64; cap * d],
+            // Padding slots never accept a row.
+            thr: vec![F::neg_infinity(); cap],
+            excl: vec![NONE; cap],
+            stops: vec![F::neg_infinity(); cap],
+            // A NaN reach rules every panel out for a padding slot.
+            reach: vec![F::nan(); cap],
+            errf: vec![F::zero(); cap],
+            errs: vec![ErrBound { a: 0.0, b: 0.0 }; cap],
+            cands: (0..cap).map(|_| Vec::new()).collect(),
+            done: Vec::new(),
+        };
+        for (i, q) in qs.iter().enumerate() {
+            let (b, qi) = (i / mq, i % mq);
+            for j in 0..d {
+                sl.qt[(b * d + j) * mq + qi] = q.row[j];
+                sl.q64[j * cap + i] = q.row[j].wide();
+            }
+            sl.qid[i] = i;
+            sl.qn[i] = qnorms[i];
+            sl.thr[i] = init.map_or(F::infinity(), |v| v[i]);
+            sl.excl[i] = q.exclude;
+            sl.stops[i] = stop.map_or(F::neg_infinity(), |v| v[i]);
+            sl.errf[i] = F::narrow(errs[i].a * (1.0 + 1e-6));
+            sl.errs[i] = errs[i];
+        }
+        // The candidate lists of real queries are filled by the kernel, up to `keep + 1` long.
+        sl
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Pack the active slots (a threshold above `-inf`) into the first blocks when that frees at
+    /// least a quarter of the blocks in use. Stopped queries' candidates move to `done`.
+    fn compact_if_sparse(&mut self) {
+        let (mq, d) = (self.mq, self.d);
+        let blocks = self.len / mq;
+        if blocks < 2 {
+            return;
+        }
+        let active: Vec<usize> = (0..self.len)
+            .filter(|&s| self.thr[s] > F::neg_infinity())
+            .collect();
+        let need = active.len().div_ceil(mq);
+        if need * 4 > blocks * 3 {
+            return;
+        }
+        if self.done.is_empty() {
+            self.done = (0..self.cap).map(|_| None).collect();
+        }
+        for s in 0..self.len {
+            if self.qid[s] != NONE && self.thr[s] == F::neg_infinity() {
+                self.done[self.qid[s]] = Some(std::mem::take(&mut self.cands[s]));
+                self.qid[s] = NONE;
+            }
+        }
+        // Active slots only move down (new slot <= old slot), so one forward pass suffices.
+        for (new, &old) in active.iter().enumerate() {
+            if new == old {
+                continue;
+            }
+            let (nb, ni, ob, oi) = (new / mq, new % mq, old / mq, old % mq);
+            for j in 0..d {
+                self.qt[(nb * d + j) * mq + ni] = self.qt[(ob * d + j) * mq + oi];
+                self.q64[j * self.cap + new] = self.q64[j * self.cap + old];
+            }
+            self.qid[new] = self.qid[old];
+            self.qn[new] = self.qn[old];
+            self.thr[new] = self.thr[old];
+            self.excl[new] = self.excl[old];
+            self.stops[new] = self.stops[old];
+            self.reach[new] = self.reach[old];
+            self.errf[new] = self.errf[old];
+            self.errs[new] = self.errs[old];
+            self.cands.swap(new, old);
+            self.qid[old] = NONE;
+        }
+        let len = need * mq;
+        for s in active.len()..len {
+            self.qid[s] = NONE;
+            self.thr[s] = F::neg_infinity();
+            self.excl[s] = NONE;
+            self.stops[s] = F::neg_infinity();
+            self.reach[s] = F::nan();
+            self.qn[s] = F::zero();
+            self.errf[s] = F::zero();
+            self.cands[s].clear();
+            let (b, i) = (s / mq, s % mq);
+            for j in 0..d {
+                self.qt[(b * d + j) * mq + i] = F::zero();
+                self.q64[j * self.cap + s] = 0.0;
+            }
+        }
+        self.len = len;
+    }
+
+    /// Every query's candidates, in query order.
+    fn into_candidates(mut self, nq: usize) -> Vec<Vec<(F, usize)>> {
+        if self.done.is_empty() {
+            self.cands.truncate(nq);
+            return self.cands;
+        }
+        for s in 0..self.len {
+            if self.qid[s] != NONE {
+                self.done[self.qid[s]] = Some(std::mem::take(&mut self.cands[s]));
+            }
+        }
+        self.done
+            .into_iter()
+            .take(nq)
+            .map(|c| c.unwrap_or_default())
             .collect()
     }
 }
