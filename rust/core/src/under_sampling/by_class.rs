@@ -24,7 +24,8 @@ use crate::error::Result;
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, BruteForce, KnnIndex};
 
-/// One exact index per class over the rows of that class (no copy of the data).
+/// One exact index per class over the rows of that class (no copy of the data; the kernel's
+/// feature-major panels within [`PANEL_BUDGET`]).
 pub(crate) struct ByClass<'a, F: Float> {
     x: ArrayView2<'a, F>,
     codes: &'a [u32],
@@ -33,14 +34,38 @@ pub(crate) struct ByClass<'a, F: Float> {
     index: Vec<Option<BruteForce<'a, F>>>,
 }
 
+/// Most bytes the per-class indexes may store as feature-major panels: scikit-learn's default
+/// `working_memory`, the scratch imbalanced-learn's own neighbour queries take. Above it, the
+/// indexes pack a tile's panels when a search visits it (no copy of the data, slower).
+const PANEL_BUDGET: usize = 1 << 30;
+
+#[cfg(not(test))]
+fn panel_budget() -> usize {
+    PANEL_BUDGET
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The budget a test runs with (both paths are tested on small data).
+    static TEST_BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(PANEL_BUDGET) };
+}
+
+#[cfg(test)]
+fn panel_budget() -> usize {
+    TEST_BUDGET.with(|b| b.get())
+}
+
 impl<'a, F: Float> ByClass<'a, F> {
     pub(crate) fn new(x: ArrayView2<'a, F>, codes: &'a [u32], n_classes: usize) -> Result<Self> {
         let rows = class_rows(codes, n_classes)?;
+        let panels = x.len().saturating_mul(std::mem::size_of::<F>()) <= panel_budget();
         let index = rows
             .iter()
             .map(|r| {
                 if r.is_empty() {
                     Ok(None)
+                } else if panels {
+                    BruteForce::subset_with_panels(x, r).map(Some)
                 } else {
                     BruteForce::subset(x, r).map(Some)
                 }
@@ -407,8 +432,12 @@ mod tests {
                 let _ = i;
             }
             let targeted: Vec<bool> = (0..nc as usize).map(|c| c != 1 || nc == 2).collect();
+            // Stored panels, or (budget 0) panels packed when a search visits a tile.
+            let budget = if seed % 2 == 0 { PANEL_BUDGET } else { 0 };
+            TEST_BUDGET.with(|b| b.set(budget));
             let enn = enn_keep_mask(x.view(), &codes, nc as usize, &targeted, k, EnnRule::All).unwrap();
             let tomek = tomek_link_mask(x.view(), &codes, nc as usize, &targeted).unwrap();
+            TEST_BUDGET.with(|b| b.set(PANEL_BUDGET));
             let nn: Vec<usize> = (0..n).map(|i| scan(&x, i, 1)[0]).collect();
             for i in 0..n {
                 let c = codes[i];

@@ -130,8 +130,23 @@ impl<'a, F: Float> BruteForce<'a, F> {
     ///
     /// The lean index of the cleaning samplers, whose peak memory must stay near the data's: it
     /// stores no feature-major copy of the rows but packs a tile's panels when a search visits
-    /// it (10-20% slower on searches that visit many tiles, such as all rows of SMOTE output).
+    /// it (10-20% slower on searches that visit many tiles, such as all rows of SMOTE output;
+    /// on a continuous cloud, where the bounded searches of many tasks each visit most tiles,
+    /// packing costs more than the distances: see [`BruteForce::subset_with_panels`]).
     pub fn subset(data: ArrayView2<'a, F>, rows: &[usize]) -> Result<Self> {
+        Self::check_subset(data, rows)?;
+        Ok(Self::build(data, Some(rows.to_vec()), false))
+    }
+
+    /// As [`BruteForce::subset`], but the index stores its rows feature-major, as the kernel
+    /// reads them (`rows.len() x d` values more), so that searches run at the kernel's speed
+    /// instead of packing a tile again at each visit that misses the per-worker cache.
+    pub fn subset_with_panels(data: ArrayView2<'a, F>, rows: &[usize]) -> Result<Self> {
+        Self::check_subset(data, rows)?;
+        Ok(Self::build(data, Some(rows.to_vec()), true))
+    }
+
+    fn check_subset(data: ArrayView2<'a, F>, rows: &[usize]) -> Result<()> {
         if rows.windows(2).any(|w| w[0] >= w[1]) {
             return Err(CoreError::InvalidArgument(
                 "the rows of a subset index must be strictly ascending".into(),
@@ -145,7 +160,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 )));
             }
         }
-        Ok(Self::build(data, Some(rows.to_vec()), false))
+        Ok(())
     }
 
     /// The data row of each indexed row (for a [`BruteForce::subset`]), else None.
