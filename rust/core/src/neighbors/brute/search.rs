@@ -13,6 +13,9 @@ use super::kernel::{Block, Kernel, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
 use super::rounding::ErrBound;
 use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
+
+/// Most queries of one [`BruteForce::self_within`] task.
+const WITHIN_TASK: usize = 2048;
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, Neighbors};
 
@@ -334,7 +337,14 @@ impl<F: Float> BruteForce<'_, F> {
     pub fn self_within(&self, rows: &[usize], bound_sq: &[f64], k: usize) -> Vec<Within> {
         let kind = Kernel::detect();
         let caches = Caches::new(self.d);
-        let tasks = self.self_tasks(rows);
+        // Larger tasks than a k-NN search's. A bounded search's queries stop one by one, so a
+        // tile visit runs few blocks, and on a continuous cloud every task still visits most
+        // tiles: with 128 queries a task, ENN's last stage on 1M pca_cloud rows streamed the class
+        // from memory a thousand times and waited on its loads (12.5 s; 2,048 a task: 3.7 s).
+        // Enough tasks stay for the pool to balance them.
+        let size =
+            (rows.len() / (8 * rayon::current_num_threads().max(1))).clamp(TASK, WITHIN_TASK);
+        let tasks = self.self_tasks_of(rows, size);
         let found: Vec<Vec<(usize, Within)>> = tasks
             .par_iter()
             .map(|t| {
@@ -566,6 +576,11 @@ impl<F: Float> BruteForce<'_, F> {
 
     /// Self-query tasks for the given rows, in tile order (nearby rows share a task).
     pub(super) fn self_tasks(&self, rows: &[usize]) -> Vec<Vec<Query<'_, F>>> {
+        self.self_tasks_of(rows, TASK)
+    }
+
+    /// [`BruteForce::self_tasks`] with `size` queries a task.
+    pub(super) fn self_tasks_of(&self, rows: &[usize], size: usize) -> Vec<Vec<Query<'_, F>>> {
         let mut by_tile: Vec<(u32, usize, usize)> = rows
             .iter()
             .enumerate()
@@ -575,7 +590,7 @@ impl<F: Float> BruteForce<'_, F> {
         // Tiles are in the split tree's leaf order, so consecutive rows of this list are near each
         // other: a sparse subset (a sample, the rows near a minority class) still fills its tasks.
         by_tile
-            .chunks(TASK)
+            .chunks(size)
             .map(|c| {
                 c.iter()
                     .map(|&(_, slot, i)| Query::new(self.row(i), slot, i))
