@@ -4,6 +4,7 @@
 
 use equipoise_core::neighbors::{
     build_index, BruteForce, Hnsw, HnswGraph, HnswParams, IndexKind, KdTree, KnnIndex, Neighbors,
+    Scan,
 };
 use equipoise_core::{self as core, CoreError, Float};
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
@@ -120,6 +121,13 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
                 let h = Hnsw::from_graph(xv, graph, p.ef_search)?;
                 ask(&h, qv, rows, k)
             })?
+        }
+        // A tiny search runs on this thread: starting the pool's work costs more than it.
+        (IndexKind::Auto | IndexKind::Exact, _)
+            if xv.is_standard_layout() && Scan::suits(n_queries, xv) =>
+        {
+            core::validate::check_finite(xv).map_err(Error::from)?;
+            ask(&Scan::new(xv), qv, rows, k).map_err(Error::from)?
         }
         _ => run(py, n_threads, || {
             core::validate::check_finite(xv)?;

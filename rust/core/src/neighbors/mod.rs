@@ -8,11 +8,13 @@ pub mod chunks;
 mod hnsw;
 mod kdtree;
 mod one_call;
+mod scan;
 
 pub use brute::{BruteForce, Within};
 pub use hnsw::{Hnsw, HnswGraph, HnswParams};
 pub use kdtree::KdTree;
 pub use one_call::{knn_of_rows, knn_query};
+pub use scan::{Scan, SCAN_WORK};
 
 use ndarray::{Array2, ArrayView2};
 
