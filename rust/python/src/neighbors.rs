@@ -122,12 +122,24 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
                 ask(&h, qv, rows, k)
             })?
         }
-        // A tiny search runs on this thread: starting the pool's work costs more than it.
+        // A tiny search runs on this thread: starting the pool's work costs more than it. A small
+        // one in few dimensions is scanned on the pool (see `neighbors::scan`).
         (IndexKind::Auto | IndexKind::Exact, _)
-            if xv.is_standard_layout() && Scan::suits(n_queries, xv) =>
+            if xv.is_standard_layout()
+                && Scan::work(n_queries, xv) <= core::neighbors::SCAN_WORK =>
         {
             core::validate::check_finite(xv).map_err(Error::from)?;
             ask(&Scan::new(xv), qv, rows, k).map_err(Error::from)?
+        }
+        (IndexKind::Auto | IndexKind::Exact, _)
+            if xv.is_standard_layout()
+                && xv.ncols() <= core::neighbors::PAR_SCAN_FEATURES
+                && Scan::work(n_queries, xv) <= core::neighbors::PAR_SCAN_WORK =>
+        {
+            run(py, n_threads, || {
+                core::validate::check_finite(xv)?;
+                ask(&Scan::parallel(xv), qv, rows, k)
+            })?
         }
         _ => run(py, n_threads, || {
             core::validate::check_finite(xv)?;
