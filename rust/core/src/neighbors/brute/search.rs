@@ -459,7 +459,7 @@ impl<F: Float> BruteForce<'_, F> {
         order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
 
         let mq = kind.mq::<F>();
-        let mut sl = Slots::new(qs, mq, &qnorms, &errs, init, stop);
+        let mut sl = Slots::new(qs, mq, keep, &qnorms, &errs, init, stop);
         let mut lb_q = vec![0f64; sl.len()];
         // The panel test's slack: its own rounding, and the `b D` part of the error bound.
         let slack = F::narrow((1.0 + 1e-5) * (1.0 + task_err.b));
@@ -633,6 +633,7 @@ impl<F: Float> Slots<F> {
     fn new(
         qs: &[Query<'_, F>],
         mq: usize,
+        keep: usize,
         qnorms: &[F],
         errs: &[ErrBound],
         init: Option<&[F]>,
@@ -658,7 +659,7 @@ impl<F: Float> Slots<F> {
             reach: vec![F::nan(); cap],
             errf: vec![F::zero(); cap],
             errs: vec![ErrBound { a: 0.0, b: 0.0 }; cap],
-            cands: (0..cap).map(|_| Vec::new()).collect(),
+            cands: (0..cap).map(|_| Vec::with_capacity(keep + 1)).collect(),
             done: Vec::new(),
         };
         for (i, q) in qs.iter().enumerate() {
@@ -675,7 +676,6 @@ impl<F: Float> Slots<F> {
             sl.errf[i] = F::narrow(errs[i].a * (1.0 + 1e-6));
             sl.errs[i] = errs[i];
         }
-        // The candidate lists of real queries are filled by the kernel, up to `keep + 1` long.
         sl
     }
 
@@ -691,13 +691,18 @@ impl<F: Float> Slots<F> {
         if blocks < 2 {
             return;
         }
-        let active: Vec<usize> = (0..self.len)
-            .filter(|&s| self.thr[s] > F::neg_infinity())
-            .collect();
-        let need = active.len().div_ceil(mq);
+        // Counted without allocating: a k-NN search, whose queries never stop, asks at every tile.
+        let n_active = self.thr[..self.len]
+            .iter()
+            .filter(|&&t| t > F::neg_infinity())
+            .count();
+        let need = n_active.div_ceil(mq);
         if need * 4 > blocks * 3 {
             return;
         }
+        let active: Vec<usize> = (0..self.len)
+            .filter(|&s| self.thr[s] > F::neg_infinity())
+            .collect();
         if self.done.is_empty() {
             self.done = (0..self.cap).map(|_| None).collect();
         }
