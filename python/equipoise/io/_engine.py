@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -395,11 +396,11 @@ class _Run:
         self.phases["gather all"] = time.perf_counter() - t0
 
     # -- sizes ---------------------------------------------------------------------------------
-    def chunk_rows(self) -> int:
+    def chunk_rows(self, most: int = 1 << 16) -> int:
         free = self.memory - self.n_rows * BOOKKEEPING_BYTES - self.mem_X.nbytes * 2
         # A chunk, its neighbour lists and the reader's batch: about 4 copies of its rows.
         rows = free // max(1, 4 * self.row_bytes + 64)
-        return int(max(256, min(rows, 1 << 16)))
+        return int(max(256, min(rows, most)))
 
     def fits_in_memory(self, extra_rows: int) -> bool:
         # The rows, the estimator's output and its scratch (neighbour lists, an index).
@@ -603,6 +604,38 @@ class _Run:
         return out
 
     # -- cleaning with the streamed class bounded chunk by chunk -------------------------------
+    def _settled_in_chunk(self, kind, est, k, p, Xc) -> np.ndarray:
+        """Which rows of a chunk of the streamed class the cleaner settles as kept, run on the
+        chunk and every held row by the in-memory engine (the rows in position order, so that
+        ties rank as over all data). The rows it leaves out are only what the chunk can say: the
+        other chunks hold more rows of the streamed class only, which can take a row's neighbour
+        places from held rows but never give them back. So a row ENN keeps here (its k nearest
+        all of its class, or of its class by majority) is kept over all data, and a row in no
+        Tomek link here (its nearest row is of its class, or its nearest held row has a nearer
+        row than it) is in none over all data. The others are undecided."""
+        pos = np.concatenate([p, self.mem_pos])
+        order = np.argsort(pos, kind="stable")
+        X = np.concatenate([Xc, self.mem_X])[order]
+        codes = np.concatenate(
+            [np.full(p.size, self.big, dtype=np.uint32), self.mem_code.astype(np.uint32)]
+        )[order]
+        n_classes = len(self.classes)
+        targeted = [c == self.big for c in range(n_classes)]
+        if X.shape[0] < k + 1 or np.unique(codes).size < 2:
+            return np.zeros(p.size, dtype=bool)
+        if kind == "EditedNearestNeighbours":
+            kept = _core.edited_nearest_neighbours(
+                X, codes, n_classes, targeted, k - 1, est.kind_sel == "mode"
+            )
+        else:
+            kept = _core.tomek_links(X, codes, n_classes, targeted)
+        # Back to the chunk's rows: `order` places row `order[i]` of the concatenation at `i`.
+        settled = np.zeros(X.shape[0], dtype=bool)
+        settled[kept] = True
+        out = np.empty(X.shape[0], dtype=bool)
+        out[order] = settled
+        return out[: p.size]
+
     def step_clean(self, est) -> None:
         kind = _kind(est)
         k = _neighbour_counts(est)  # the row and its neighbours
@@ -616,22 +649,20 @@ class _Run:
         targets = {int(np.searchsorted(self.classes, c)) for c in strategy}
         est.sampling_strategy_ = strategy
         t0 = time.perf_counter()
-        # 1. Bound: a streamed row whose k-th distance inside its chunk is below its distance to
-        # every held row keeps only same-class neighbours: it is kept (ENN) and in no link (Tomek).
+        # 1. Bound: the streamed class's rows are decided chunk by chunk, with every held row
+        # beside them (_settled_in_chunk); the rows a chunk cannot settle are verified below.
         und_pos, und_X = [], []
         if self.big in targets:
-            for p, _ids, Xc in self.stream_chunks("bound", self.chunk_rows()):
+            # Larger chunks than elsewhere: the in-memory cleaner is near-linear in the rows, and
+            # the denser a chunk, the fewer rows it leaves to the verification pass, whose cost is
+            # every undecided row against every row.
+            for p, _ids, Xc in self.stream_chunks("bound", self.chunk_rows(most=1 << 22)):
                 if Xc.shape[0] < k:
                     und_pos.append(p)
                     und_X.append(Xc)
                     continue
-                d_own, _ = _core.kneighbors(Xc, k - 1, algorithm=self.neighbors)
-                r = d_own[:, -1]
                 if self.mem_X.shape[0]:
-                    d_held, _ = _core.kneighbors(
-                        self.mem_X, 1, queries=Xc, algorithm=self.neighbors
-                    )
-                    open_ = ~(d_held[:, 0] > r)
+                    open_ = ~self._settled_in_chunk(kind, est, k, p, Xc)
                 else:
                     open_ = np.zeros(p.size, dtype=bool)
                 und_pos.append(p[open_])
@@ -663,7 +694,11 @@ class _Run:
         clean_classes = [self.classes[c] for c in sorted(targets) if c in present]
         if present.size > 1 and clean_classes:
             sub = clone(est).set_params(sampling_strategy=clean_classes)
-            sel, _, _ = self.run_in_memory(sub, X, codes, positions)
+            with warnings.catch_warnings():
+                # The sub-run sees the undecided rows and their neighbours only: whether a class
+                # is emptied is decided over all rows, below.
+                warnings.filterwarnings("ignore", message="the cleaning removed every row")
+                sel, _, _ = self.run_in_memory(sub, X, codes, positions)
             gone = np.setdiff1d(np.arange(positions.size), sel)
             removed = np.intersect1d(positions[gone], core_pos)
         # 4. The new order: imbalanced-learn's ENN regroups rows by class; Tomek links keep it.
@@ -677,7 +712,14 @@ class _Run:
             order = np.flatnonzero(keep)
         new_of_old = np.full(self.n_cur, -1, dtype=np.int64)
         new_of_old[order] = np.arange(order.size)
+        before = self.cur_counts.copy()
         self.apply_order(new_of_old, order.size)
+        for c in np.flatnonzero((before > 0) & (self.cur_counts == 0)):
+            warnings.warn(
+                f"the cleaning removed every row of class {self.classes[c]!r}",
+                UserWarning,
+                stacklevel=2,
+            )
 
 
 def _select_columns(schema, label, features, exclude):
