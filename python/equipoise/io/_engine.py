@@ -396,10 +396,10 @@ class _Run:
         self.phases["gather all"] = time.perf_counter() - t0
 
     # -- sizes ---------------------------------------------------------------------------------
-    def chunk_rows(self, most: int = 1 << 16) -> int:
+    def chunk_rows(self, most: int = 1 << 16, copies: int = 4) -> int:
         free = self.memory - self.n_rows * BOOKKEEPING_BYTES - self.mem_X.nbytes * 2
         # A chunk, its neighbour lists and the reader's batch: about 4 copies of its rows.
-        rows = free // max(1, 4 * self.row_bytes + 64)
+        rows = free // max(1, copies * self.row_bytes + 64)
         return int(max(256, min(rows, most)))
 
     def fits_in_memory(self, extra_rows: int) -> bool:
@@ -656,7 +656,10 @@ class _Run:
             # Larger chunks than elsewhere: the in-memory cleaner is near-linear in the rows, and
             # the denser a chunk, the fewer rows it leaves to the verification pass, whose cost is
             # every undecided row against every row.
-            for p, _ids, Xc in self.stream_chunks("bound", self.chunk_rows(most=1 << 22)):
+            # A chunk there is held about 6 times: the reader's batch, the chunk, the chunk with
+            # the held rows and its copy in position order, the cleaner's panels and its lists.
+            chunk = self.chunk_rows(most=1 << 22, copies=6)
+            for p, _ids, Xc in self.stream_chunks("bound", chunk):
                 if Xc.shape[0] < k:
                     und_pos.append(p)
                     und_X.append(Xc)
