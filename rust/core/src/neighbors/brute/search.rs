@@ -13,11 +13,11 @@ use super::kernel::{Block, Kernel, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
 use super::rounding::ErrBound;
 use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
+use crate::float::Float;
+use crate::neighbors::{exact_sq_dist, Neighbors};
 
 /// Most queries of one [`BruteForce::self_within`] task.
 const WITHIN_TASK: usize = 2048;
-use crate::float::Float;
-use crate::neighbors::{exact_sq_dist, Neighbors};
 
 /// Pending queries of one task with the same vector, searched once: the first one's index in the
 /// task, an upper bound on the squared distance of every row the shared search must rank, and the
@@ -470,7 +470,9 @@ impl<F: Float> BruteForce<'_, F> {
             }
             sl.compact_if_sparse();
             let ns = sl.len();
-            let worst = sl.thr.iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+            let worst = sl.thr[..ns]
+                .iter()
+                .fold(F::neg_infinity(), |m, &v| m.max(v));
             if task_err.pass1_below(lb) > worst.wide() {
                 // Every row of this tile has a pass-1 distance above every query's threshold:
                 // none of them can enter a candidate list.
