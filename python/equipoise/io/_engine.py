@@ -36,7 +36,7 @@ import numpy as np
 from sklearn.base import clone
 
 from equipoise import _core
-from equipoise._chunk_knn import NO_POSITION, KnnAccumulator
+from equipoise._chunk_knn import NO_POSITION, KnnAccumulator, settled_beside
 from equipoise.io._source import Source, _pa, feature_matrix
 from equipoise.io._write import AtomicTarget
 from equipoise.utils._validation import check_sampling_strategy, seed_from
@@ -604,38 +604,6 @@ class _Run:
         return out
 
     # -- cleaning with the streamed class bounded chunk by chunk -------------------------------
-    def _settled_in_chunk(self, kind, est, k, p, Xc) -> np.ndarray:
-        """Which rows of a chunk of the streamed class the cleaner settles as kept, run on the
-        chunk and every held row by the in-memory engine (the rows in position order, so that
-        ties rank as over all data). The rows it leaves out are only what the chunk can say: the
-        other chunks hold more rows of the streamed class only, which can take a row's neighbour
-        places from held rows but never give them back. So a row ENN keeps here (its k nearest
-        all of its class, or of its class by majority) is kept over all data, and a row in no
-        Tomek link here (its nearest row is of its class, or its nearest held row has a nearer
-        row than it) is in none over all data. The others are undecided."""
-        pos = np.concatenate([p, self.mem_pos])
-        order = np.argsort(pos, kind="stable")
-        X = np.concatenate([Xc, self.mem_X])[order]
-        codes = np.concatenate(
-            [np.full(p.size, self.big, dtype=np.uint32), self.mem_code.astype(np.uint32)]
-        )[order]
-        n_classes = len(self.classes)
-        targeted = [c == self.big for c in range(n_classes)]
-        if X.shape[0] < k + 1 or np.unique(codes).size < 2:
-            return np.zeros(p.size, dtype=bool)
-        if kind == "EditedNearestNeighbours":
-            kept = _core.edited_nearest_neighbours(
-                X, codes, n_classes, targeted, k - 1, est.kind_sel == "mode"
-            )
-        else:
-            kept = _core.tomek_links(X, codes, n_classes, targeted)
-        # Back to the chunk's rows: `order` places row `order[i]` of the concatenation at `i`.
-        settled = np.zeros(X.shape[0], dtype=bool)
-        settled[kept] = True
-        out = np.empty(X.shape[0], dtype=bool)
-        out[order] = settled
-        return out[: p.size]
-
     def step_clean(self, est) -> None:
         kind = _kind(est)
         k = _neighbour_counts(est)  # the row and its neighbours
@@ -650,7 +618,7 @@ class _Run:
         est.sampling_strategy_ = strategy
         t0 = time.perf_counter()
         # 1. Bound: the streamed class's rows are decided chunk by chunk, with every held row
-        # beside them (_settled_in_chunk); the rows a chunk cannot settle are verified below.
+        # beside them (settled_beside); the rows a chunk cannot settle are verified below.
         und_pos, und_X = [], []
         if self.big in targets:
             # Larger chunks than elsewhere: the in-memory cleaner is near-linear in the rows, and
@@ -665,7 +633,20 @@ class _Run:
                     und_X.append(Xc)
                     continue
                 if self.mem_X.shape[0]:
-                    open_ = ~self._settled_in_chunk(kind, est, k, p, Xc)
+                    # The cleaner on the chunk beside every held row settles what it keeps (ENN)
+                    # or finds in no link (Tomek links): other chunks add streamed rows only.
+                    open_ = ~settled_beside(
+                        Xc,
+                        p,
+                        self.mem_X,
+                        self.mem_pos,
+                        self.mem_code,
+                        self.big,
+                        len(self.classes),
+                        k - 1,
+                        kind == "TomekLinks",
+                        mode=kind == "EditedNearestNeighbours" and est.kind_sel == "mode",
+                    )
                 else:
                     open_ = np.zeros(p.size, dtype=bool)
                 und_pos.append(p[open_])

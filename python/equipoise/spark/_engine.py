@@ -19,7 +19,7 @@ import numpy as np
 
 from equipoise import _core
 from equipoise._arrow_rows import batch_matrix, feature_dtype, matrix_columns
-from equipoise._chunk_knn import KnnAccumulator
+from equipoise._chunk_knn import KnnAccumulator, settled_beside
 from equipoise._plan import StepPlan, expand_steps, plan_step
 
 #: (stage, seconds on the driver) of the last fit_resample: its eager work (sort, counts, gathers,
@@ -641,38 +641,10 @@ def _mode_code(labels):
     return counts.argmax(axis=1)
 
 
-def _settled_with_small(x, pos, sx, spos, scode, big, nc, k, tomek, sampler, threads):
-    """Which rows ``x`` (of the largest class ``big``, at positions ``pos``) the cleaner settles
-    when run in memory on them and every row of the other classes (``sx`` at ``spos``, codes
-    ``scode``), all in position order so that ties rank as over all data. Rows of ``big`` from
-    elsewhere can take a row's neighbour places from the other classes but never give them back:
-    a row ENN keeps here (under "all" or "mode") is kept over all data, and a row in no Tomek link
-    here is in none over all data (the engine of ``equipoise.io`` decides its chunks the same way).
-    """
-    allpos = np.concatenate([pos, spos])
-    order = np.argsort(allpos, kind="stable")
-    xs = np.ascontiguousarray(np.concatenate([x, sx])[order])
-    codes = np.concatenate([np.full(len(pos), big), scode]).astype(np.uint32)[order]
-    if len(xs) < k + 1 or np.unique(codes).size < 2:
-        return np.zeros(len(pos), dtype=bool)
-    targeted = [c == big for c in range(nc)]
-    if tomek:
-        kept = _core.tomek_links(xs, codes, nc, targeted, threads)
-    else:
-        kept = _core.edited_nearest_neighbours(
-            xs, codes, nc, targeted, k, sampler.kind_sel == "mode", threads
-        )
-    mark = np.zeros(len(xs), dtype=bool)
-    mark[kept] = True
-    out = np.empty(len(xs), dtype=bool)
-    out[order] = mark
-    return out[: len(pos)]
-
-
 def _clean(ctx, cur, plan: StepPlan):
     """ENN and Tomek links, exactly, by bound then verify. The largest class L stays distributed;
     the other classes are gathered and broadcast. In each partition, the in-memory cleaner runs on
-    the partition's rows of L and the broadcast rows (``_settled_with_small``): the rows of L it
+    the partition's rows of L and the broadcast rows (``settled_beside``): the rows of L it
     keeps (ENN) or finds in no link (Tomek) are settled, since the other partitions add rows of L
     only. The other rows are verified with their exact k nearest over every partition, and the
     rule applied as in memory."""
@@ -704,6 +676,7 @@ def _clean(ctx, cur, plan: StepPlan):
     spos = small_t.column(POS).to_numpy()
     scode = ctx.codes(small_t.to_batches()[0]) if n_small else np.empty(0, np.int64)
     check_big = targeted[big] or tomek
+    mode = not tomek and s.kind_sel == "mode"
     threads = ctx.threads
     bc = ctx.spark.sparkContext.broadcast((sx, spos, scode))
     schema = T.StructType(
@@ -721,8 +694,8 @@ def _clean(ctx, cur, plan: StepPlan):
         m = ctx.codes(t) == big
         sx_, spos_, scode_ = bc.value
         if len(spos_):
-            settled = _settled_with_small(
-                x[m], pos[m], sx_, spos_, scode_, big, nc, k, tomek, s, threads
+            settled = settled_beside(
+                x[m], pos[m], sx_, spos_, scode_, big, nc, k, tomek, mode, threads
             )
         else:
             settled = np.ones(int(m.sum()), dtype=bool)
