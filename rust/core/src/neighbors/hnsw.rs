@@ -687,16 +687,8 @@ impl<'a, F: Float> Hnsw<'a, F> {
         Ok(Neighbors { indices, distances })
     }
 
-    fn check_k(&self, k: usize, self_query: bool) -> Result<()> {
-        let n = self.graph.n_rows;
-        let available = n.saturating_sub(self_query as usize);
-        if k == 0 || k > available {
-            return Err(CoreError::InvalidArgument(format!(
-                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {n}",
-                k + self_query as usize
-            )));
-        }
-        Ok(())
+    fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
+        super::check_k(self.graph.n_rows, k, self_query)
     }
 }
 

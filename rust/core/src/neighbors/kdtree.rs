@@ -217,16 +217,8 @@ impl<'a, F: Float> KdTree<'a, F> {
         Neighbors { indices, distances }
     }
 
-    fn check_k(&self, k: usize, self_query: bool) -> Result<()> {
-        let available = self.n.saturating_sub(self_query as usize);
-        if k == 0 || k > available {
-            return Err(CoreError::InvalidArgument(format!(
-                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {}",
-                k + self_query as usize,
-                self.n
-            )));
-        }
-        Ok(())
+    fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
+        super::check_k(self.n, k, self_query)
     }
 }
 

@@ -102,6 +102,20 @@ pub fn build_index<'a, F: Float>(
     })
 }
 
+/// The neighbours a query can have among `n` indexed rows (one fewer for an indexed row, which is
+/// excluded from its own list), or scikit-learn's error when `k` is 0 or more than that. Every
+/// index checks `k` with it, so the message is the same whichever index answers.
+pub(crate) fn check_k(n: usize, k: usize, self_query: bool) -> Result<usize> {
+    let available = n.saturating_sub(self_query as usize);
+    if k == 0 || k > available {
+        return Err(CoreError::InvalidArgument(format!(
+            "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {n}",
+            k + self_query as usize
+        )));
+    }
+    Ok(available)
+}
+
 /// Squared Euclidean distance computed in `f64` (exact widening for `f32` data).
 #[inline]
 pub fn exact_sq_dist<F: Float>(a: &[F], b: &[F]) -> f64 {

@@ -57,17 +57,8 @@ impl<'a, F: Float> Scan<'a, F> {
             .saturating_mul(data.ncols().max(1))
     }
 
-    fn check_k(&self, k: usize, self_query: bool) -> Result<()> {
-        let n = self.data.nrows();
-        let available = if self_query { n.saturating_sub(1) } else { n };
-        if k == 0 || k > available {
-            return Err(CoreError::InvalidArgument(format!(
-                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {}",
-                k + self_query as usize,
-                n
-            )));
-        }
-        Ok(())
+    fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
+        super::check_k(self.data.nrows(), k, self_query)
     }
 
     /// The `k` nearest rows of `q` (not `excl`), ranked by (distance, row), into `best`. `cols`

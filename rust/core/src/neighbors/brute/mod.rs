@@ -197,19 +197,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
     }
 
     fn check_k(&self, k: usize, self_query: bool) -> Result<usize> {
-        let available = if self_query {
-            self.n.saturating_sub(1)
-        } else {
-            self.n
-        };
-        if k == 0 || k > available {
-            return Err(CoreError::InvalidArgument(format!(
-                "Expected n_neighbors <= n_samples_fit, but n_neighbors = {}, n_samples_fit = {}",
-                k + self_query as usize,
-                self.n
-            )));
-        }
-        Ok(available)
+        super::check_k(self.n, k, self_query)
     }
 }
 
