@@ -14,7 +14,6 @@ __all__ = [
     "apportion_batches",
     "check_finite",
     "chunk_knn",
-    "chunk_kth_sq",
     "default_threads",
     "edited_nearest_neighbours",
     "hnsw_build",
@@ -267,6 +266,3 @@ def merge_knn(
     b_pos: npt.NDArray[np.int64],
     n_threads: int = 0,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
-def chunk_kth_sq(
-    x: npt.NDArray[np.floating], k: int, n_threads: int = 0
-) -> npt.NDArray[np.float64]: ...

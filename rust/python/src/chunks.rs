@@ -4,7 +4,7 @@
 
 use equipoise_core::neighbors::chunks::{self, Candidates};
 use equipoise_core::Float;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
@@ -76,36 +76,8 @@ fn merge_knn<'py>(
     Ok(to_py(py, c))
 }
 
-fn kth_impl<'py, F: Float + numpy::Element>(
-    py: Python<'py>,
-    x: PyReadonlyArray2<'py, F>,
-    k: usize,
-    n_threads: usize,
-) -> Res<Bound<'py, PyArray1<f64>>> {
-    let xv = x.as_array();
-    let v = run(py, n_threads, || {
-        equipoise_core::validate::check_finite(xv)?;
-        chunks::chunk_kth_sq(xv, k)
-    })?;
-    Ok(v.into_pyarray(py))
-}
-
-/// Per row of a chunk: the squared distance to its k-th nearest other row in the chunk (an upper
-/// bound on the one in all the data; infinity when the chunk has k rows or fewer).
-#[pyfunction]
-#[pyo3(signature = (x, k, n_threads=0))]
-fn chunk_kth_sq<'py>(
-    py: Python<'py>,
-    x: &Bound<'py, PyAny>,
-    k: usize,
-    n_threads: usize,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    Ok(with_features!(x, |a| kth_impl(py, a, k, n_threads)?))
-}
-
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chunk_knn, m)?)?;
     m.add_function(wrap_pyfunction!(merge_knn, m)?)?;
-    m.add_function(wrap_pyfunction!(chunk_kth_sq, m)?)?;
     Ok(())
 }

@@ -142,31 +142,6 @@ pub fn merge_knn(a: &Candidates, b: &Candidates) -> Result<Candidates> {
     Ok((sq, pos))
 }
 
-/// Per row of `chunk`: the exact squared distance to its `k`-th nearest other row in the chunk
-/// (infinity when the chunk has `k` rows or fewer). The k-th neighbour distance in all the data can
-/// only be smaller: an upper bound that settles most rows of a cleaning rule chunk by chunk.
-pub fn chunk_kth_sq<F: Float>(chunk: ArrayView2<F>, k: usize) -> Result<Vec<f64>> {
-    let n = chunk.nrows();
-    if k == 0 {
-        return Err(CoreError::InvalidArgument("k must be >= 1".into()));
-    }
-    if n <= k {
-        return Ok(vec![f64::INFINITY; n]);
-    }
-    let chunk = chunk.as_standard_layout();
-    let found = BruteForce::new(chunk.view()).query_self(k)?;
-    Ok((0..n)
-        .into_par_iter()
-        .map(|i| {
-            let j = found.indices[[i, k - 1]];
-            exact_sq_dist(
-                chunk.row(i).as_slice().expect("standard layout"),
-                chunk.row(j).as_slice().expect("standard layout"),
-            )
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,21 +191,6 @@ mod tests {
             let got: Vec<(f64, i64)> = (0..k).map(|j| (sq[[i, j]], pos[[i, j]])).collect();
             assert_eq!(got, want[i], "query {i}");
         }
-    }
-
-    #[test]
-    fn kth_bound_is_an_upper_bound() {
-        let mut s = Stream::new(6, Purpose::Shrinkage, 0, 0);
-        let x = Array2::from_shape_fn((200, 3), |_| s.normal());
-        let all = chunk_kth_sq(x.view(), 3).unwrap();
-        let part = chunk_kth_sq(x.slice(ndarray::s![0..50, ..]), 3).unwrap();
-        for i in 0..50 {
-            assert!(all[i] <= part[i]);
-        }
-        assert_eq!(
-            chunk_kth_sq(x.slice(ndarray::s![0..3, ..]), 3).unwrap(),
-            vec![f64::INFINITY; 3]
-        );
     }
 
     #[test]
