@@ -281,3 +281,66 @@ def test_combined_accepts_imblearn_steps(cls):
     np.testing.assert_array_equal(Xr, Xo)
     np.testing.assert_array_equal(yr, yo)
     assert ours.sampling_strategy_ == ref.sampling_strategy_ == "auto"
+
+
+@pytest.mark.parametrize("cls", ["SMOTEENN", "SMOTETomek"])
+def test_combined_hands_smote_segments_to_its_cleaner(cls, monkeypatch):
+    """SMOTE's segments reach the core cleaner (docs/design.md, "SMOTE's segments"), each new row
+    lies on its segment, the rows kept are those of the plain cleaner, and no fitted estimator
+    keeps the segments afterwards."""
+    from equipoise import _core
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.standard_normal((3000, 8)), rng.standard_normal((90, 8)) * 0.5 + 1.0])
+    X = X.astype(np.float32)
+    y = np.r_[np.zeros(3000, int), np.ones(60, int), np.full(30, 2)]
+    name = "edited_nearest_neighbours" if cls == "SMOTEENN" else "tomek_links"
+    seen = []
+    real = getattr(_core, name)
+
+    def spy(*args):
+        seen.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(_core, name, spy)
+    ours = getattr(ec, cls)(random_state=0)
+    X_o, y_o = ours.fit_resample(X, y)
+    (args,) = seen
+    pairs, first = args[-2], args[-1]
+    assert first == len(y) and pairs.shape == (len(args[1]) - len(y), 2)
+    X_s, y_s = eo.SMOTE(random_state=0).fit_resample(X, y)
+    for i in range(0, len(pairs), 97):  # every new row on the segment of its two rows
+        a, b, o = X_s[pairs[i, 0]], X_s[pairs[i, 1]], X_s[first + i].astype(np.float64)
+        assert y_s[pairs[i, 0]] == y_s[pairs[i, 1]] == y_s[first + i]
+        t = np.dot(o - a, b - a) / max(np.dot(b - a, b - a), 1e-30)
+        assert -1e-6 <= t <= 1 + 1e-6
+        np.testing.assert_allclose(o, a + t * (b.astype(np.float64) - a), atol=1e-5)
+    monkeypatch.setattr(_core, name, real)
+    cleaner = (
+        eu.EditedNearestNeighbours(sampling_strategy="all")
+        if cls == "SMOTEENN"
+        else eu.TomekLinks(sampling_strategy="all")
+    )
+    X_m, y_m = cleaner.fit_resample(X_s, y_s)
+    np.testing.assert_array_equal(X_o, X_m)
+    np.testing.assert_array_equal(y_o, y_m)
+    fitted = ours.enn_ if cls == "SMOTEENN" else ours.tomek_
+    assert not hasattr(fitted, "_segments")
+    assert not hasattr(ours.smote_, "_segments_") and not hasattr(ours.smote_, "_record_segments")
+
+
+def test_core_cleaners_check_the_segments():
+    from equipoise import _core
+
+    X = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    codes = np.r_[np.zeros(12), np.ones(8)].astype(np.uint32)
+    with pytest.raises(ValueError, match="segment pair names row 99"):
+        _core.edited_nearest_neighbours(
+            X, codes, 2, [True, True], 3, False, 0, np.array([[0, 99]]), 19
+        )
+    with pytest.raises(ValueError, match="row indices >= 0"):
+        _core.tomek_links(X, codes, 2, [True, True], 0, np.array([[-1, 2]]), 19)
+    with pytest.raises(ValueError, match="2 columns"):
+        _core.tomek_links(X, codes, 2, [True, True], 0, np.zeros((1, 3), np.int64), 19)
+    with pytest.raises(ValueError, match="segment pairs for rows 18..21 of 20"):
+        _core.tomek_links(X, codes, 2, [True, True], 0, np.zeros((3, 2), np.int64), 18)

@@ -57,6 +57,7 @@ def smote(
     graphs: list[npt.NDArray[np.int64] | None],
     seed: int,
     n_threads: int = 0,
+    segments: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.floating]: ...
 def smote_block(
     class_x: npt.NDArray[np.floating],
@@ -142,6 +143,8 @@ def edited_nearest_neighbours(
     k: int,
     mode: bool,
     n_threads: int = 0,
+    segments: npt.NDArray[np.int64] | None = None,
+    segments_first: int = 0,
 ) -> npt.NDArray[np.int64]: ...
 def tomek_links(
     x: npt.NDArray[np.floating],
@@ -149,6 +152,8 @@ def tomek_links(
     n_classes: int,
     targeted: list[bool],
     n_threads: int = 0,
+    segments: npt.NDArray[np.int64] | None = None,
+    segments_first: int = 0,
 ) -> npt.NDArray[np.int64]: ...
 
 # Neighbour searches (rust/python/src/neighbors.rs)

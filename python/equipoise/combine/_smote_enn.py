@@ -54,8 +54,19 @@ class _SmoteThenClean(SamplerMixin, BaseSampler):
         cleaner = self._validate_estimator()
         # imbalanced-learn stores the raw parameter here.
         self.sampling_strategy_ = self.sampling_strategy
+        # The new rows' segments go from SMOTE to the cleaner (both fresh clones of this call):
+        # the same rows are kept, found with far fewer searches (docs/design.md, "SMOTE's
+        # segments"). Other samplers in either place ignore them.
+        self.smote_._record_segments = True
         X_res, y_res = self.smote_.fit_resample(X, y)
-        return cleaner.fit_resample(X_res, y_res)
+        segments = self.smote_.__dict__.pop("_segments_", None)
+        del self.smote_._record_segments
+        if segments is not None:
+            cleaner._segments = (X_res.shape[0] - segments.shape[0], segments)
+        try:
+            return cleaner.fit_resample(X_res, y_res)
+        finally:
+            cleaner.__dict__.pop("_segments", None)
 
 
 @Substitution(

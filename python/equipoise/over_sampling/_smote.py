@@ -177,7 +177,13 @@ class SMOTE(SamplerMixin, BaseOverSampler):
             y_res = _grown_labels(y, classes, n_new)
             new = np.asfortranarray(new)  # contiguous columns for the frame's per-column casts
             return _frames.NewRows([new[:, j] for j in range(new.shape[1])]), y_res
-        out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
+        # SMOTEENN and SMOTETomek ask for each new row's segment (its two rows of X): a hint
+        # that lets their cleaner skip the search of the other classes for most new rows.
+        segments = None
+        if getattr(self, "_record_segments", False):
+            segments = np.empty((sum(n_new), 2), dtype=np.int64)
+            self._segments_ = segments
+        out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads, segments)
         if Xf is not X:
             out = np.vstack([X, out[X.shape[0] :].astype(X.dtype)])
         return out, _grown_labels(y, classes, n_new)

@@ -64,6 +64,18 @@ def class_order(idx, codes) -> np.ndarray:
     return idx[np.argsort(codes[idx], kind="stable")]
 
 
+def segments_for(sampler, Xf) -> tuple:
+    """``(segments, segments_first)`` for the core's cleaners when a combined sampler handed
+    ``sampler`` the segments of SMOTE's new rows (the last rows of ``Xf``), else ``()``."""
+    seg = getattr(sampler, "_segments", None)
+    if seg is None:
+        return ()
+    first, pairs = seg
+    if first < 0 or first + pairs.shape[0] != Xf.shape[0]:
+        return ()
+    return pairs, first
+
+
 def enn_on_graph(Xf, codes, n_classes, targeted, k, mode, spec: NeighborSpec, n_jobs):
     """Edited Nearest Neighbours decided on a neighbour graph of the ``neighbors=`` index
     (the approximate path): the rows kept, class by class in code order, as the core's ENN.

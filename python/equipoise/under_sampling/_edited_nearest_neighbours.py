@@ -24,6 +24,7 @@ from equipoise.under_sampling._cleaning import (
     check_enough_rows,
     enn_on_graph,
     first_seen_minority,
+    segments_for,
     warn_emptied,
 )
 from equipoise.utils._docstring import (
@@ -132,7 +133,9 @@ class EditedNearestNeighbours(CleaningMixin, BaseCleaningSampler):
         check_enough_rows(k + 1, X.shape[0])
         args = (Xf, codes, len(classes), self._targeted(classes), k, self.kind_sel == "mode")
         if spec.exact or not isinstance(self.n_neighbors, numbers.Integral):
-            idx = _core.edited_nearest_neighbours(*args, threads_from(self.n_jobs))
+            idx = _core.edited_nearest_neighbours(
+                *args, threads_from(self.n_jobs), *segments_for(self, Xf)
+            )
         else:
             # The approximate path: the same rule on an HNSW neighbour graph.
             idx = enn_on_graph(*args, spec, self.n_jobs)

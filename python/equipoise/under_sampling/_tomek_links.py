@@ -12,6 +12,7 @@ from equipoise.neighbors._select import NEIGHBOR_SAMPLER_CONSTRAINTS
 from equipoise.under_sampling._cleaning import (
     CleaningMixin,
     check_enough_rows,
+    segments_for,
     tomek_on_graph,
     warn_emptied,
 )
@@ -89,7 +90,10 @@ class TomekLinks(CleaningMixin, BaseCleaningSampler):
         check_enough_rows(2, X.shape[0])
         targeted = self._targeted(classes)
         if spec.exact:
-            idx = _core.tomek_links(Xf, codes, len(classes), targeted, threads_from(self.n_jobs))
+            threads = threads_from(self.n_jobs)
+            idx = _core.tomek_links(
+                Xf, codes, len(classes), targeted, threads, *segments_for(self, Xf)
+            )
         else:
             idx = tomek_on_graph(Xf, codes, targeted, spec, self.n_jobs)
         X_res, y_res = take_rows(X, idx, threads_from(self.n_jobs)), _safe_indexing(y, idx)

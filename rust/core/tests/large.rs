@@ -90,8 +90,8 @@ proptest! {
         let (x, codes) = data(n, d, seed, offset, dups);
         let targeted = [true, false];
         let rule = if mode { EnnRule::Mode } else { EnnRule::All };
-        let enn = edited_nearest_neighbours(x.view(), &codes, 2, &targeted, k, rule).unwrap();
-        let tomek = tomek_links(x.view(), &codes, 2, &targeted).unwrap();
+        let enn = edited_nearest_neighbours(x.view(), &codes, 2, &targeted, k, rule, None).unwrap();
+        let tomek = tomek_links(x.view(), &codes, 2, &targeted, None).unwrap();
         let mut kept_enn = vec![false; n];
         enn.iter().for_each(|&i| kept_enn[i] = true);
         let mut kept_tomek = vec![false; n];

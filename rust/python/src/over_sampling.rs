@@ -24,10 +24,12 @@ fn smote_impl<'py, F: Float + numpy::Element>(
     graphs: Vec<Option<Array2<usize>>>,
     seed: u64,
     n_threads: usize,
+    segments: Option<&Bound<'py, PyArray2<i64>>>,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let (n, d) = (x.shape()[0], x.shape()[1]);
     let total = checked_sum(&n_new, "SMOTE")?;
     let out = alloc_rows::<F>(py, checked_sum(&[n, total], "SMOTE")?, d)?;
+    let mut pairs = segments.map(|_| vec![[0usize; 2]; total]);
     {
         let mut w = out.readwrite();
         let buf = w.as_slice_mut().expect("fresh array is contiguous");
@@ -35,15 +37,43 @@ fn smote_impl<'py, F: Float + numpy::Element>(
         // One pass: x copied into the output and checked for NaN and infinity as it is copied,
         // beside the search of the classes to grow and the making of their new rows.
         run(py, n_threads, || {
-            core::over_sampling::smote_full(xv, codes, n_classes, &n_new, k, &graphs, seed, buf)
+            core::over_sampling::smote_full(
+                xv,
+                codes,
+                n_classes,
+                &n_new,
+                k,
+                &graphs,
+                seed,
+                buf,
+                pairs.as_deref_mut(),
+            )
         })?;
+    }
+    if let (Some(seg), Some(pairs)) = (segments, pairs) {
+        let mut w = seg.readwrite();
+        let mut a = w.as_array_mut();
+        if a.dim() != (total, 2) {
+            return Err(crate::common::Error(
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "segments must have shape ({total}, 2), got {:?}",
+                    a.dim()
+                )),
+            ));
+        }
+        for (mut r, p) in a.outer_iter_mut().zip(pairs) {
+            r[0] = p[0] as i64;
+            r[1] = p[1] as i64;
+        }
     }
     Ok(out)
 }
 
-/// SMOTE: `X` followed by `n_new[c]` synthetic rows of each class code `c`.
+/// SMOTE: `X` followed by `n_new[c]` synthetic rows of each class code `c`. With `segments` (an
+/// `int64` array of shape `(sum(n_new), 2)`), each new row's two rows of `X` are written there.
 #[pyfunction]
-#[pyo3(signature = (x, codes, n_classes, n_new, k, graphs, seed, n_threads=0))]
+#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (x, codes, n_classes, n_new, k, graphs, seed, n_threads=0, segments=None))]
 fn smote<'py>(
     py: Python<'py>,
     x: &Bound<'py, PyAny>,
@@ -54,11 +84,21 @@ fn smote<'py>(
     graphs: Vec<Option<PyReadonlyArray2<'py, i64>>>,
     seed: u64,
     n_threads: usize,
+    segments: Option<Bound<'py, PyArray2<i64>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let codes = slice_of(&codes);
     let graphs = graphs_of(&graphs)?;
     Ok(with_features!(x, |a| smote_impl(
-        py, a, &codes, n_classes, n_new, k, graphs, seed, n_threads
+        py,
+        a,
+        &codes,
+        n_classes,
+        n_new,
+        k,
+        graphs,
+        seed,
+        n_threads,
+        segments.as_ref()
     )?
     .into_any()))
 }

@@ -195,35 +195,58 @@ fn prepare<F: Float>(
 
 /// Fill `block` (whole rows) with the new rows of unit of work `chunk` of a class: each a random
 /// (row, neighbour) pair and a uniform gap, from that unit's own random stream.
-fn generate<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
+/// With `parents`, row `i` of the block also records its (row, neighbour) pair there, as
+/// positions in the class.
+fn generate<F: Float>(
+    g: &Pairs<'_, F>,
+    seed: u64,
+    chunk: u64,
+    block: &mut [F],
+    parents: Option<&mut [[usize; 2]]>,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         /// # Safety
         ///
         /// The CPU must support AVX2 (checked below before the call).
         #[target_feature(enable = "avx2")]
-        unsafe fn avx2<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
-            generate_rows(g, seed, chunk, block)
+        unsafe fn avx2<F: Float>(
+            g: &Pairs<'_, F>,
+            seed: u64,
+            chunk: u64,
+            block: &mut [F],
+            parents: Option<&mut [[usize; 2]]>,
+        ) {
+            generate_rows(g, seed, chunk, block, parents)
         }
         if is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was detected. The same operations in the same order, only wider
             // vectors (no fused multiply-add: Rust never contracts a * b + c), so the same bits.
-            return unsafe { avx2(g, seed, chunk, block) };
+            return unsafe { avx2(g, seed, chunk, block, parents) };
         }
     }
-    generate_rows(g, seed, chunk, block)
+    generate_rows(g, seed, chunk, block, parents)
 }
 
 #[inline(always)]
-fn generate_rows<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut [F]) {
+fn generate_rows<F: Float>(
+    g: &Pairs<'_, F>,
+    seed: u64,
+    chunk: u64,
+    block: &mut [F],
+    mut parents: Option<&mut [[usize; 2]]>,
+) {
     let (d, cx, per_row, nbrs) = (g.d, g.cx, g.per_row, g.nbrs);
     let pairs = nbrs.len() as u64;
     let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk);
-    for o in block.chunks_mut(d) {
+    for (i, o) in block.chunks_mut(d).enumerate() {
         let p = s.below(pairs) as usize;
         let r = p / per_row;
         let gap = s.uniform();
         let nb = nbrs[p];
+        if let Some(pp) = parents.as_deref_mut() {
+            pp[i] = [r, nb];
+        }
         let a = &cx[r * d..(r + 1) * d];
         let b = &cx[nb * d..(nb + 1) * d];
         for ((o, &av), &bv) in o.iter_mut().zip(a).zip(b) {
@@ -238,17 +261,49 @@ fn generate_rows<F: Float>(g: &Pairs<'_, F>, seed: u64, chunk: u64, block: &mut 
 fn new_row_blocks<'o, 'g, F: Float>(
     grown: &'g [Grown<F>],
     d: usize,
-    mut out: &'o mut [F],
+    out: &'o mut [F],
 ) -> Vec<(Pairs<'g, F>, u64, &'o mut [F])> {
+    new_row_blocks_with(grown, d, out, None)
+        .into_iter()
+        .map(|(g, c, b, _)| (g, c, b))
+        .collect()
+}
+
+/// A unit of work of the new rows, with the slice of `parents` for its rows when asked.
+type Unit<'g, 'o, F> = (Pairs<'g, F>, u64, &'o mut [F], Option<&'o mut [[usize; 2]]>);
+
+/// [`new_row_blocks`], splitting `parents` (one pair per new row) the same way.
+fn new_row_blocks_with<'o, 'g, F: Float>(
+    grown: &'g [Grown<F>],
+    d: usize,
+    mut out: &'o mut [F],
+    mut parents: Option<&'o mut [[usize; 2]]>,
+) -> Vec<Unit<'g, 'o, F>> {
     let mut blocks = Vec::new();
     for g in grown {
         let (mut class_out, rest) = out.split_at_mut(g.n_new * d);
         out = rest;
+        let mut class_par = match parents.take() {
+            Some(p) => {
+                let (a, b) = p.split_at_mut(g.n_new);
+                parents = Some(b);
+                Some(a)
+            }
+            None => None,
+        };
         let mut chunk = 0;
         while !class_out.is_empty() {
             let take = (CHUNK * d.max(1)).min(class_out.len());
             let (block, rest) = class_out.split_at_mut(take);
-            blocks.push((g.pairs(), chunk, block));
+            let par = match class_par.take() {
+                Some(p) => {
+                    let (a, b) = p.split_at_mut(take / d.max(1));
+                    class_par = Some(b);
+                    Some(a)
+                }
+                None => None,
+            };
+            blocks.push((g.pairs(), chunk, block, par));
             class_out = rest;
             chunk += 1;
         }
@@ -287,7 +342,7 @@ pub fn smote<F: Float>(
         .into_par_iter()
         .for_each(|(g, chunk, block)| {
             if !crate::cancel::requested() {
-                generate(&g, seed, chunk, block)
+                generate(&g, seed, chunk, block, None)
             }
         });
     crate::cancel::check()
@@ -327,7 +382,7 @@ pub fn smote_class_block<F: Float>(
         .enumerate()
         .for_each(|(chunk, block)| {
             if !crate::cancel::requested() {
-                generate(&pairs, seed, first_chunk + chunk as u64, block)
+                generate(&pairs, seed, first_chunk + chunk as u64, block, None)
             }
         });
     crate::cancel::check()
@@ -396,7 +451,9 @@ fn copy_checked<F: Float>(
 /// [`smote`] makes for the classes of `codes` (the same rows, bit for bit). The copy runs beside
 /// the preparation of the classes to grow (their rows, gathered, and their neighbour search), then
 /// beside their generation. A NaN or infinity in `x` is an error naming its first cell (lowest row,
-/// then column), as [`check_finite`] names it; `out` is then garbage.
+/// then column), as [`check_finite`] names it; `out` is then garbage. With `parents` (one pair
+/// per new row), each new row's (row, neighbour) pair, as rows of `x`: the segment it lies on,
+/// which SMOTEENN and SMOTETomek hand to their cleaner (see `under_sampling::Anchors`).
 #[allow(clippy::too_many_arguments)]
 pub fn smote_full<F: Float>(
     x: ArrayView2<F>,
@@ -407,6 +464,7 @@ pub fn smote_full<F: Float>(
     graphs: &[Option<Array2<usize>>],
     seed: u64,
     out: &mut [F],
+    parents: Option<&mut [[usize; 2]]>,
 ) -> Result<()> {
     let (n, d) = x.dim();
     if codes.len() != n {
@@ -420,7 +478,16 @@ pub fn smote_full<F: Float>(
             "one target count per class is needed".into(),
         ));
     }
-    check_len(out.len(), (n + n_new.iter().sum::<usize>()) * d)?;
+    let total = n_new.iter().sum::<usize>();
+    check_len(out.len(), (n + total) * d)?;
+    if let Some(p) = &parents {
+        if p.len() != total {
+            return Err(CoreError::Shape(format!(
+                "{} parent pairs for {total} new rows",
+                p.len()
+            )));
+        }
+    }
     let (head, tail) = out.split_at_mut(n * d);
     let copies: Vec<(usize, &mut [F])> = head
         .chunks_mut(COPY_ROWS * d.max(1))
@@ -444,13 +511,25 @@ pub fn smote_full<F: Float>(
             let class_rows = crate::classes::class_rows_of(codes, n_classes, &wanted)?;
             // A bad value in a grown class stops the search; the copy names the first of x.
             let grown = prepare(x, &class_rows, n_new, k, graphs, true)?;
-            new_row_blocks(&grown, d, tail)
+            let mut parents = parents;
+            new_row_blocks_with(&grown, d, tail, parents.as_deref_mut())
                 .into_par_iter()
-                .for_each(|(g, chunk, block)| {
+                .for_each(|(g, chunk, block, par)| {
                     if !crate::cancel::requested() {
-                        generate(&g, seed, chunk, block)
+                        generate(&g, seed, chunk, block, par)
                     }
                 });
+            if let Some(p) = parents {
+                // Positions in the class to rows of `x`.
+                let mut rest = p;
+                for g in &grown {
+                    let (mine, r) = rest.split_at_mut(g.n_new);
+                    rest = r;
+                    let rows = &class_rows[g.class as usize];
+                    mine.par_iter_mut()
+                        .for_each(|pr| *pr = [rows[pr[0]], rows[pr[1]]]);
+                }
+            }
             Ok(())
         },
     );
@@ -528,10 +607,100 @@ mod tests {
         // Row-major and column-major x: the same output.
         for view in [x.view(), xt.t()] {
             let mut full = vec![0.0f64; 35_000 * 5];
-            smote_full(view, &codes, 2, &n_new, 5, &[None, None], 7, &mut full).unwrap();
+            smote_full(
+                view,
+                &codes,
+                2,
+                &n_new,
+                5,
+                &[None, None],
+                7,
+                &mut full,
+                None,
+            )
+            .unwrap();
             assert_eq!(&full[..20_000 * 5], x.as_slice().unwrap());
             assert_eq!(&full[20_000 * 5..], &new[..]);
         }
+    }
+
+    #[test]
+    fn recorded_parents_are_the_segment_of_each_new_row() {
+        let (x, codes) = data(20_000, 5, 4);
+        let n_new = [0, 15_000];
+        let mut plain = vec![0.0f64; 35_000 * 5];
+        smote_full(
+            x.view(),
+            &codes,
+            2,
+            &n_new,
+            5,
+            &[None, None],
+            7,
+            &mut plain,
+            None,
+        )
+        .unwrap();
+        let mut full = vec![0.0f64; 35_000 * 5];
+        let mut parents = vec![[usize::MAX; 2]; 15_000];
+        let p = Some(&mut parents[..]);
+        smote_full(
+            x.view(),
+            &codes,
+            2,
+            &n_new,
+            5,
+            &[None, None],
+            7,
+            &mut full,
+            p,
+        )
+        .unwrap();
+        // Recording them changes no row.
+        assert_eq!(full, plain);
+        let rows = class_rows(&codes, 2).unwrap();
+        let graph = smote_class_neighbors(x.view(), &rows[1], 1, 5).unwrap();
+        for (i, &[a, b]) in parents.iter().enumerate() {
+            assert!(
+                codes[a] == 1 && codes[b] == 1,
+                "new row {i}: parents of another class"
+            );
+            // b is one of a's 5 nearest rows of the class.
+            let ra = rows[1].binary_search(&a).unwrap();
+            assert!(
+                graph.row(ra).iter().any(|&g| rows[1][g] == b),
+                "new row {i}"
+            );
+            // The row lies on the segment: o = a + t (b - a), one t in [0, 1] for every column.
+            let o = &full[(20_000 + i) * 5..(20_001 + i) * 5];
+            let (xa, xb) = (x.row(a), x.row(b));
+            let t: Vec<f64> = (0..5)
+                .filter(|&j| xb[j] != xa[j])
+                .map(|j| (o[j] - xa[j]) / (xb[j] - xa[j]))
+                .collect();
+            assert!(
+                t.iter().all(|&v| (-1e-9..=1.0 + 1e-9).contains(&v)),
+                "new row {i}"
+            );
+            assert!(
+                t.iter().all(|&v| (v - t[0]).abs() < 1e-6),
+                "new row {i}: off the segment"
+            );
+        }
+        // One pair per new row, or an error.
+        let mut short = [[0usize; 2]; 3];
+        let err = smote_full(
+            x.view(),
+            &codes,
+            2,
+            &n_new,
+            5,
+            &[None, None],
+            7,
+            &mut full,
+            Some(&mut short[..]),
+        );
+        assert!(matches!(err, Err(CoreError::Shape(_))));
     }
 
     #[test]
@@ -574,6 +743,7 @@ mod tests {
                 &[None, None],
                 0,
                 &mut full,
+                None,
             );
             assert_eq!(err, Err(CoreError::NonFinite { what, row, col }));
             assert_eq!(err, check_finite(bad.view()).map(|_| ()));

@@ -8,7 +8,9 @@
 //! 2. **Prove**: a bounded search of every other class's index ([`BruteForce::any_within`]) shows
 //!    that none of its rows is that near. Most rows stop here: a fraud log's majority rows are far
 //!    from every minority row, and SMOTE's new rows sit densely on segments, so their bounds are
-//!    tiny. The bounds prune whole tiles, and what is left runs in the SIMD kernel.
+//!    tiny. The bounds prune whole tiles, and what is left runs in the SIMD kernel. New rows whose
+//!    segment is known ([`Anchors`]) are mostly proven before any search, from their segment's
+//!    ends (`docs/design.md`, "SMOTE's segments").
 //! 3. **Decide**: the few rows left get their exact `k` nearest rows over all classes (each class's
 //!    index searched exactly, the lists merged by (squared distance, row)), and the rule is applied.
 //!
@@ -20,9 +22,24 @@ use rayon::prelude::*;
 
 use super::EnnRule;
 use crate::classes::class_rows;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::float::Float;
 use crate::neighbors::{exact_sq_dist, BruteForce, KnnIndex};
+
+/// Rows known to lie between two other rows: row `first + i` on the segment of rows
+/// `pairs[i]` (SMOTE's new rows, from SMOTEENN and SMOTETomek). Only a hint: the distances are
+/// computed, never assumed, so any pairs give the exact answer; good ones make it cheap.
+///
+/// A row `s` near a row `a` is at least `F(a) - |s - a|` from every row of another class, where
+/// `F(a)` is the distance from `a` to the nearest such row (the triangle inequality). SMOTE's new
+/// rows sit densely on their segments, so their k-th same-class distance is tiny, and for nearly
+/// all of them that bound proves no row of another class as near, from the `F` of the few
+/// original rows alone: no search of the other classes for them.
+#[derive(Clone, Copy, Debug)]
+pub struct Anchors<'a> {
+    pub first: usize,
+    pub pairs: &'a [[usize; 2]],
+}
 
 /// One exact index per class over the rows of that class (no copy of the data; the kernel's
 /// feature-major panels within [`PANEL_BUDGET`]).
@@ -32,6 +49,7 @@ pub(crate) struct ByClass<'a, F: Float> {
     /// Per class, its index over its rows (None for an empty class); the index's ids are the
     /// class's rows, ascending.
     index: Vec<Option<BruteForce<'a, F>>>,
+    anchors: Option<Anchors<'a>>,
 }
 
 /// Most bytes the per-class indexes may store as feature-major panels: scikit-learn's default
@@ -51,12 +69,38 @@ thread_local! {
 }
 
 #[cfg(test)]
+thread_local! {
+    /// Rows the segments settled on this thread (a test checks that they do).
+    static SETTLED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
 fn panel_budget() -> usize {
     TEST_BUDGET.with(|b| b.get())
 }
 
 impl<'a, F: Float> ByClass<'a, F> {
-    pub(crate) fn new(x: ArrayView2<'a, F>, codes: &'a [u32], n_classes: usize) -> Result<Self> {
+    pub(crate) fn new(
+        x: ArrayView2<'a, F>,
+        codes: &'a [u32],
+        n_classes: usize,
+        anchors: Option<Anchors<'a>>,
+    ) -> Result<Self> {
+        if let Some(a) = anchors {
+            let n = x.nrows();
+            if a.first.checked_add(a.pairs.len()).is_none_or(|end| end > n) {
+                return Err(CoreError::Shape(format!(
+                    "segment pairs for rows {}..{} of {n}",
+                    a.first,
+                    a.first.saturating_add(a.pairs.len())
+                )));
+            }
+            if let Some(bad) = a.pairs.iter().flatten().find(|&&j| j >= n) {
+                return Err(CoreError::Shape(format!(
+                    "a segment pair names row {bad}; there are {n} rows"
+                )));
+            }
+        }
         let rows = class_rows(codes, n_classes)?;
         let panels = x.len().saturating_mul(std::mem::size_of::<F>()) <= panel_budget();
         let index = rows
@@ -71,7 +115,12 @@ impl<'a, F: Float> ByClass<'a, F> {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(ByClass { x, codes, index })
+        Ok(ByClass {
+            x,
+            codes,
+            index,
+            anchors,
+        })
     }
 
     /// The rows of class `c`, ascending.
@@ -87,9 +136,9 @@ impl<'a, F: Float> ByClass<'a, F> {
 
     /// The rows (data rows, ascending) of class `c` whose `k` nearest rows are not proven to be all
     /// of class `c`.
-    fn unproven(&self, c: usize, k: usize) -> Vec<usize> {
+    fn unproven(&self, c: usize, k: usize) -> Result<Vec<usize>> {
         let Some(own) = &self.index[c] else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let rows = self.rows(c);
         let mut bounds = if rows.len() > k {
@@ -98,7 +147,15 @@ impl<'a, F: Float> ByClass<'a, F> {
             vec![f64::INFINITY; rows.len()]
         };
         let mut open: Vec<bool> = bounds.iter().map(|b| b.is_infinite()).collect();
-        let groups = own.tile_groups();
+        // Rows their segment's ends prove: left out of the searches below.
+        let settled = self.settled_by_anchors(c, rows, &bounds)?;
+        let mut groups = own.tile_groups();
+        if settled.iter().any(|&v| v) {
+            for g in &mut groups {
+                g.retain(|&s| !settled[s]);
+            }
+            groups.retain(|g| !g.is_empty());
+        }
         for (c2, other) in self.index.iter().enumerate() {
             let Some(other) = other else { continue };
             if c2 == c {
@@ -110,17 +167,66 @@ impl<'a, F: Float> ByClass<'a, F> {
             // Rows already open have an infinite bound: any_within skips them (and answers true).
             let hit = other.any_within(|s| self.row(rows[s]), &bounds, &groups);
             for (s, h) in hit.into_iter().enumerate() {
-                if h && !open[s] {
+                if h && !open[s] && !settled[s] {
                     open[s] = true;
                     bounds[s] = f64::INFINITY;
                 }
             }
         }
-        rows.iter()
+        Ok(rows
+            .iter()
             .zip(open)
             .filter(|&(_, o)| o)
             .map(|(&i, _)| i)
-            .collect()
+            .collect())
+    }
+
+    /// Per row of class `c` (`rows`, with upper bounds `bounds` on their k-th same-class squared
+    /// distance): whether its segment (see [`Anchors`]) proves that no row of another class lies
+    /// within the bound: `F(a) - |s - a| > sqrt(bound)` for one of its two ends `a`, with `F(a)`
+    /// the exact distance from `a` to the nearest row of another class. Exact distances in `f64`
+    /// carry a relative error under 1e-14; the test keeps a 1e-12 margin on each term.
+    fn settled_by_anchors(&self, c: usize, rows: &[usize], bounds: &[f64]) -> Result<Vec<bool>> {
+        let mut out = vec![false; rows.len()];
+        let Some(an) = self.anchors else {
+            return Ok(out);
+        };
+        let end = an.first + an.pairs.len();
+        let cand: Vec<usize> = (0..rows.len())
+            .filter(|&s| (an.first..end).contains(&rows[s]) && bounds[s].is_finite())
+            .collect();
+        if cand.is_empty() {
+            return Ok(out);
+        }
+        let mut ends: Vec<usize> = cand
+            .iter()
+            .flat_map(|&s| an.pairs[rows[s] - an.first])
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        let far: Vec<f64> = self
+            .nearest_other(c, &ends)?
+            .iter()
+            .map(|n| n.0.sqrt())
+            .collect();
+        let proven: Vec<bool> = cand
+            .par_iter()
+            .map(|&s| {
+                let q = self.row(rows[s]);
+                let reach = bounds[s].sqrt() * (1.0 + 1e-12);
+                an.pairs[rows[s] - an.first].iter().any(|&a| {
+                    let f = far[ends.binary_search(&a).expect("an end")];
+                    let d = exact_sq_dist(q, self.row(a)).sqrt();
+                    f * (1.0 - 1e-12) - d * (1.0 + 1e-12) > reach
+                })
+            })
+            .collect();
+        for (&s, p) in cand.iter().zip(proven) {
+            out[s] = p;
+        }
+        #[cfg(test)]
+        SETTLED.with(|c| c.set(c.get() + out.iter().filter(|&&v| v).count()));
+        Ok(out)
     }
 
     /// The exact `k` nearest other rows of each data row in `qs`, over every class, as
@@ -275,11 +381,12 @@ pub(crate) fn enn_keep_mask<F: Float>(
     targeted: &[bool],
     k: usize,
     kind: EnnRule,
+    anchors: Option<Anchors>,
 ) -> Result<Vec<bool>> {
-    let by = ByClass::new(x, codes, n_classes)?;
+    let by = ByClass::new(x, codes, n_classes, anchors)?;
     let mut keep = vec![true; x.nrows()];
     for c in (0..n_classes).filter(|&c| targeted[c]) {
-        let mut open = by.unproven(c, k);
+        let mut open = by.unproven(c, k)?;
         // The bounded searches skip their work once the call is interrupted: stop before their
         // partial answers are used.
         crate::cancel::check()?;
@@ -320,8 +427,9 @@ pub(crate) fn tomek_link_mask<F: Float>(
     codes: &[u32],
     n_classes: usize,
     targeted: &[bool],
+    anchors: Option<Anchors>,
 ) -> Result<Vec<bool>> {
-    let by = ByClass::new(x, codes, n_classes)?;
+    let by = ByClass::new(x, codes, n_classes, anchors)?;
     let mut mask = vec![false; x.nrows()];
     // Every link joins two classes, so one of its rows at least lies outside the largest class.
     // Where those rows are few (a fraud log's minority), their exact nearest rows, and the
@@ -365,7 +473,7 @@ pub(crate) fn tomek_link_mask<F: Float>(
     // (row, its nearest row) where the two classes differ.
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for c in (0..n_classes).filter(|&c| targeted[c]) {
-        let open = by.unproven(c, 1);
+        let open = by.unproven(c, 1)?;
         crate::cancel::check()?;
         let lists = by.exact_knn(&open, 1)?;
         pairs.extend(
@@ -435,8 +543,8 @@ mod tests {
             // Stored panels, or (budget 0) panels packed when a search visits a tile.
             let budget = if seed % 2 == 0 { PANEL_BUDGET } else { 0 };
             TEST_BUDGET.with(|b| b.set(budget));
-            let enn = enn_keep_mask(x.view(), &codes, nc as usize, &targeted, k, EnnRule::All).unwrap();
-            let tomek = tomek_link_mask(x.view(), &codes, nc as usize, &targeted).unwrap();
+            let enn = enn_keep_mask(x.view(), &codes, nc as usize, &targeted, k, EnnRule::All, None).unwrap();
+            let tomek = tomek_link_mask(x.view(), &codes, nc as usize, &targeted, None).unwrap();
             TEST_BUDGET.with(|b| b.set(PANEL_BUDGET));
             let nn: Vec<usize> = (0..n).map(|i| scan(&x, i, 1)[0]).collect();
             for i in 0..n {
@@ -448,5 +556,126 @@ mod tests {
                 prop_assert_eq!(tomek[i], link, "Tomek row {}", i);
             }
         }
+
+        /// SMOTE-shaped data: rows of class 1 made on segments between two original rows of the
+        /// class (some segments crossing class 0's rows, some rows duplicated), cleaned with
+        /// their segments as anchors, and with wrong anchors (rows of the other class, far rows):
+        /// every answer must be the full scan's.
+        #[test]
+        fn anchored_rows_match_a_full_scan(
+            n0 in 300usize..1200, n1 in 8usize..60, made in 100usize..900, d in 1usize..10,
+            k in 1usize..5, seed in 0u64..1000, spread in prop_oneof![Just(0.3f64), Just(3.0f64)],
+            wrong in 0usize..3,
+        ) {
+            let mut s = Stream::new(seed, Purpose::Smote, 12, 0);
+            let n = n0 + n1 + made;
+            let mut codes = vec![0u32; n];
+            let mut x = Array2::<f32>::zeros((n, d));
+            for i in 0..n0 + n1 {
+                let c = (i >= n0) as u32;
+                codes[i] = c;
+                for j in 0..d {
+                    x[[i, j]] = (s.normal() * if c == 1 { spread } else { 1.0 }) as f32 + c as f32;
+                }
+            }
+            let mut pairs = Vec::with_capacity(made);
+            for m in 0..made {
+                let i = n0 + n1 + m;
+                codes[i] = 1;
+                let a = n0 + s.below(n1 as u64) as usize;
+                let b = n0 + s.below(n1 as u64) as usize;
+                let t = if m % 9 == 0 { 0.0 } else { s.uniform() };
+                for j in 0..d {
+                    let (va, vb) = (x[[a, j]] as f64, x[[b, j]] as f64);
+                    x[[i, j]] = (va + t * (vb - va)) as f32;
+                }
+                pairs.push(match wrong {
+                    // Any pair is only a hint: rows of class 0, or the row itself.
+                    1 if m % 3 == 0 => [s.below(n0 as u64) as usize, i],
+                    2 if m % 5 == 0 => [i, i],
+                    _ => [a, b],
+                });
+            }
+            let anchors = Anchors { first: n0 + n1, pairs: &pairs };
+            let targeted = vec![true, true];
+            let enn = enn_keep_mask(x.view(), &codes, 2, &targeted, k, EnnRule::All, Some(anchors)).unwrap();
+            let mode = enn_keep_mask(x.view(), &codes, 2, &targeted, k, EnnRule::Mode, Some(anchors)).unwrap();
+            let plain_mode = enn_keep_mask(x.view(), &codes, 2, &targeted, k, EnnRule::Mode, None).unwrap();
+            let tomek = tomek_link_mask(x.view(), &codes, 2, &targeted, Some(anchors)).unwrap();
+            let nn: Vec<usize> = (0..n).map(|i| scan(&x, i, 1)[0]).collect();
+            for i in 0..n {
+                let c = codes[i];
+                let want = scan(&x, i, k).iter().all(|&j| codes[j] == c);
+                prop_assert_eq!(enn[i], want, "ENN row {}", i);
+                prop_assert_eq!(mode[i], plain_mode[i], "ENN mode row {}", i);
+                let j = nn[i];
+                prop_assert_eq!(tomek[i], codes[j] != c && nn[j] == i, "Tomek row {}", i);
+            }
+        }
+    }
+
+    /// A separated minority grown along its segments: the segments settle nearly every new row
+    /// (no search of the majority for them), and the answer is the one without them.
+    #[test]
+    fn segments_settle_most_new_rows() {
+        let mut s = Stream::new(21, Purpose::Smote, 13, 0);
+        let (n0, n1, made, d) = (3000, 40, 2960, 6);
+        let n = n0 + n1 + made;
+        let mut codes = vec![0u32; n];
+        let mut x = Array2::<f32>::zeros((n, d));
+        for i in 0..n0 + n1 {
+            codes[i] = (i >= n0) as u32;
+            for j in 0..d {
+                x[[i, j]] = (s.normal() + if i >= n0 { 6.0 } else { 0.0 }) as f32;
+            }
+        }
+        let mut pairs = Vec::new();
+        for m in 0..made {
+            let i = n0 + n1 + m;
+            codes[i] = 1;
+            let (a, b) = (
+                n0 + s.below(n1 as u64) as usize,
+                n0 + s.below(n1 as u64) as usize,
+            );
+            let t = s.uniform();
+            for j in 0..d {
+                let (va, vb) = (x[[a, j]] as f64, x[[b, j]] as f64);
+                x[[i, j]] = (va + t * (vb - va)) as f32;
+            }
+            pairs.push([a, b]);
+        }
+        let anchors = Anchors {
+            first: n0 + n1,
+            pairs: &pairs,
+        };
+        let t = [true, true];
+        SETTLED.with(|c| c.set(0));
+        let with = enn_keep_mask(x.view(), &codes, 2, &t, 3, EnnRule::All, Some(anchors)).unwrap();
+        let settled = SETTLED.with(|c| c.get());
+        let without = enn_keep_mask(x.view(), &codes, 2, &t, 3, EnnRule::All, None).unwrap();
+        assert_eq!(with, without);
+        assert!(
+            settled * 10 >= made * 9,
+            "{settled} of {made} new rows settled"
+        );
+    }
+
+    #[test]
+    fn anchors_out_of_range_are_an_error() {
+        let x = Array2::<f32>::zeros((5, 2));
+        let codes = [0, 0, 1, 1, 1];
+        let t = [true, true];
+        let bad_row = [[0usize, 7]];
+        let a = Anchors {
+            first: 4,
+            pairs: &bad_row,
+        };
+        assert!(enn_keep_mask(x.view(), &codes, 2, &t, 1, EnnRule::All, Some(a)).is_err());
+        let too_many = [[0usize, 1], [0, 1]];
+        let a = Anchors {
+            first: 4,
+            pairs: &too_many,
+        };
+        assert!(tomek_link_mask(x.view(), &codes, 2, &t, Some(a)).is_err());
     }
 }

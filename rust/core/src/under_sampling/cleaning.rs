@@ -11,7 +11,7 @@
 
 use ndarray::ArrayView2;
 
-use super::by_class::{enn_keep_mask, tomek_link_mask};
+use super::by_class::{enn_keep_mask, tomek_link_mask, Anchors};
 use super::EnnRule;
 use crate::classes::class_rows;
 use crate::error::{CoreError, Result};
@@ -50,7 +50,8 @@ fn check_inputs<F: Float>(x: ArrayView2<F>, codes: &[u32], n_classes: usize) -> 
 }
 
 /// Edited Nearest Neighbours: the rows kept, class by class in code order, each class's rows in row
-/// order (imbalanced-learn's `sample_indices_`).
+/// order (imbalanced-learn's `sample_indices_`). `anchors`: see [`Anchors`] (the same answer
+/// with or without them).
 pub fn edited_nearest_neighbours<F: Float>(
     x: ArrayView2<F>,
     codes: &[u32],
@@ -58,6 +59,7 @@ pub fn edited_nearest_neighbours<F: Float>(
     targeted: &[bool],
     k: usize,
     kind: EnnRule,
+    anchors: Option<Anchors>,
 ) -> Result<Vec<usize>> {
     check_inputs(x, codes, n_classes)?;
     if targeted.len() != n_classes {
@@ -69,7 +71,7 @@ pub fn edited_nearest_neighbours<F: Float>(
     // The per-class indexes read rows in place: row-major (a copy only for other layouts).
     let x = x.as_standard_layout();
     let x = x.view();
-    let keep = enn_keep_mask(x, codes, n_classes, targeted, k, kind)?;
+    let keep = enn_keep_mask(x, codes, n_classes, targeted, k, kind, anchors)?;
     let rows = class_rows(codes, n_classes)?;
     Ok(rows
         .into_iter()
@@ -79,11 +81,13 @@ pub fn edited_nearest_neighbours<F: Float>(
 }
 
 /// Tomek links: the rows kept (every row not a `targeted`-class member of a link), in row order.
+/// `anchors`: see [`Anchors`] (the same answer with or without them).
 pub fn tomek_links<F: Float>(
     x: ArrayView2<F>,
     codes: &[u32],
     n_classes: usize,
     targeted: &[bool],
+    anchors: Option<Anchors>,
 ) -> Result<Vec<usize>> {
     check_inputs(x, codes, n_classes)?;
     if targeted.len() != n_classes {
@@ -95,7 +99,7 @@ pub fn tomek_links<F: Float>(
     // The per-class indexes read rows in place: row-major (a copy only for other layouts).
     let x = x.as_standard_layout();
     let x = x.view();
-    let mask = tomek_link_mask(x, codes, n_classes, targeted)?;
+    let mask = tomek_link_mask(x, codes, n_classes, targeted, anchors)?;
     Ok((0..x.nrows()).filter(|&i| !mask[i]).collect())
 }
 
@@ -154,7 +158,7 @@ mod tests {
             let n_classes = nc as usize;
             let targeted: Vec<bool> = (0..n_classes).map(|c| c != 1).collect();
             let kind = if mode { EnnRule::Mode } else { EnnRule::All };
-            let got = edited_nearest_neighbours(x.view(), &codes, n_classes, &targeted, k, kind).unwrap();
+            let got = edited_nearest_neighbours(x.view(), &codes, n_classes, &targeted, k, kind, None).unwrap();
             let mut want = Vec::new();
             for c in 0..n_classes as u32 {
                 for i in (0..n).filter(|&i| codes[i] == c) {
@@ -173,7 +177,7 @@ mod tests {
             }
             prop_assert_eq!(got, want);
 
-            let got = tomek_links(x.view(), &codes, n_classes, &targeted).unwrap();
+            let got = tomek_links(x.view(), &codes, n_classes, &targeted, None).unwrap();
             let nn: Vec<usize> = (0..n).map(|i| brute_knn(&x, i, 1)[0]).collect();
             let want: Vec<usize> = (0..n).filter(|&i| {
                 let j = nn[i];
@@ -187,17 +191,24 @@ mod tests {
     fn errors_name_the_problem() {
         let x = ndarray::array![[0.0f64], [1.0], [2.0]];
         let codes = [0u32, 0, 1];
-        let e = edited_nearest_neighbours(x.view(), &codes, 2, &[true, false], 3, EnnRule::All)
-            .unwrap_err();
+        let e =
+            edited_nearest_neighbours(x.view(), &codes, 2, &[true, false], 3, EnnRule::All, None)
+                .unwrap_err();
         assert!(
             e.to_string().contains("n_neighbors = 4, n_samples_fit = 3"),
             "{e}"
         );
-        assert!(tomek_links(x.view(), &codes[..2], 2, &[true, false]).is_err());
-        assert!(
-            edited_nearest_neighbours(x.view(), &[0, 0, 5], 2, &[true, true], 1, EnnRule::All)
-                .is_err()
-        );
+        assert!(tomek_links(x.view(), &codes[..2], 2, &[true, false], None).is_err());
+        assert!(edited_nearest_neighbours(
+            x.view(),
+            &[0, 0, 5],
+            2,
+            &[true, true],
+            1,
+            EnnRule::All,
+            None
+        )
+        .is_err());
     }
 
     #[test]
@@ -207,10 +218,12 @@ mod tests {
         let codes: Vec<u32> = (0..n).map(|i| (i % 9 == 0) as u32).collect();
         let x32 = Array2::from_shape_fn((n, 8), |_| (1.0e4 + s.normal()) as f32);
         let x64 = x32.mapv(|v| v as f64);
-        let a = edited_nearest_neighbours(x32.view(), &codes, 2, &[true, false], 3, EnnRule::All)
-            .unwrap();
-        let b = edited_nearest_neighbours(x64.view(), &codes, 2, &[true, false], 3, EnnRule::All)
-            .unwrap();
+        let a =
+            edited_nearest_neighbours(x32.view(), &codes, 2, &[true, false], 3, EnnRule::All, None)
+                .unwrap();
+        let b =
+            edited_nearest_neighbours(x64.view(), &codes, 2, &[true, false], 3, EnnRule::All, None)
+                .unwrap();
         assert_eq!(a, b);
     }
 }

@@ -4,6 +4,7 @@ mod by_class;
 mod cleaning;
 mod random;
 
+pub use by_class::Anchors;
 pub use cleaning::{edited_nearest_neighbours, tomek_links};
 pub use random::random_under_sample_indices;
 
