@@ -198,6 +198,8 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         if dense.dtype not in (np.float32, np.float64):
             dense = dense.astype(np.float64)
         out, _ = self._resample(dense, y[keep], classes, codes[keep], counts)
+        # Segments would name rows of `dense`, not of X; the cleaners take no sparse X anyway.
+        self.__dict__.pop("_segments_", None)
         new = sparse.csr_matrix(out[keep.size :].astype(X.dtype, copy=False))
         y_res = np.concatenate([y, np.repeat(classes, self._n_new(classes)).astype(y.dtype)])
         return sparse.vstack([X, new], format=X.format), y_res
