@@ -256,24 +256,13 @@ fn generate_rows<F: Float>(
     }
 }
 
-/// The units of work of the new rows: `(class, chunk, block)`, `CHUNK` rows a block, class by
-/// class, splitting `out` (the new rows, row-major) in order.
-fn new_row_blocks<'o, 'g, F: Float>(
-    grown: &'g [Grown<F>],
-    d: usize,
-    out: &'o mut [F],
-) -> Vec<(Pairs<'g, F>, u64, &'o mut [F])> {
-    new_row_blocks_with(grown, d, out, None)
-        .into_iter()
-        .map(|(g, c, b, _)| (g, c, b))
-        .collect()
-}
-
-/// A unit of work of the new rows, with the slice of `parents` for its rows when asked.
+/// A unit of work of the new rows: its class's pairs, its chunk, its block of the output and, when
+/// asked, the slice of `parents` for its rows.
 type Unit<'g, 'o, F> = (Pairs<'g, F>, u64, &'o mut [F], Option<&'o mut [[usize; 2]]>);
 
-/// [`new_row_blocks`], splitting `parents` (one pair per new row) the same way.
-fn new_row_blocks_with<'o, 'g, F: Float>(
+/// The units of work of the new rows, `CHUNK` rows a block, class by class, splitting `out` (the
+/// new rows, row-major) in order, and `parents` (one pair per new row) the same way.
+fn new_row_blocks<'o, 'g, F: Float>(
     grown: &'g [Grown<F>],
     d: usize,
     mut out: &'o mut [F],
@@ -283,32 +272,27 @@ fn new_row_blocks_with<'o, 'g, F: Float>(
     for g in grown {
         let (mut class_out, rest) = out.split_at_mut(g.n_new * d);
         out = rest;
-        let mut class_par = match parents.take() {
-            Some(p) => {
-                let (a, b) = p.split_at_mut(g.n_new);
-                parents = Some(b);
-                Some(a)
-            }
-            None => None,
-        };
+        let mut class_par = take_front(&mut parents, g.n_new);
         let mut chunk = 0;
         while !class_out.is_empty() {
             let take = (CHUNK * d.max(1)).min(class_out.len());
             let (block, rest) = class_out.split_at_mut(take);
-            let par = match class_par.take() {
-                Some(p) => {
-                    let (a, b) = p.split_at_mut(take / d.max(1));
-                    class_par = Some(b);
-                    Some(a)
-                }
-                None => None,
-            };
+            let par = take_front(&mut class_par, take / d.max(1));
             blocks.push((g.pairs(), chunk, block, par));
             class_out = rest;
             chunk += 1;
         }
     }
     blocks
+}
+
+/// The first `n` items of `rest` (when there is a `rest`), leaving it the others.
+fn take_front<'o, T>(rest: &mut Option<&'o mut [T]>, n: usize) -> Option<&'o mut [T]> {
+    rest.take().map(|p| {
+        let (a, b) = p.split_at_mut(n);
+        *rest = Some(b);
+        a
+    })
 }
 
 fn check_len(out: usize, want: usize) -> Result<()> {
@@ -338,9 +322,9 @@ pub fn smote<F: Float>(
     let d = x.ncols();
     let grown = prepare(x, class_rows, n_new, k, graphs, false)?;
     check_len(out.len(), n_new.iter().sum::<usize>() * d)?;
-    new_row_blocks(&grown, d, out)
+    new_row_blocks(&grown, d, out, None)
         .into_par_iter()
-        .for_each(|(g, chunk, block)| {
+        .for_each(|(g, chunk, block, _)| {
             if !crate::cancel::requested() {
                 generate(&g, seed, chunk, block, None)
             }
@@ -512,7 +496,7 @@ pub fn smote_full<F: Float>(
             // A bad value in a grown class stops the search; the copy names the first of x.
             let grown = prepare(x, &class_rows, n_new, k, graphs, true)?;
             let mut parents = parents;
-            new_row_blocks_with(&grown, d, tail, parents.as_deref_mut())
+            new_row_blocks(&grown, d, tail, parents.as_deref_mut())
                 .into_par_iter()
                 .for_each(|(g, chunk, block, par)| {
                     if !crate::cancel::requested() {
