@@ -514,6 +514,51 @@ mod tests {
         all.into_iter().take(k).map(|p| p.1).collect()
     }
 
+    /// SMOTE-shaped data: `n0` rows of class 0 (standard normal), `n1` of class 1 (normal times
+    /// `spread`, shifted by `shift`), then `made` rows of class 1 on segments between two of
+    /// those, a gap of 0 (an exact copy) for every ninth when `copies`. Returns the rows, codes
+    /// and each new row's segment.
+    fn smote_shaped(
+        s: &mut Stream,
+        (n0, n1, made, d): (usize, usize, usize, usize),
+        spread: f64,
+        shift: f64,
+        copies: bool,
+    ) -> (Array2<f32>, Vec<u32>, Vec<[usize; 2]>) {
+        let n = n0 + n1 + made;
+        let mut codes = vec![0u32; n];
+        let mut x = Array2::<f32>::zeros((n, d));
+        for i in 0..n0 + n1 {
+            let minority = i >= n0;
+            codes[i] = minority as u32;
+            for j in 0..d {
+                x[[i, j]] = if minority {
+                    (s.normal() * spread + shift) as f32
+                } else {
+                    s.normal() as f32
+                };
+            }
+        }
+        let mut pairs = Vec::with_capacity(made);
+        for m in 0..made {
+            let i = n0 + n1 + m;
+            codes[i] = 1;
+            let a = n0 + s.below(n1 as u64) as usize;
+            let b = n0 + s.below(n1 as u64) as usize;
+            let t = if copies && m % 9 == 0 {
+                0.0
+            } else {
+                s.uniform()
+            };
+            for j in 0..d {
+                let (va, vb) = (x[[a, j]] as f64, x[[b, j]] as f64);
+                x[[i, j]] = (va + t * (vb - va)) as f32;
+            }
+            pairs.push([a, b]);
+        }
+        (x, codes, pairs)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
         /// Several tiles per class, clustered and overlapping classes, many exact duplicates and a
@@ -569,33 +614,17 @@ mod tests {
         ) {
             let mut s = Stream::new(seed, Purpose::Smote, 12, 0);
             let n = n0 + n1 + made;
-            let mut codes = vec![0u32; n];
-            let mut x = Array2::<f32>::zeros((n, d));
-            for i in 0..n0 + n1 {
-                let c = (i >= n0) as u32;
-                codes[i] = c;
-                for j in 0..d {
-                    x[[i, j]] = (s.normal() * if c == 1 { spread } else { 1.0 }) as f32 + c as f32;
-                }
-            }
-            let mut pairs = Vec::with_capacity(made);
-            for m in 0..made {
-                let i = n0 + n1 + m;
-                codes[i] = 1;
-                let a = n0 + s.below(n1 as u64) as usize;
-                let b = n0 + s.below(n1 as u64) as usize;
-                let t = if m % 9 == 0 { 0.0 } else { s.uniform() };
-                for j in 0..d {
-                    let (va, vb) = (x[[a, j]] as f64, x[[b, j]] as f64);
-                    x[[i, j]] = (va + t * (vb - va)) as f32;
-                }
-                pairs.push(match wrong {
+            let (x, codes, segs) = smote_shaped(&mut s, (n0, n1, made, d), spread, 1.0, true);
+            let pairs: Vec<[usize; 2]> = segs
+                .iter()
+                .enumerate()
+                .map(|(m, &seg)| match wrong {
                     // Any pair is only a hint: rows of class 0, or the row itself.
-                    1 if m % 3 == 0 => [s.below(n0 as u64) as usize, i],
-                    2 if m % 5 == 0 => [i, i],
-                    _ => [a, b],
-                });
-            }
+                    1 if m % 3 == 0 => [s.below(n0 as u64) as usize, n0 + n1 + m],
+                    2 if m % 5 == 0 => [n0 + n1 + m, n0 + n1 + m],
+                    _ => seg,
+                })
+                .collect();
             let anchors = Anchors { first: n0 + n1, pairs: &pairs };
             let targeted = vec![true, true];
             let enn = enn_keep_mask(x.view(), &codes, 2, &targeted, k, EnnRule::All, Some(anchors)).unwrap();
@@ -620,30 +649,7 @@ mod tests {
     fn segments_settle_most_new_rows() {
         let mut s = Stream::new(21, Purpose::Smote, 13, 0);
         let (n0, n1, made, d) = (3000, 40, 2960, 6);
-        let n = n0 + n1 + made;
-        let mut codes = vec![0u32; n];
-        let mut x = Array2::<f32>::zeros((n, d));
-        for i in 0..n0 + n1 {
-            codes[i] = (i >= n0) as u32;
-            for j in 0..d {
-                x[[i, j]] = (s.normal() + if i >= n0 { 6.0 } else { 0.0 }) as f32;
-            }
-        }
-        let mut pairs = Vec::new();
-        for m in 0..made {
-            let i = n0 + n1 + m;
-            codes[i] = 1;
-            let (a, b) = (
-                n0 + s.below(n1 as u64) as usize,
-                n0 + s.below(n1 as u64) as usize,
-            );
-            let t = s.uniform();
-            for j in 0..d {
-                let (va, vb) = (x[[a, j]] as f64, x[[b, j]] as f64);
-                x[[i, j]] = (va + t * (vb - va)) as f32;
-            }
-            pairs.push([a, b]);
-        }
+        let (x, codes, pairs) = smote_shaped(&mut s, (n0, n1, made, d), 1.0, 6.0, false);
         let anchors = Anchors {
             first: n0 + n1,
             pairs: &pairs,
