@@ -3,8 +3,9 @@
 //! For a row to change class-wise neighbourhood, a row of another class must be at least as near
 //! as its `k`-th nearest row of its own class. Three stages, each exact:
 //!
-//! 1. **Bound**: the `k` nearest rows of its own class *within its tile* of that class's index
-//!    bound its true `k`-th same-class distance from above ([`BruteForce::tile_kth_sq`]).
+//! 1. **Bound**: the `k` nearest rows of its own class *within its tile (or its nearest tiles)*
+//!    of that class's index bound its true `k`-th same-class distance from above
+//!    ([`BruteForce::near_tiles_kth_sq`]).
 //! 2. **Prove**: a bounded search of every other class's index ([`BruteForce::any_within`]) shows
 //!    that none of its rows is that near. Most rows stop here: a fraud log's majority rows are far
 //!    from every minority row, and SMOTE's new rows sit densely on segments, so their bounds are
@@ -56,6 +57,17 @@ pub(crate) struct ByClass<'a, F: Float> {
 /// `working_memory`, the scratch imbalanced-learn's own neighbour queries take. Above it, the
 /// indexes pack a tile's panels when a search visits it (no copy of the data, slower).
 const PANEL_BUDGET: usize = 1 << 30;
+
+/// Tiles over which a row's `k`-th same-class distance is bounded: its own and the nearest others
+/// by centroid. On a continuous cloud a row's nearest rows often lie in the next tiles, so its
+/// own tile alone leaves many rows open for the costly last stage (3M rows of `pca_cloud`: 770k
+/// of ENN's majority rows with 1 tile, 267k with 8). Measured with 1, 4, 6 and 8
+/// (`docs/design.md`, "Bounds over the nearest tiles").
+const NEAR_TILES: usize = 6;
+
+/// Rows of a class from which its bound takes [`NEAR_TILES`] tiles whatever the other classes'
+/// size (1M rows of `gaussian`: ENN 17.3 s with its own tile, 15.1 s with 6).
+const NEAR_TILES_FROM: usize = 1 << 18;
 
 #[cfg(not(test))]
 fn panel_budget() -> usize {
@@ -142,7 +154,7 @@ impl<'a, F: Float> ByClass<'a, F> {
         };
         let rows = self.rows(c);
         let mut bounds = if rows.len() > k {
-            own.tile_kth_sq(k)
+            own.near_tiles_kth_sq(k, self.tiles_for_bound(c))
         } else {
             vec![f64::INFINITY; rows.len()]
         };
@@ -156,6 +168,46 @@ impl<'a, F: Float> ByClass<'a, F> {
             }
             groups.retain(|g| !g.is_empty());
         }
+        self.open_within(c, rows, &mut bounds, &groups, &settled, &mut open);
+        Ok(rows
+            .iter()
+            .zip(open)
+            .filter(|&(_, o)| o)
+            .map(|(&i, _)| i)
+            .collect())
+    }
+
+    /// How many tiles bound the `k`-th same-class distance of class `c`'s rows (see
+    /// [`NEAR_TILES`]): the nearest tiles where many rows would be left open otherwise (the other
+    /// classes at least a tenth of `c`'s rows, as after SMOTE) or the class is large; its own tile
+    /// alone for a small class among few rows of other classes (on 100k rows of a fraud log, the
+    /// nearest tiles cost ENN more than the rows they settle save).
+    fn tiles_for_bound(&self, c: usize) -> usize {
+        let own = self.rows(c).len();
+        let others: usize = (0..self.index.len())
+            .filter(|&c2| c2 != c)
+            .map(|c2| self.rows(c2).len())
+            .sum();
+        if own >= NEAR_TILES_FROM || others.saturating_mul(10) >= own {
+            NEAR_TILES
+        } else {
+            1
+        }
+    }
+
+    /// Marks `open` the rows of class `c` (`rows`; those in `groups`, not `settled`) that a row
+    /// of another class may come within their bound `bounds` of (their bound then becomes
+    /// infinite). Rows already open have an infinite bound: any_within skips them (and answers
+    /// true).
+    fn open_within(
+        &self,
+        c: usize,
+        rows: &[usize],
+        bounds: &mut [f64],
+        groups: &[Vec<usize>],
+        settled: &[bool],
+        open: &mut [bool],
+    ) {
         for (c2, other) in self.index.iter().enumerate() {
             let Some(other) = other else { continue };
             if c2 == c {
@@ -164,8 +216,7 @@ impl<'a, F: Float> ByClass<'a, F> {
             if open.iter().all(|&o| o) {
                 break;
             }
-            // Rows already open have an infinite bound: any_within skips them (and answers true).
-            let hit = other.any_within(|s| self.row(rows[s]), &bounds, &groups);
+            let hit = other.any_within(|s| self.row(rows[s]), bounds, groups);
             for (s, h) in hit.into_iter().enumerate() {
                 if h && !open[s] && !settled[s] {
                     open[s] = true;
@@ -173,12 +224,6 @@ impl<'a, F: Float> ByClass<'a, F> {
                 }
             }
         }
-        Ok(rows
-            .iter()
-            .zip(open)
-            .filter(|&(_, o)| o)
-            .map(|(&i, _)| i)
-            .collect())
     }
 
     /// Per row of class `c` (`rows`, with upper bounds `bounds` on their k-th same-class squared

@@ -14,7 +14,7 @@ use super::pack::{Caches, PanelCache, Panels};
 use super::rounding::ErrBound;
 use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
 use crate::float::Float;
-use crate::neighbors::{exact_sq_dist, Neighbors};
+use crate::neighbors::{exact_sq_dist, KnnIndex, Neighbors};
 
 /// Most queries of one [`BruteForce::self_within`] task.
 const WITHIN_TASK: usize = 2048;
@@ -227,35 +227,89 @@ impl<F: Float> BruteForce<'_, F> {
     /// tile (`+inf` when the tile has at most `k` rows): an upper bound on its true `k`-th
     /// neighbour distance among the indexed rows, for about 1/(number of tiles) of a search.
     pub fn tile_kth_sq(&self, k: usize) -> Vec<f64> {
-        let kind = Kernel::detect();
-        let mut out = vec![f64::INFINITY; self.n];
-        if k == 0 {
-            out.iter_mut().for_each(|v| *v = 0.0);
-            return out;
-        }
-        let caches = Caches::new(self.d);
-        let found: Vec<Vec<(usize, f64)>> = self
+        self.near_tiles_kth_sq(k, 1)
+    }
+
+    /// As [`BruteForce::tile_kth_sq`], each row over the rows of its tile and of the `m - 1`
+    /// tiles whose centroids are nearest that tile's: a tighter bound for a row near its tile's
+    /// edge, whose nearest rows lie in the next tiles, for about `m` times the work.
+    pub fn near_tiles_kth_sq(&self, k: usize, m: usize) -> Vec<f64> {
+        let groups: Vec<(usize, Vec<usize>)> = self
             .tiles
-            .par_iter()
+            .iter()
             .enumerate()
-            .map(|(t, tile)| {
+            .map(|(t, tile)| (t, self.perm[tile.row_start..tile.row_end].to_vec()))
+            .collect();
+        let near = self.near_tiles(m);
+        let mut out = vec![f64::INFINITY; self.n];
+        for (pos, v) in self.kth_over_tiles(&groups, &near, k) {
+            out[pos] = v;
+        }
+        out
+    }
+
+    /// Per tile, the `m` tiles (itself first, then by centroid distance) whose centroids are
+    /// nearest its own. Found with an index over the centroids, a small fraction of a search.
+    fn near_tiles(&self, m: usize) -> Vec<Vec<usize>> {
+        let nt = self.tiles.len();
+        let own = || (0..nt).map(|t| vec![t]).collect();
+        if m <= 1 || nt <= 1 {
+            return own();
+        }
+        let d = self.d;
+        let c = Array2::from_shape_fn((nt, d), |(t, j)| F::narrow(self.centroids[t * d + j]));
+        let all: Vec<usize> = (0..nt).collect();
+        // Which tiles are searched changes only how tight the bound is, never its validity.
+        match BruteForce::new(c.view()).query_self_rows(&all, (m - 1).min(nt - 1)) {
+            Ok(nb) => (0..nt)
+                .map(|t| {
+                    std::iter::once(t)
+                        .chain(nb.indices.row(t).iter().copied())
+                        .collect()
+                })
+                .collect(),
+            Err(_) => own(),
+        }
+    }
+
+    /// For each group (a tile and some of its rows, positions): each row's exact squared distance
+    /// to the `k`-th of the `k` other rows of smallest pass-1 distance in the tiles `tiles[tile]`,
+    /// as (position, value); rows for which those tiles hold fewer than `k` other rows are left out.
+    /// Any `k` other rows bound the `k`-th nearest distance from above.
+    fn kth_over_tiles<'s>(
+        &'s self,
+        groups: &'s [(usize, Vec<usize>)],
+        tiles: &'s [Vec<usize>],
+        k: usize,
+    ) -> impl Iterator<Item = (usize, f64)> + 's {
+        let kind = Kernel::detect();
+        let caches = Caches::new(self.d);
+        let found: Vec<Vec<(usize, f64)>> = groups
+            .par_iter()
+            .map(|(t, rows)| {
                 if crate::cancel::requested() {
                     return Vec::new();
                 }
+                if k == 0 {
+                    return rows.iter().map(|&p| (p, 0.0)).collect();
+                }
+                let searched: usize = tiles[*t]
+                    .iter()
+                    .map(|&u| self.tiles[u].row_end - self.tiles[u].row_start)
+                    .sum();
+                if searched <= k {
+                    return Vec::new();
+                }
                 let cache = &mut *caches.get();
-                let qs: Vec<Query<'_, F>> = self.perm[tile.row_start..tile.row_end]
+                let qs: Vec<Query<'_, F>> = rows
                     .iter()
                     .map(|&i| Query::new(self.row(i), i, i))
                     .collect();
-                if qs.len() <= k {
-                    return Vec::new();
-                }
-                let (cands, _) = self.pass1(cache, &qs, k, kind, None, None, Some(t));
+                let (cands, _) = self.pass1(cache, &qs, k, kind, None, None, Some(&tiles[*t]));
                 qs.iter()
                     .zip(cands)
                     .filter(|(_, c)| c.len() == k)
                     .map(|(q, c)| {
-                        // Any k other rows bound the k-th nearest distance from above.
                         let far = c
                             .iter()
                             .map(|&(_, j)| exact_sq_dist(q.row, self.row(j)))
@@ -265,10 +319,7 @@ impl<F: Float> BruteForce<'_, F> {
                     .collect()
             })
             .collect();
-        for (i, v) in found.into_iter().flatten() {
-            out[i] = v;
-        }
-        out
+        found.into_iter().flatten()
     }
 
     /// For each query `query(s)` (`s < bound_sq.len()`): `false` proves that no indexed row lies
@@ -407,7 +458,7 @@ impl<F: Float> BruteForce<'_, F> {
 
     /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
     /// below its threshold, sorted, with the queries' rounding-error bounds. Thresholds start at `+inf`,
-    /// or at `init[i]` (a pass-1 value); with `only_tile`, that tile alone is searched.
+    /// or at `init[i]` (a pass-1 value); with `only_tiles`, those tiles alone are searched.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn pass1(
         &self,
@@ -417,7 +468,7 @@ impl<F: Float> BruteForce<'_, F> {
         kind: Kernel,
         init: Option<&[F]>,
         stop: Option<&[F]>,
-        only_tile: Option<usize>,
+        only_tiles: Option<&[usize]>,
     ) -> (Vec<Vec<(F, usize)>>, Vec<ErrBound>) {
         let d = self.d;
         let nq = qs.len();
@@ -451,8 +502,8 @@ impl<F: Float> BruteForce<'_, F> {
             let lb = (s.sqrt() * (1.0 - 1e-9) - (r + self.tiles[t].radius) * (1.0 + 1e-9)).max(0.0);
             (s, lb * lb * (1.0 - 1e-9), t)
         };
-        let mut order: Vec<(f64, f64, usize)> = match only_tile {
-            Some(t) => vec![tile_lb(t)],
+        let mut order: Vec<(f64, f64, usize)> = match only_tiles {
+            Some(ts) => ts.iter().map(|&t| tile_lb(t)).collect(),
             None => (0..self.tiles.len()).map(tile_lb).collect(),
         };
         // Nearest centroids first, so that the thresholds tighten early.

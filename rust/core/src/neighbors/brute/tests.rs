@@ -192,6 +192,71 @@ proptest! {
     }
 }
 
+/// The nearest tiles' bound on each row's k-th neighbour distance: never below the true one, never
+/// above its own tile's (which it searches too), and the true one when every tile is searched.
+#[test]
+fn near_tiles_bound_the_kth_distance() {
+    for &(n, d, seed) in &[
+        (3000usize, 30usize, 1u64),
+        (2500, 5, 2),
+        (900, 12, 3),
+        (260, 3, 4),
+    ] {
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 5, 0);
+        // A continuous cloud with decreasing scales (the shape on which tiles bound loosely).
+        let x = Array2::from_shape_fn((n, d), |(_, j)| {
+            (s.normal() * 2.0 / (1.0 + j as f64 * 0.2)) as f32
+        });
+        let x64 = x.mapv(|v| v as f64);
+        let bf = BruteForce::new(x.view());
+        let n_tiles = bf.tiles.len();
+        for k in [1usize, 3] {
+            let truth: Vec<f64> = (0..n)
+                .map(|i| {
+                    let mut dd: Vec<f64> = (0..n)
+                        .filter(|&j| j != i)
+                        .map(|j| {
+                            exact_sq_dist(
+                                x64.row(i).to_slice().unwrap(),
+                                x64.row(j).to_slice().unwrap(),
+                            )
+                        })
+                        .collect();
+                    dd.sort_by(f64::total_cmp);
+                    dd[k - 1]
+                })
+                .collect();
+            let own = bf.tile_kth_sq(k);
+            let near = bf.near_tiles_kth_sq(k, 6);
+            let every = bf.near_tiles_kth_sq(k, n_tiles);
+            let mut tighter = 0;
+            for i in 0..n {
+                assert!(
+                    near[i] >= truth[i] && own[i] >= truth[i],
+                    "row {i}: below the true k-th"
+                );
+                assert!(
+                    near[i] <= own[i] * (1.0 + 1e-5),
+                    "row {i}: {} > own tile's {}",
+                    near[i],
+                    own[i]
+                );
+                assert!(
+                    every[i] <= truth[i] * (1.0 + 1e-5) + 1e-12,
+                    "row {i}: every tile searched"
+                );
+                tighter += usize::from(near[i] < own[i]);
+            }
+            if n_tiles > 1 {
+                assert!(
+                    tighter > 0,
+                    "n={n} d={d}: the nearest tiles tightened no bound"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn query_other_set_and_errors() {
     let data = ndarray::array![[0.0f64, 0.0], [1.0, 0.0], [5.0, 5.0]];
