@@ -27,7 +27,13 @@ from equipoise.cli import parse_steps  # noqa: E402
 from equipoise.combine import SMOTEENN, SMOTETomek  # noqa: E402
 from equipoise.io import parse_memory, resample_parquet  # noqa: E402
 from equipoise.io._engine import expand_steps  # noqa: E402
-from equipoise.over_sampling import ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler  # noqa: E402
+from equipoise.over_sampling import (  # noqa: E402
+    ADASYN,
+    SMOTE,
+    SMOTENC,
+    BorderlineSMOTE,
+    RandomOverSampler,
+)
 from equipoise.under_sampling import (  # noqa: E402
     EditedNearestNeighbours,
     RandomUnderSampler,
@@ -239,6 +245,115 @@ def test_default_features_leave_integers_and_times_out(tmp_path):
 
 
 # -- nothing lost, ever -------------------------------------------------------------------------
+
+
+def categorical_table(n=3000, seed=0):
+    """Numeric features with categorical columns of each kind a fraud table has: strings
+    (merchant), a dictionary (country), integer codes far beyond float32's exact range (MCC) and a
+    flag; an id that passes through."""
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, 4)) * np.geomspace(2, 0.2, 4)).astype(np.float32)
+    y = (rng.random(n) < 0.06).astype(np.int64)
+    X[y > 0] += 0.7
+    cats = {
+        # The minority favours a few merchants, so that the neighbours' modes are not all ties.
+        "merchant": np.array([f"m{v:02d}" for v in rng.integers(0, 12, n) % (12 - 8 * y)]),
+        "country": np.array(["FR", "DE", "US", "ES", "ÉI"], dtype=object)[rng.integers(0, 5, n)],
+        "mcc": 10**12 + rng.integers(0, 6, n) * 7,
+        "card_present": rng.random(n) < 0.3,
+    }
+    cols = {
+        "f0": X[:, 0], "merchant": cats["merchant"], "f1": X[:, 1],
+        "country": pa.array(cats["country"]).dictionary_encode(), "f2": X[:, 2],
+        "mcc": cats["mcc"], "f3": X[:, 3], "card_present": cats["card_present"],
+        "id": np.arange(10_000, 10_000 + n), "is_fraud": y,
+    }  # fmt: skip
+    import pandas as pd
+
+    frame = pd.DataFrame({k: cats[k] if k == "country" else np.asarray(v) for k, v in cols.items()})
+    return frame.drop(columns=["id", "is_fraud"]), y, pa.table(cols)
+
+
+CATEGORICAL = ["merchant", "country", "mcc", "card_present"]
+
+
+@pytest.mark.parametrize("limit", ["big", "tight"])
+@pytest.mark.parametrize("under", [False, True])
+def test_smotenc_categorical_columns_same_answer_as_in_memory(tmp_path, limit, under):
+    """SMOTENC streamed over string, dictionary, integer and boolean categorical columns: the rows
+    it makes are the in-memory SMOTENC's on the same frame (as a set), with categories as values
+    of their column's type; input rows pass through untouched."""
+    frame, y, table = categorical_table()
+    smotenc = SMOTENC(categorical_features=CATEGORICAL, random_state=0)
+    steps = [RandomUnderSampler(sampling_strategy=0.2, random_state=1)] * under + [smotenc]
+    memory = "1GB" if limit == "big" else tight_limit(table, steps, tmp_path)
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=500)
+    report = resample_parquet(
+        tmp_path / "in.parquet", tmp_path / "out.parquet", label="is_fraud", steps=steps,
+        memory_limit=memory, synthetic_flag="is_synthetic", batch_rows=256,
+    )  # fmt: skip
+    assert report.features == ["f0", "merchant", "f1", "country", "f2", "mcc", "f3", "card_present"]
+    if limit == "tight":
+        assert "gather all" not in report.phases
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out.schema == table.schema.append(pa.field("is_synthetic", pa.bool_(), nullable=False))
+    made = out["is_synthetic"].to_numpy()
+    # In memory, on the same frame.
+    X_mem, y_mem, ids = frame, y, np.arange(len(y))
+    for est in steps:
+        est = clone(est)
+        X_res, y_res = est.fit_resample(X_mem, y_mem)
+        idx = getattr(est, "sample_indices_", None)
+        if idx is not None:
+            ids = ids[idx]
+        else:
+            ids = np.concatenate([ids, np.full(len(y_res) - len(y_mem), -1)])
+        X_mem, y_mem = X_res, y_res
+    kept = out["id"].filter(pa.array(~made)).to_numpy() - 10_000
+    np.testing.assert_array_equal(np.sort(kept), np.sort(ids[ids >= 0]))
+    orig = table.take(pa.array(kept))
+    assert out.filter(pa.array(~made)).drop_columns(["is_synthetic"]).equals(orig)
+    got = out.filter(pa.array(made)).drop_columns(["is_synthetic", "id"]).to_pandas()
+    got["country"] = got["country"].astype(object)
+    want = X_mem.iloc[len(ids[ids >= 0]) :].copy()
+    want["is_fraud"] = y_mem[ids < 0]
+    cols = list(want.columns)
+    key = lambda f: f[cols].astype(object).sort_values(cols).reset_index(drop=True)  # noqa: E731
+    assert len(got) == int((ids < 0).sum()) > 0
+    assert key(got).equals(key(want))
+    # The integer codes stayed exact (float32 features hold codes, not the values).
+    assert set(got["mcc"]) <= set(frame["mcc"])
+    assert out["id"].filter(pa.array(made)).null_count == int(made.sum())
+
+
+@pytest.mark.parametrize(
+    "steps, mutate, exc, match",
+    [
+        ([SMOTENC(categorical_features=["merchant"]), TomekLinks()], None, TypeError,
+         "TomekLinks cannot run on the categorical columns"),
+        ([SMOTENC(categorical_features=[1])], None, ValueError, "by name"),
+        ([SMOTENC(categorical_features=["merchant"]), SMOTENC(categorical_features=["mcc"])],
+         None, ValueError, "same categorical columns"),
+        ([SMOTENC(categorical_features=["nope"])], None, KeyError, "nope"),
+        ([SMOTE()], None, TypeError, "'merchant' is string, not numeric"),
+        ([SMOTENC(categorical_features=["merchant"])], "null", ValueError,
+         r"categorical column 'merchant' is null in .*row 7"),
+    ],
+)  # fmt: skip
+def test_smotenc_streamed_refusals(tmp_path, steps, mutate, exc, match):
+    _, _, table = categorical_table(n=400)
+    if mutate == "null":
+        m = table["merchant"].to_pylist()
+        m[7] = None
+        table = table.set_column(1, "merchant", pa.array(m))
+    pq.write_table(table, tmp_path / "in.parquet")
+    features = ["f0", "f1", "merchant"] if isinstance(steps[0], SMOTE) else None
+    with pytest.raises(exc, match=match):
+        resample_parquet(
+            tmp_path / "in.parquet", tmp_path / "out.parquet", label="is_fraud", steps=steps,
+            features=features,
+        )  # fmt: skip
+    assert not (tmp_path / "out.parquet").exists()
 
 
 @pytest.fixture
@@ -492,6 +607,42 @@ def test_cli_resample_and_dry_run(tmp_path, src, capsys):
     ]
     _, y_mem, ids = in_memory(steps, X, y)
     assert out.num_rows == len(y_mem) and int(out["made"].to_numpy().sum()) == int((ids < 0).sum())
+
+
+def test_cli_smotenc_with_categorical_columns(tmp_path, capsys):
+    frame, y, table = categorical_table(n=1200)
+    pq.write_table(table, tmp_path / "in.parquet")
+    rc = cli_main(
+        [
+            "resample", str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), "--label",
+            "is_fraud", "--steps", "under:0.2,smotenc:k_neighbors=3", "--categorical",
+            "merchant,country", "--exclude", "card_present", "--random-state", "0", "-q",
+            "--synthetic-flag", "made",
+        ]
+    )  # fmt: skip
+    assert rc == 0
+    out = pq.read_table(tmp_path / "out.parquet")
+    assert out.schema.field("country").type == table.schema.field("country").type
+    X, y_mem = frame.drop(columns=["mcc", "card_present"]), y
+    for est in [
+        RandomUnderSampler(sampling_strategy=0.2, random_state=0),
+        SMOTENC(categorical_features=["merchant", "country"], k_neighbors=3, random_state=0),
+    ]:
+        X, y_mem = est.fit_resample(X, y_mem)
+    made = out.filter(out["made"]).to_pandas()
+    assert out.num_rows == len(y_mem) and len(made) > 0
+    want = X.iloc[out.num_rows - len(made) :]
+    cols = ["f0", "merchant", "f1", "country", "f2", "f3"]
+    key = lambda f: f[cols].astype(object).sort_values(cols).reset_index(drop=True)  # noqa: E731
+    assert key(made).equals(key(want))
+    rc = cli_main(
+        [
+            "resample", str(tmp_path / "in.parquet"), str(tmp_path / "out2.parquet"), "--label",
+            "is_fraud", "--steps", "smotenc",
+        ]
+    )  # fmt: skip
+    assert rc != 0 and "--categorical" in capsys.readouterr().err
+    assert not (tmp_path / "out2.parquet").exists()
 
 
 def test_cli_errors_exit_nonzero(tmp_path, src, capsys):

@@ -42,6 +42,7 @@ STEP_NAMES = {
     "under": ("equipoise.under_sampling", "RandomUnderSampler"),
     "over": ("equipoise.over_sampling", "RandomOverSampler"),
     "smote": ("equipoise.over_sampling", "SMOTE"),
+    "smotenc": ("equipoise.over_sampling", "SMOTENC"),
     "borderline": ("equipoise.over_sampling", "BorderlineSMOTE"),
     "adasyn": ("equipoise.over_sampling", "ADASYN"),
     "enn": ("equipoise.under_sampling", "EditedNearestNeighbours"),
@@ -60,9 +61,10 @@ def _value(text: str):
     return {"true": True, "false": False, "none": None}.get(text.lower(), text)
 
 
-def parse_steps(spec: str, random_state=None) -> list:
+def parse_steps(spec: str, random_state=None, categorical=None) -> list:
     """``"under:0.1,smote:k_neighbors=3,tomek"`` as sampler objects: each step is a name, then
-    optional ``:``-separated parameters, a bare value being its ``sampling_strategy``."""
+    optional ``:``-separated parameters, a bare value being its ``sampling_strategy``. A
+    ``smotenc`` step takes its categorical columns from ``categorical`` (``--categorical``)."""
     import importlib
     import inspect
 
@@ -86,6 +88,12 @@ def parse_steps(spec: str, random_state=None) -> list:
             else:
                 kwargs["sampling_strategy"] = _value(p.strip())
         accepted = inspect.signature(cls).parameters
+        if cls_name == "SMOTENC" and "categorical_features" not in kwargs:
+            if not categorical:
+                raise ValueError(
+                    f"step {item!r} needs its categorical columns: --categorical merchant,country"
+                )
+            kwargs["categorical_features"] = list(categorical)
         if "random_state" in accepted and "random_state" not in kwargs:
             kwargs["random_state"] = random_state
         bad = [k for k in kwargs if k not in accepted]
@@ -101,7 +109,7 @@ def resample(args) -> int:
     def cols(text):
         return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
-    steps = parse_steps(args.steps, args.random_state)
+    steps = parse_steps(args.steps, args.random_state, cols(args.categorical))
     report = resample_parquet(
         args.input,
         args.output,
@@ -158,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--neighbors", default="auto", help="auto, exact or kdtree (all exact)")
     r.add_argument("--features", default=None, help="comma-separated feature columns")
     r.add_argument("--exclude", default=None, help="comma-separated columns that are not features")
+    r.add_argument(
+        "--categorical",
+        default=None,
+        help="comma-separated categorical feature columns (strings, dictionaries, integer codes)"
+        " of a smotenc step",
+    )
     r.add_argument(
         "--synthetic-flag", default=None, metavar="COLUMN", help="boolean column marking made rows"
     )

@@ -47,6 +47,13 @@ __all__ = ["resample_parquet", "parse_memory", "StreamReport"]
 BOOKKEEPING_BYTES = 12
 
 
+def _pc():
+    _pa()
+    import pyarrow.compute as pc
+
+    return pc
+
+
 def parse_memory(value) -> int:
     """``"8GB"``, ``"512MiB"``, ``"2.5G"`` or a number of bytes, as bytes."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -122,7 +129,8 @@ class StreamReport:
 
 _RANDOM_UNDER = "RandomUnderSampler"
 _RANDOM_OVER = "RandomOverSampler"
-_SMOTE_LIKE = ("SMOTE", "BorderlineSMOTE", "ADASYN")
+_SMOTENC = "SMOTENC"
+_SMOTE_LIKE = ("SMOTE", "BorderlineSMOTE", "ADASYN", _SMOTENC)
 _CLEANERS = ("EditedNearestNeighbours", "TomekLinks")
 _COMBINED = ("SMOTEENN", "SMOTETomek")
 SUPPORTED = (_RANDOM_UNDER, _RANDOM_OVER) + _SMOTE_LIKE + _CLEANERS + _COMBINED
@@ -196,9 +204,31 @@ def _neighbour_counts(est) -> int:
         )
     if kind == "ADASYN":
         return _as_k(est.n_neighbors, "n_neighbors", est) + 1
-    if kind == "SMOTE":
+    if kind in ("SMOTE", _SMOTENC):
         return _as_k(est.k_neighbors, "k_neighbors", est) + 1
     return 0
+
+
+def categorical_columns(steps) -> list[str]:
+    """The categorical feature columns the chain's SMOTENC steps name (every such step must name
+    the same columns, by name: the streaming engine reads a table, not a matrix)."""
+    named = None
+    for est in steps:
+        if _kind(est) != _SMOTENC:
+            continue
+        cf = est.categorical_features
+        if isinstance(cf, str) or not all(isinstance(c, str) for c in np.atleast_1d(cf)):
+            raise ValueError(
+                f"SMOTENC(categorical_features={cf!r}): the streaming engine takes the"
+                " categorical columns by name, e.g. categorical_features=['merchant']"
+            )
+        cols = [str(c) for c in np.atleast_1d(cf)]
+        if named is not None and cols != named:
+            raise ValueError(
+                f"every SMOTENC step must name the same categorical columns; got {named} and {cols}"
+            )
+        named = cols
+    return named or []
 
 
 def _sampling_type(est) -> str:
@@ -226,8 +256,14 @@ class _Progress:
 
 class _Run:
     def __init__(self, source: Source, label: str, features: list[str], dtype, memory: int,
-                 batch_rows: int, neighbors: str, n_jobs, progress: _Progress):  # fmt: skip
+                 batch_rows: int, neighbors: str, n_jobs, progress: _Progress,
+                 categorical=()):  # fmt: skip
         self.src = source
+        # Categorical feature columns, held as codes into their sorted categories (found by the
+        # label pass), so that a code's order is its category's, as the in-memory SMOTENC orders
+        # them.
+        self.categorical = list(categorical)
+        self.categories: dict[str, Any] = {}
         self.label = label
         self.features = features
         self.dtype = np.dtype(dtype)
@@ -247,8 +283,11 @@ class _Run:
         ids: dict = {}
         chunks = []
         total = self.src.n_rows
+        seen: dict[str, list] = {c: [] for c in self.categorical}
         with self.progress.bar(total, "labels") as bar:
-            for start, batch in self.src.batches([self.label], self.batch_rows):
+            for start, batch in self.src.batches([self.label] + self.categorical, self.batch_rows):
+                for j, name in enumerate(self.categorical):
+                    seen[name].append(self._categories_of(batch.column(j + 1), name, start))
                 arr = batch.column(0)
                 if arr.null_count:
                     bad = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
@@ -278,6 +317,14 @@ class _Run:
         remap[order] = np.arange(len(labels), dtype=np.uint32)
         self.classes = classes[order]
         self.label_type = label_type
+        for name, parts in seen.items():
+            values = _pc().unique(pa.chunked_array(parts))
+            self.categories[name] = values.take(_pc().sort_indices(values))
+            if self.dtype == np.float32 and len(values) > 1 << 24:
+                raise ValueError(
+                    f"the categorical column {name!r} has {len(values)} categories; float32"
+                    " features hold category codes exactly up to 2^24: pass float64 features"
+                )
         self.codes = remap[first_seen]
         self.counts = np.bincount(self.codes, minlength=len(labels)).astype(np.int64)
         self.n_rows = int(self.codes.size)
@@ -300,6 +347,43 @@ class _Run:
         self.all_in_memory = False
         self.phases["labels"] = time.perf_counter() - t0
 
+    def _categories_of(self, arr, name, start):
+        """The distinct values of a batch's categorical column (refusing nulls)."""
+        pa = _pa()
+        if arr.null_count:
+            bad = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+            raise ValueError(
+                f"the categorical column {name!r} is null in {self.src.locate(start + bad)}:"
+                " SMOTENC needs a category in every row"
+            )
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)
+        return _pc().unique(arr)
+
+    def _coded(self, batch):
+        """``batch`` with its categorical columns replaced by their category codes."""
+        if not self.categorical:
+            return batch
+        pa = _pa()
+        cols, names = [], []
+        for name in self.features:
+            arr = batch.column(batch.schema.get_field_index(name))
+            if name in self.categories:
+                if pa.types.is_dictionary(arr.type):
+                    arr = arr.cast(arr.type.value_type)
+                arr = _pc().index_in(arr, value_set=self.categories[name]).cast(pa.float64())
+            cols.append(arr)
+            names.append(name)
+        return pa.RecordBatch.from_arrays(cols, names=names)
+
+    def decoded(self, name, codes: np.ndarray, type_):
+        """Made rows' category codes of column ``name`` as its values, in the column's type."""
+        pa = _pa()
+        values = self.categories[name].take(pa.array(codes.astype(np.int64)))
+        if pa.types.is_dictionary(type_):
+            return values.dictionary_encode().cast(type_)
+        return values.cast(type_)
+
     # -- reading rows --------------------------------------------------------------------------
     def _read_rows(self, wanted, desc):
         """Yield ``(input_ids, X)`` for the input rows where ``wanted(ids_of_batch)`` is true, a
@@ -313,6 +397,7 @@ class _Run:
                 if mask.any():
                     sel = ids[mask]
                     sub = batch.filter(pa.array(mask)) if not mask.all() else batch
+                    sub = self._coded(sub)
                     yield sel, feature_matrix(sub, self.features, self.dtype, self.src, sel)
                 bar.update(n)
 
@@ -460,7 +545,15 @@ class _Run:
     def _codes_of(self, y) -> np.ndarray:
         return np.searchsorted(self.classes, y).astype(np.uint32)
 
+    def on_matrix(self, est):
+        """``est`` for the held matrix: a SMOTENC names its categorical columns by position."""
+        if _kind(est) != _SMOTENC:
+            return est
+        cols = [self.features.index(c) for c in self.categorical]
+        return clone(est).set_params(categorical_features=cols)
+
     def step_all_in_memory(self, est) -> None:
+        est = self.on_matrix(est)
         sel, made_X, made_codes = self.run_in_memory(est, self.mem_X, self.mem_code, self.mem_pos)
         new_of_old = np.full(self.n_cur, -1, dtype=np.int64)
         new_of_old[self.mem_pos[sel]] = np.arange(sel.size)
@@ -592,7 +685,7 @@ class _Run:
         positions = np.concatenate([positions, np.asarray(extra, dtype=np.int64)])
         positions, X, codes = self._rows_at(positions, pool)
         sub = clone(est).set_params(sampling_strategy=targets)
-        _, made_X, made_codes = self.run_in_memory(sub, X, codes, positions)
+        _, made_X, made_codes = self.run_in_memory(self.on_matrix(sub), X, codes, positions)
         est.sampling_strategy_ = strategy
         if made_X is not None:
             self.append_made(made_X, made_codes)
@@ -706,11 +799,27 @@ class _Run:
             )
 
 
-def _select_columns(schema, label, features, exclude):
+def _is_text(type_) -> bool:
+    pa = _pa()
+    return (
+        pa.types.is_string(type_)
+        or pa.types.is_large_string(type_)
+        or pa.types.is_dictionary(type_)
+    )
+
+
+def _select_columns(schema, label, features, exclude, categorical=()):
     pa = _pa()
     names = schema.names
     if label not in names:
         raise KeyError(f"the label column {label!r} is not in the input; its columns are {names}")
+    missing = [c for c in categorical if c not in names]
+    if missing:
+        raise KeyError(
+            f"categorical columns {missing} are not in the input; its columns are {names}"
+        )
+    if label in categorical:
+        raise ValueError(f"the label column {label!r} cannot also be a categorical feature")
     if features is not None:
         features = list(features)
         missing = [c for c in features if c not in names]
@@ -720,17 +829,23 @@ def _select_columns(schema, label, features, exclude):
             )
         if label in features:
             raise ValueError(f"the label column {label!r} cannot also be a feature")
+        missing = [c for c in categorical if c not in features]
+        if missing:
+            raise ValueError(f"the categorical columns {missing} are not among features={features}")
     else:
         exclude = set(exclude or ())
         missing = [c for c in exclude if c not in names]
         if missing:
             raise KeyError(f"excluded columns {missing} are not in the input")
+        # The default numeric features, and the categorical columns the steps name.
         features = [
             f.name
             for f in schema
             if f.name != label
             and f.name not in exclude
-            and (pa.types.is_floating(f.type) or pa.types.is_boolean(f.type))
+            and (
+                f.name in categorical or pa.types.is_floating(f.type) or pa.types.is_boolean(f.type)
+            )
         ]
     if not features:
         raise ValueError(
@@ -740,15 +855,25 @@ def _select_columns(schema, label, features, exclude):
         )
     for name in features:
         t = schema.field(name).type
+        if name in categorical:
+            if not (_is_text(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)):
+                raise TypeError(
+                    f"the categorical column {name!r} is {t}: the streaming engine takes"
+                    " string, dictionary, integer or boolean categorical columns"
+                )
+            continue
         if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)):
             raise TypeError(
-                f"the feature column {name!r} is {t}, not numeric: the streaming engine takes"
-                " numeric features (categorical columns are not supported yet)"
+                f"the feature column {name!r} is {t}, not numeric: name it in a SMOTENC step's"
+                " categorical_features, or leave it out of features (it then passes through)"
             )
     passthrough = [n for n in names if n != label and n not in features]
+    # Categorical columns are held as category codes (or their integer values): exact in float32
+    # (up to 2^24 categories, checked when they are read), so they do not widen the features.
     all32 = all(
         pa.types.is_float32(schema.field(n).type) or pa.types.is_float16(schema.field(n).type)
         for n in features
+        if n not in categorical
     )
     return features, passthrough, (np.float32 if all32 else np.float64)
 
@@ -786,12 +911,16 @@ def resample_parquet(
         The column holding the classes (no nulls).
     steps : list of samplers
         equipoise's (or imbalanced-learn's) ``RandomUnderSampler``, ``RandomOverSampler``,
-        ``SMOTE``, ``BorderlineSMOTE``, ``ADASYN``, ``EditedNearestNeighbours``, ``TomekLinks``,
-        ``SMOTEENN``, ``SMOTETomek``, applied in order, each to the previous one's output, as
-        ``fit_resample`` would in memory.
+        ``SMOTE``, ``BorderlineSMOTE``, ``ADASYN``, ``SMOTENC``, ``EditedNearestNeighbours``,
+        ``TomekLinks``, ``SMOTEENN``, ``SMOTETomek``, applied in order, each to the previous one's
+        output, as ``fit_resample`` would in memory. A ``SMOTENC`` names its categorical columns
+        by name (``SMOTENC(categorical_features=["merchant", "country"])``): string, dictionary,
+        integer or boolean columns, which become features; the chain may then hold only
+        ``RandomUnderSampler``, ``RandomOverSampler`` and ``SMOTENC``.
     features, exclude : list of str, optional
         The feature columns. By default the floating-point and boolean columns other than the
-        label; integer, temporal and string columns (ids, timestamps) pass through untouched.
+        label, and the categorical columns a ``SMOTENC`` step names; integer, temporal and string
+        columns (ids, timestamps) pass through untouched.
     synthetic_flag : str, optional
         Name of a boolean column added to the output, true on rows made by a step.
     memory_limit : str or int, optional
@@ -829,12 +958,24 @@ def resample_parquet(
     memory = default_memory_limit() if memory_limit is None else parse_memory(memory_limit)
     src = Source(source)
     _check_target_not_source(src, target)
-    features, passthrough, dtype = _select_columns(src.schema, label, features, exclude)
+    categorical = categorical_columns(steps)
+    features, passthrough, dtype = _select_columns(
+        src.schema, label, features, exclude, categorical
+    )
+    if categorical:
+        for est in steps:
+            if _kind(est) not in (_RANDOM_UNDER, _RANDOM_OVER, _SMOTENC):
+                raise TypeError(
+                    f"{type(est).__name__} cannot run on the categorical columns {categorical}"
+                    " (it measures Euclidean distances on numbers); with SMOTENC the streaming"
+                    " engine chains RandomUnderSampler, RandomOverSampler and SMOTENC"
+                )
     if synthetic_flag is not None and synthetic_flag in src.schema.names:
         raise ValueError(f"synthetic_flag {synthetic_flag!r} is already a column of the input")
     run = _Run(
-        src, label, features, dtype, memory, batch_rows, neighbors, None, _Progress(progress)
-    )
+        src, label, features, dtype, memory, batch_rows, neighbors, None, _Progress(progress),
+        categorical,
+    )  # fmt: skip
     run.read_labels()
     report = StreamReport(
         classes=run.classes.tolist(), counts_before=run.counts.tolist(), features=features,
@@ -939,6 +1080,8 @@ def _print_plan(report: StreamReport, run: _Run, out) -> None:
         f"features ({len(report.features)}, {np.dtype(run.dtype).name}): {report.features}",
         file=out,
     )
+    if run.categorical:
+        print(f"categorical features (SMOTENC's rule): {run.categorical}", file=out)
     print(f"pass-through columns: {report.passthrough}", file=out)
     print("steps:", file=out)
     for line in report.plan:
@@ -1001,6 +1144,9 @@ def _write(run: _Run, writer: AtomicTarget, label: str, synthetic_flag) -> None:
         for f in out_schema:
             if f.name == label:
                 cols.append(pa.array(run.classes[codes], type=run.label_type).cast(f.type))
+            elif f.name in run.categories:
+                j = run.features.index(f.name)
+                cols.append(run.decoded(f.name, X[:, j], f.type))
             elif f.name in run.features:
                 j = run.features.index(f.name)
                 cols.append(_cast_feature(X[:, j], f.type))
