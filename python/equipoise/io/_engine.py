@@ -808,25 +808,23 @@ def _is_text(type_) -> bool:
     )
 
 
+def _require_columns(names, columns, what) -> None:
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise KeyError(f"{what} {missing} are not in the input; its columns are {names}")
+
+
 def _select_columns(schema, label, features, exclude, categorical=()):
     pa = _pa()
     names = schema.names
     if label not in names:
         raise KeyError(f"the label column {label!r} is not in the input; its columns are {names}")
-    missing = [c for c in categorical if c not in names]
-    if missing:
-        raise KeyError(
-            f"categorical columns {missing} are not in the input; its columns are {names}"
-        )
+    _require_columns(names, categorical, "categorical columns")
     if label in categorical:
         raise ValueError(f"the label column {label!r} cannot also be a categorical feature")
     if features is not None:
         features = list(features)
-        missing = [c for c in features if c not in names]
-        if missing:
-            raise KeyError(
-                f"feature columns {missing} are not in the input; its columns are {names}"
-            )
+        _require_columns(names, features, "feature columns")
         if label in features:
             raise ValueError(f"the label column {label!r} cannot also be a feature")
         missing = [c for c in categorical if c not in features]
@@ -834,9 +832,7 @@ def _select_columns(schema, label, features, exclude, categorical=()):
             raise ValueError(f"the categorical columns {missing} are not among features={features}")
     else:
         exclude = set(exclude or ())
-        missing = [c for c in exclude if c not in names]
-        if missing:
-            raise KeyError(f"excluded columns {missing} are not in the input")
+        _require_columns(names, sorted(exclude), "excluded columns")
         # The default numeric features, and the categorical columns the steps name.
         features = [
             f.name

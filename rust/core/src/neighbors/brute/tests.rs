@@ -110,24 +110,23 @@ fn pruning_report() {
     );
 }
 
+/// Every other row of row `i`, as (exact f64 squared distance, index), ranked by both.
+fn ranked_from(data: &Array2<f64>, i: usize) -> Vec<(f64, usize)> {
+    let row = |j: usize| data.row(j).to_slice().unwrap();
+    let mut v: Vec<(f64, usize)> = (0..data.nrows())
+        .filter(|&j| j != i)
+        .map(|j| (exact_sq_dist(row(i), row(j)), j))
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    v
+}
+
 /// Reference: sort every row by (exact f64 distance, index).
 fn reference(data: &Array2<f64>, k: usize) -> Vec<Vec<usize>> {
     let n = data.nrows();
     (0..n)
         .map(|i| {
-            let mut v: Vec<(f64, usize)> = (0..n)
-                .filter(|&j| j != i)
-                .map(|j| {
-                    (
-                        exact_sq_dist(
-                            data.row(i).as_slice().unwrap(),
-                            data.row(j).as_slice().unwrap(),
-                        ),
-                        j,
-                    )
-                })
-                .collect();
-            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let v = ranked_from(data, i);
             v.into_iter().take(k).map(|p| p.1).collect()
         })
         .collect()
@@ -211,21 +210,7 @@ fn near_tiles_bound_the_kth_distance() {
         let bf = BruteForce::new(x.view());
         let n_tiles = bf.tiles.len();
         for k in [1usize, 3] {
-            let truth: Vec<f64> = (0..n)
-                .map(|i| {
-                    let mut dd: Vec<f64> = (0..n)
-                        .filter(|&j| j != i)
-                        .map(|j| {
-                            exact_sq_dist(
-                                x64.row(i).to_slice().unwrap(),
-                                x64.row(j).to_slice().unwrap(),
-                            )
-                        })
-                        .collect();
-                    dd.sort_by(f64::total_cmp);
-                    dd[k - 1]
-                })
-                .collect();
+            let truth: Vec<f64> = (0..n).map(|i| ranked_from(&x64, i)[k - 1].0).collect();
             let own = bf.tile_kth_sq(k);
             let near = bf.near_tiles_kth_sq(k, 6);
             let every = bf.near_tiles_kth_sq(k, n_tiles);
