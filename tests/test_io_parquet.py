@@ -177,6 +177,39 @@ def test_same_answer_as_in_memory(tmp_path, name, limit):
         assert "gather all" not in report.phases
 
 
+@pytest.mark.parametrize("name", ["smotetomek", "smoteenn", "recipe"])
+def test_smote_hands_its_segments_to_the_next_cleaner_in_memory(tmp_path, name, monkeypatch):
+    """Run in memory, SMOTE then a cleaner pass SMOTE's segments to the core cleaner, as the
+    in-memory SMOTETomek does, and the rows kept stay the in-memory estimators'."""
+    from equipoise import _core
+
+    X, y, table = fraud_table()
+    core = "edited_nearest_neighbours" if name == "smoteenn" else "tomek_links"
+    seen = []
+    real = getattr(_core, core)
+
+    def spy(*args):
+        seen.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(_core, core, spy)
+    report = run_and_compare(tmp_path, STEPS[name], X, y, table, "1GB")
+    assert "gather all" in report.phases
+    # The engine's call first, then the reference's (its steps run one by one, without segments).
+    args = seen[0]
+    assert len(seen) == 2 and len(seen[1]) == len(args) - 2
+    pairs, first = args[-2], args[-1]
+    n_made = len(args[1]) - first  # SMOTE's new rows, the last rows (the cleaner drops some)
+    assert pairs.shape == (n_made, 2) and n_made >= report.made_rows > 0
+    if name != "recipe":  # the recipe under-samples first
+        assert first == len(y)
+    x = args[0]
+    for i in range(0, n_made, 37):  # every new row on the segment of its two rows
+        a, b, o = (x[pairs[i, 0]].astype(np.float64), x[pairs[i, 1]], x[first + i])
+        t = np.dot(o - a, b - a) / max(np.dot(b - a, b - a), 1e-30)
+        np.testing.assert_allclose(o, a + np.clip(t, 0, 1) * (b - a), atol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["enn", "tomek_all", "smoteenn", "borderline2"])
 def test_multiclass_duplicates_and_many_files(tmp_path, name):
     X, y, table = fraud_table(n=2500, classes=3, duplicates=300, seed=4)

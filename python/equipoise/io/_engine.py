@@ -264,6 +264,8 @@ class _Run:
         # them.
         self.categorical = list(categorical)
         self.categories: dict[str, Any] = {}
+        # SMOTE's new rows' segments for the next step, a cleaner: (first new row, pairs).
+        self.segments: tuple[int, np.ndarray] | None = None
         self.label = label
         self.features = features
         self.dtype = np.dtype(dtype)
@@ -552,9 +554,30 @@ class _Run:
         cols = [self.features.index(c) for c in self.categorical]
         return clone(est).set_params(categorical_features=cols)
 
-    def step_all_in_memory(self, est) -> None:
+    def step_all_in_memory(self, est, next_cleans: bool = False) -> None:
+        """Run ``est`` on every row, in memory. A SMOTE followed by a cleaner records its new
+        rows' segments and hands them to that cleaner, as SMOTEENN and SMOTETomek do in memory
+        (``docs/design.md``, "SMOTE's segments"): the same rows kept, fewer searches. The rows of
+        ``mem_X`` are in position order, so SMOTE's output is the cleaner's input row for row."""
         est = self.on_matrix(est)
-        sel, made_X, made_codes = self.run_in_memory(est, self.mem_X, self.mem_code, self.mem_pos)
+        kind = _kind(est)
+        record = next_cleans and kind == "SMOTE"
+        if record:
+            est._record_segments = True
+        if kind in _CLEANERS and self.segments is not None:
+            est._segments = self.segments
+        n_in = self.mem_X.shape[0]
+        try:
+            sel, made_X, made_codes = self.run_in_memory(
+                est, self.mem_X, self.mem_code, self.mem_pos
+            )
+        finally:
+            est.__dict__.pop("_segments", None)
+            est.__dict__.pop("_record_segments", None)
+        self.segments = None
+        segments = est.__dict__.pop("_segments_", None)
+        if record and segments is not None:
+            self.segments = (n_in, segments)
         new_of_old = np.full(self.n_cur, -1, dtype=np.int64)
         new_of_old[self.mem_pos[sel]] = np.arange(sel.size)
         self.apply_order(new_of_old, sel.size)
@@ -1101,7 +1124,8 @@ def _execute(run: _Run, steps) -> None:
             else:
                 run.load_held()
             if run.all_in_memory:
-                run.step_all_in_memory(est)
+                next_cleans = i + 1 < len(steps) and _kind(steps[i + 1]) in _CLEANERS
+                run.step_all_in_memory(est, next_cleans)
             elif kind in _CLEANERS:
                 run.step_clean(est)
             else:
