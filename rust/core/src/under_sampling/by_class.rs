@@ -486,6 +486,21 @@ pub(crate) fn tomek_link_mask<F: Float>(
         .filter(|&i| codes[i] as usize != largest)
         .collect();
     if small.len() * 8 <= x.nrows() {
+        // With SMOTE's segments (SMOTE(sampling_strategy=0.1) then Tomek links), most new rows
+        // are proven to have a row of their own class nearest (stages 1-2, the segments settling
+        // most without a search): such a row is in no link as its small-side member, and a link
+        // has one. Only the others need their exact nearest row.
+        let small: Vec<usize> = if by.anchors.is_some() {
+            let mut open = Vec::new();
+            for c in (0..n_classes).filter(|&c| c != largest) {
+                open.extend(by.unproven(c, 1)?);
+            }
+            crate::cancel::check()?;
+            open.sort_unstable();
+            open
+        } else {
+            small
+        };
         let near_small = by.exact_knn(&small, 1)?;
         // (row of the small side, its nearest row) where the two classes differ.
         let pairs: Vec<(usize, usize)> = small
@@ -503,9 +518,11 @@ pub(crate) fn tomek_link_mask<F: Float>(
         partners.dedup();
         let near_partners = by.exact_knn(&partners, 1)?;
         for (j, i) in pairs {
-            let nearest_of_i = match small.binary_search(&i) {
-                Ok(s) => near_small[s][0].1,
-                Err(_) => near_partners[partners.binary_search(&i).expect("searched")][0].1,
+            let nearest_of_i = match (small.binary_search(&i), partners.binary_search(&i)) {
+                (Ok(s), _) => near_small[s][0].1,
+                (_, Ok(p)) => near_partners[p][0].1,
+                // A small-side row proven to have a row of its own class nearest: no link.
+                _ => continue,
             };
             if nearest_of_i == j {
                 mask[i] |= targeted[codes[i] as usize];
@@ -651,6 +668,37 @@ mod tests {
         /// class (some segments crossing class 0's rows, some rows duplicated), cleaned with
         /// their segments as anchors, and with wrong anchors (rows of the other class, far rows):
         /// every answer must be the full scan's.
+        /// Tomek links on a small SMOTE side (at most 1/8 of the rows, as after
+        /// SMOTE(sampling_strategy=0.1)): the segments prove most new rows out of every link,
+        /// and the links found are a full scan's, with right or wrong pairs.
+        #[test]
+        fn anchored_small_side_tomek_matches_a_full_scan(
+            n0 in 1200usize..2400, n1 in 8usize..40, made in 40usize..140, d in 1usize..8,
+            seed in 0u64..1000, spread in prop_oneof![Just(0.3f64), Just(3.0f64)],
+            wrong in 0usize..2,
+        ) {
+            let mut s = Stream::new(seed, Purpose::Smote, 13, 0);
+            let n = n0 + n1 + made;
+            let (x, codes, segs) = smote_shaped(&mut s, (n0, n1, made, d), spread, 1.0, true);
+            let pairs: Vec<[usize; 2]> = segs
+                .iter()
+                .enumerate()
+                .map(|(m, &seg)| if wrong == 1 && m % 3 == 0 { [s.below(n0 as u64) as usize, 0] } else { seg })
+                .collect();
+            let anchors = Anchors { first: n0 + n1, pairs: &pairs };
+            for targeted in [vec![true, true], vec![true, false], vec![false, true]] {
+                let tomek = tomek_link_mask(x.view(), &codes, 2, &targeted, Some(anchors)).unwrap();
+                let plain = tomek_link_mask(x.view(), &codes, 2, &targeted, None).unwrap();
+                let nn: Vec<usize> = (0..n).map(|i| scan(&x, i, 1)[0]).collect();
+                for i in 0..n {
+                    let j = nn[i];
+                    let link = codes[j] != codes[i] && nn[j] == i && targeted[codes[i] as usize];
+                    prop_assert_eq!(tomek[i], link, "Tomek row {}", i);
+                    prop_assert_eq!(plain[i], link, "Tomek without segments, row {}", i);
+                }
+            }
+        }
+
         #[test]
         fn anchored_rows_match_a_full_scan(
             n0 in 300usize..1200, n1 in 8usize..60, made in 100usize..900, d in 1usize..10,
