@@ -365,6 +365,8 @@ def test_smotenc_categorical_columns_same_answer_as_in_memory(tmp_path, limit, u
         ([SMOTENC(categorical_features=["merchant"]), TomekLinks()], None, TypeError,
          "TomekLinks cannot run on the categorical columns"),
         ([SMOTENC(categorical_features=[1])], None, ValueError, "by name"),
+        ([RandomOverSampler(shrinkage=0.5), SMOTENC(categorical_features=["merchant"])], None,
+         TypeError, "RandomOverSampler cannot run on the categorical columns"),
         ([SMOTENC(categorical_features=["merchant"]), SMOTENC(categorical_features=["mcc"])],
          None, ValueError, "same categorical columns"),
         ([SMOTENC(categorical_features=["nope"])], None, KeyError, "nope"),

@@ -887,8 +887,8 @@ def _select_columns(schema, label, features, exclude, categorical=()):
                 " categorical_features, or leave it out of features (it then passes through)"
             )
     passthrough = [n for n in names if n != label and n not in features]
-    # Categorical columns are held as category codes (or their integer values): exact in float32
-    # (up to 2^24 categories, checked when they are read), so they do not widen the features.
+    # Categorical columns are held as positions in their sorted categories: exact in float32 (up
+    # to 2^24 categories, checked when they are read), so they do not widen the features.
     all32 = all(
         pa.types.is_float32(schema.field(n).type) or pa.types.is_float16(schema.field(n).type)
         for n in features
@@ -983,11 +983,14 @@ def resample_parquet(
     )
     if categorical:
         for est in steps:
-            if _kind(est) not in (_RANDOM_UNDER, _RANDOM_OVER, _SMOTENC):
+            # A smoothed bootstrap would add noise to the category codes.
+            smoothed = _kind(est) == _RANDOM_OVER and est.shrinkage is not None
+            if _kind(est) not in (_RANDOM_UNDER, _RANDOM_OVER, _SMOTENC) or smoothed:
                 raise TypeError(
                     f"{type(est).__name__} cannot run on the categorical columns {categorical}"
-                    " (it measures Euclidean distances on numbers); with SMOTENC the streaming"
-                    " engine chains RandomUnderSampler, RandomOverSampler and SMOTENC"
+                    " (it measures distances between numbers, or adds noise to them); with SMOTENC"
+                    " the streaming engine chains RandomUnderSampler, RandomOverSampler without"
+                    " shrinkage, and SMOTENC"
                 )
     if synthetic_flag is not None and synthetic_flag in src.schema.names:
         raise ValueError(f"synthetic_flag {synthetic_flag!r} is already a column of the input")
