@@ -81,7 +81,12 @@ def sorted_rows(A):
     return A[np.lexsort(A.T[::-1])] if len(A) else A
 
 
-def run_and_compare(tmp_path, steps, X, y, table, memory_limit, batch_rows=256, files=1):
+def run_and_compare(
+    tmp_path, steps, X, y, table, memory_limit, batch_rows=256, files=1, neighbors="auto",
+    reference=None,
+):  # fmt: skip
+    """Run the engine and check its output against the chain run in memory (``reference``, by
+    default ``steps``)."""
     src = tmp_path / "in"
     src.mkdir(exist_ok=True)
     bounds = np.linspace(0, table.num_rows, files + 1).astype(int)
@@ -101,9 +106,10 @@ def run_and_compare(tmp_path, steps, X, y, table, memory_limit, batch_rows=256, 
         synthetic_flag="is_synthetic",
         batch_rows=batch_rows,
         overwrite=True,
+        neighbors=neighbors,
     )
     out = pq.read_table(target)
-    X_mem, y_mem, ids = in_memory(steps, X, y)
+    X_mem, y_mem, ids = in_memory(steps if reference is None else reference, X, y)
     made = out["is_synthetic"].to_numpy()
     d = X.shape[1]
     X_out = np.column_stack([out[f"f{j}"].to_numpy() for j in range(d)])
@@ -208,6 +214,64 @@ def test_smote_hands_its_segments_to_the_next_cleaner_in_memory(tmp_path, name, 
         a, b, o = (x[pairs[i, 0]].astype(np.float64), x[pairs[i, 1]], x[first + i])
         t = np.dot(o - a, b - a) / max(np.dot(b - a, b - a), 1e-30)
         np.testing.assert_allclose(o, a + np.clip(t, 0, 1) * (b - a), atol=1e-5)
+
+
+@pytest.mark.parametrize("limit", ["big", "tight"])
+def test_neighbors_reaches_the_steps_run_in_memory(tmp_path, limit, monkeypatch):
+    """``neighbors="hnsw"`` is set on every step that runs in memory: all of them when the rows
+    fit, the over-sampler on the classes it grows otherwise, whose rows are then those of the
+    in-memory SMOTE with HNSW. A cleaner streamed in chunks stays exact (the in-memory exact
+    TomekLinks' rows); a step's own ``neighbors`` is kept."""
+    from equipoise import _core
+
+    X, y, table = fraud_table()
+    pq.write_table(table, tmp_path / "probe.parquet")
+    steps = [SMOTE(random_state=0), TomekLinks()]
+    memory = "1GB" if limit == "big" else tight_limit(table, steps, tmp_path)
+    real = _core.kneighbors
+    algorithms = []
+
+    def spy(*args, **kw):
+        algorithms.append((len(args[0]), kw["algorithm"]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_core, "kneighbors", spy)
+    resample_parquet(
+        tmp_path / "probe.parquet", tmp_path / "probe-out.parquet", label="is_fraud",
+        steps=steps, memory_limit=memory, neighbors="hnsw", batch_rows=256,
+    )  # fmt: skip
+    n_min = int((y == 1).sum())
+    # SMOTE's graph over the minority (and, in memory, Tomek links' over every row) is HNSW's.
+    assert (n_min, "hnsw") in algorithms
+    if limit == "big":
+        assert any(n > n_min and a == "hnsw" for n, a in algorithms)
+    else:
+        assert all(a != "hnsw" for n, a in algorithms if n > n_min)
+    # Given the steps' own setting, the run's is not used.
+    algorithms.clear()
+    resample_parquet(
+        tmp_path / "probe.parquet", tmp_path / "probe-out.parquet", label="is_fraud",
+        steps=[SMOTE(random_state=0, neighbors="exact")], neighbors="hnsw", overwrite=True,
+    )  # fmt: skip
+    assert all(a == "exact" for _, a in algorithms)
+    monkeypatch.setattr(_core, "kneighbors", real)
+    reference = [
+        SMOTE(random_state=0, neighbors="hnsw"),
+        TomekLinks(neighbors="hnsw" if limit == "big" else "exact"),
+    ]
+    run_and_compare(tmp_path, steps, X, y, table, memory, neighbors="hnsw", reference=reference)
+
+
+def test_neighbors_bad_value_is_refused(tmp_path, src):
+    with pytest.raises(ValueError, match="neighbors must be one of"):
+        resample_parquet(
+            src, tmp_path / "out.parquet", label="is_fraud", steps=[SMOTE()], neighbors="ball"
+        )
+    with pytest.raises(ValueError, match="unknown neighbors option"):
+        resample_parquet(
+            src, tmp_path / "out.parquet", label="is_fraud", steps=[SMOTE()], neighbors={"m": 8}
+        )
+    _no_output(tmp_path)
 
 
 @pytest.mark.parametrize("name", ["enn", "tomek_all", "smoteenn", "borderline2"])
@@ -629,7 +693,7 @@ def test_cli_resample_and_dry_run(tmp_path, src, capsys):
         [
             "resample", str(src), str(tmp_path / "out.parquet"), "--label", "is_fraud",
             "--steps", "under:0.1,smote:k_neighbors=3,tomek", "--random-state", "0", "-q",
-            "--synthetic-flag", "made",
+            "--synthetic-flag", "made", "--neighbors", "hnsw",
         ]
     )  # fmt: skip
     assert rc == 0
@@ -637,8 +701,8 @@ def test_cli_resample_and_dry_run(tmp_path, src, capsys):
     X, y, _ = fraud_table(n=1500)
     steps = [
         RandomUnderSampler(sampling_strategy=0.1, random_state=0),
-        SMOTE(k_neighbors=3, random_state=0),
-        TomekLinks(),
+        SMOTE(k_neighbors=3, random_state=0, neighbors="hnsw"),
+        TomekLinks(neighbors="hnsw"),  # the rows left fit in memory: every step runs there
     ]
     _, y_mem, ids = in_memory(steps, X, y)
     assert out.num_rows == len(y_mem) and int(out["made"].to_numpy().sum()) == int((ids < 0).sum())
@@ -699,6 +763,12 @@ def test_cli_errors_exit_nonzero(tmp_path, src, capsys):
     assert rc == 1 and "unknown step 'smoth'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="has no parameter 'k'"):
         parse_steps("smote:k=3")
+    with pytest.raises(SystemExit) as e:  # argparse's usage error, exit code 2
+        cli_main(
+            ["resample", str(src), str(tmp_path / "o.parquet"), "--label", "is_fraud",
+             "--steps", "smote", "--neighbors", "ball"]
+        )  # fmt: skip
+    assert e.value.code == 2 and "invalid choice: 'ball'" in capsys.readouterr().err
     assert not (tmp_path / "o.parquet").exists()
     assert os.path.exists(src)
 

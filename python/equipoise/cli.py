@@ -163,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--random-state", type=int, default=None, help="seed of every random step")
     r.add_argument("--memory-limit", default=None, help="e.g. 8GB (default: half of free memory)")
-    r.add_argument("--neighbors", default="auto", help="auto, exact or kdtree (all exact)")
+    r.add_argument(
+        "--neighbors",
+        default="auto",
+        choices=["auto", "exact", "kdtree", "hnsw"],
+        help="the neighbour search of the steps that run in memory: auto, exact and kdtree are"
+        " exact, hnsw approximate; a cleaner streamed in chunks is exact whatever this says",
+    )
     r.add_argument("--features", default=None, help="comma-separated feature columns")
     r.add_argument("--exclude", default=None, help="comma-separated columns that are not features")
     r.add_argument(
