@@ -4,7 +4,7 @@
 use super::pack::Panels;
 #[cfg(target_arch = "x86_64")]
 use super::simd;
-use super::PANEL;
+use super::{NONE, PANEL};
 use crate::float::Float;
 
 /// A task's answers: (output slot, its k nearest as (squared distance, row)).
@@ -24,6 +24,76 @@ pub(super) struct Block<'b, F> {
     /// Per query: once its candidate list is full and its last candidate's pass-1 distance is at
     /// most this, the query stops accepting rows (`-inf`: never).
     pub(super) stop: &'b [F],
+}
+
+/// The rows of a visited tile taking the distances of a self search's queries as their own
+/// candidates (the symmetric self search of [`super::BruteForce::query_self`]): per panel slot
+/// of the tile, a threshold (`-inf` for padding) and a sorted list of at most `keep`
+/// (pass-1 distance, query row), stored flat (`keep` entries a slot) so that a visit allocates
+/// nothing. The kernel offers each distance it computes under a slot's threshold; `full` stays
+/// true while every panel of the tile is computed for every query.
+pub(super) struct Offer<F> {
+    pub(super) keep: usize,
+    pub(super) thr: Vec<F>,
+    pub(super) cands: Vec<(F, usize)>,
+    pub(super) lens: Vec<usize>,
+    pub(super) full: bool,
+}
+
+impl<F: Float> Offer<F> {
+    /// Slot `s`'s candidates.
+    pub(super) fn list(&self, s: usize) -> &[(F, usize)] {
+        &self.cands[s * self.keep..s * self.keep + self.lens[s]]
+    }
+
+    /// Offer `(dv, j)` to slot `s` (`dv` under its threshold).
+    #[inline(always)]
+    fn offer(&mut self, s: usize, dv: F, j: usize) {
+        let keep = self.keep;
+        let n = self.lens[s];
+        let c = &mut self.cands[s * keep..(s + 1) * keep];
+        let pos = c[..n].partition_point(|&(v, _)| v <= dv);
+        if pos >= keep {
+            return;
+        }
+        let end = if n == keep { n - 1 } else { n };
+        c.copy_within(pos..end, pos + 1);
+        c[pos] = (dv, j);
+        if n < keep {
+            self.lens[s] = n + 1;
+        }
+        if self.lens[s] == keep {
+            self.thr[s] = c[keep - 1].0;
+        }
+    }
+}
+
+/// What one microkernel call does with a tile's panels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Plan {
+    /// Only find which panels the block may reach (bit `p`), computing no panel.
+    Probe,
+    /// Find them, then compute those panels.
+    Prune,
+    /// Compute the panels of this mask (found by a probe, or every panel).
+    Mask(u32),
+}
+
+/// Insert `(dv, j)` into the sorted list `c` of at most `keep` candidates; return its new
+/// threshold (its last value once it holds `keep`), or None while it holds fewer.
+#[inline(always)]
+pub(super) fn insert_candidate<F: Float>(
+    c: &mut Vec<(F, usize)>,
+    keep: usize,
+    dv: F,
+    j: usize,
+) -> Option<F> {
+    let pos = c.partition_point(|&(v, _)| v <= dv);
+    if c.len() == keep {
+        c.pop();
+    }
+    c.insert(pos, (dv, j));
+    (c.len() == keep).then(|| c[keep - 1].0)
 }
 
 /// One tile as the kernel reads it.
@@ -114,25 +184,29 @@ impl Kernel {
         thr: &mut [F],
         cands: &mut [Vec<(F, usize)>],
         keep: usize,
-    ) {
+        plan: Plan,
+        offer: Option<&mut Offer<F>>,
+    ) -> u32 {
         let wide = std::mem::size_of::<F>() == 8;
         match self {
-            Kernel::Portable => microkernel::<F, 4, Portable>(tile, pack, d, blk, thr, cands, keep),
+            Kernel::Portable => {
+                microkernel::<F, 4, Portable>(tile, pack, d, blk, thr, cands, keep, plan, offer)
+            }
             // SAFETY: `detect` chose these kernels only where the CPU has the features they enable.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe {
                 if wide {
-                    kernel_avx2::<F, 3>(tile, pack, d, blk, thr, cands, keep)
+                    kernel_avx2::<F, 3>(tile, pack, d, blk, thr, cands, keep, plan, offer)
                 } else {
-                    kernel_avx2::<F, 6>(tile, pack, d, blk, thr, cands, keep)
+                    kernel_avx2::<F, 6>(tile, pack, d, blk, thr, cands, keep, plan, offer)
                 }
             },
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => unsafe {
                 if wide {
-                    kernel_avx512::<F, 8>(tile, pack, d, blk, thr, cands, keep)
+                    kernel_avx512::<F, 8>(tile, pack, d, blk, thr, cands, keep, plan, offer)
                 } else {
-                    kernel_avx512::<F, 12>(tile, pack, d, blk, thr, cands, keep)
+                    kernel_avx512::<F, 12>(tile, pack, d, blk, thr, cands, keep, plan, offer)
                 }
             },
         }
@@ -143,6 +217,7 @@ impl Kernel {
 /// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_avx2<F: Float, const MQ: usize>(
     tile: &TileData<F>,
     pack: &mut Panels<F>,
@@ -151,14 +226,17 @@ unsafe fn kernel_avx2<F: Float, const MQ: usize>(
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
-) {
-    microkernel::<F, MQ, simd::Avx2>(tile, pack, d, blk, thr, cands, keep)
+    plan: Plan,
+    offer: Option<&mut Offer<F>>,
+) -> u32 {
+    microkernel::<F, MQ, simd::Avx2>(tile, pack, d, blk, thr, cands, keep, plan, offer)
 }
 
 /// # Safety
 /// The CPU must support AVX-512F (and AVX2, FMA).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn kernel_avx512<F: Float, const MQ: usize>(
     tile: &TileData<F>,
     pack: &mut Panels<F>,
@@ -167,8 +245,10 @@ unsafe fn kernel_avx512<F: Float, const MQ: usize>(
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
-) {
-    microkernel::<F, MQ, simd::Avx512>(tile, pack, d, blk, thr, cands, keep)
+    plan: Plan,
+    offer: Option<&mut Offer<F>>,
+) -> u32 {
+    microkernel::<F, MQ, simd::Avx512>(tile, pack, d, blk, thr, cands, keep, plan, offer)
 }
 
 /// The register-tiled inner product of one instruction set: pass-1 distances of `MQ` queries to
@@ -206,6 +286,29 @@ pub(super) trait PanelDists {
         reach: &[F],
         slack: F,
     ) -> u32;
+
+    /// Bit `w` of `out[q]` set when `dist[q][w] < thr[w]` (the panel's rows' own thresholds).
+    ///
+    /// # Safety
+    /// The CPU must support the instruction set of the implementation; `thr` holds `PANEL`
+    /// values.
+    unsafe fn below<F: Float, const MQ: usize>(dist: &[[F; PANEL]; MQ], thr: &[F]) -> [u32; MQ];
+}
+
+/// [`PanelDists::below`] in plain Rust.
+#[inline(always)]
+pub(super) fn below_portable<F: Float, const MQ: usize>(
+    dist: &[[F; PANEL]; MQ],
+    thr: &[F],
+) -> [u32; MQ] {
+    let t: &[F; PANEL] = thr[..PANEL].try_into().unwrap();
+    let mut out = [0u32; MQ];
+    for (o, row) in out.iter_mut().zip(dist) {
+        for w in 0..PANEL {
+            *o |= ((row[w] < t[w]) as u32) << w;
+        }
+    }
+    out
 }
 
 /// Plain Rust, for any CPU (and forced by `EQUIPOISE_PORTABLE_KERNEL` to test the dispatch).
@@ -254,6 +357,11 @@ impl PanelDists for Portable {
     ) -> u32 {
         reach_mask_portable::<F, MQ>(cdist, rad, err, reach, slack)
     }
+
+    #[inline(always)]
+    unsafe fn below<F: Float, const MQ: usize>(dist: &[[F; PANEL]; MQ], thr: &[F]) -> [u32; MQ] {
+        below_portable::<F, MQ>(dist, thr)
+    }
 }
 
 /// [`PanelDists::reach_mask`] in plain Rust.
@@ -280,7 +388,12 @@ pub(super) fn reach_mask_portable<F: Float, const MQ: usize>(
 /// the panels no query can reach (|q - c| - radius above `sqrt(threshold + error)`), then each
 /// remaining panel's `PANEL x MQ` distances are computed in registers by `K`, and only the rows
 /// under a query's threshold go to its candidate list.
+///
+/// With an `offer`, each distance is also offered to the tile's row as a candidate of its own
+/// (the symmetric self search), unless a panel of the tile was ruled out for this block, which
+/// makes the offer partial (`full = false`: its caller then drops it).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
     tile: &TileData<F>,
     pack: &mut Panels<F>,
@@ -289,26 +402,44 @@ fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
     thr: &mut [F],
     cands: &mut [Vec<(F, usize)>],
     keep: usize,
-) {
+    plan: Plan,
+    mut offer: Option<&mut Offer<F>>,
+) -> u32 {
     let qt = &blk.qt[..d * MQ];
     let qn = &blk.qn[..MQ];
     assert!(thr.len() >= MQ && tile.cent.len() >= d * PANEL && tile.cnorm.len() >= PANEL);
     let n_panels = tile.pnorms.len() / PANEL;
     assert!(n_panels <= 32 && tile.prow.len() >= n_panels * PANEL);
     let mut dist = [[F::zero(); PANEL]; MQ];
-    // Panel p may hold a row within reach of query q only if
-    // pass1(q, centroid) - a(q) <= (radius_p + reach_q)^2 (1 + b) (`slack`, with this test's
-    // own rounding).
-    let none = [F::neg_infinity(); MQ];
-    assert!(tile.rad.len() >= PANEL && blk.err.len() >= MQ && blk.reach.len() >= MQ);
-    // SAFETY: the sizes were checked above (`qt`, `qn` by the slicing); `K` was chosen for this
-    // CPU by `Kernel::detect`.
-    let mut mask = unsafe {
-        K::dists::<F, MQ>(tile.cent, tile.cnorm, qt, qn, &none, d, &mut dist);
-        K::reach_mask::<F, MQ>(&dist, tile.rad, blk.err, blk.reach, blk.slack)
-    };
     // Centroid slots past the tile's last panel are padding.
-    mask &= ((1u64 << n_panels) - 1) as u32;
+    let all = ((1u64 << n_panels) - 1) as u32;
+    let mut mask = match plan {
+        Plan::Mask(m) => m & all,
+        Plan::Probe | Plan::Prune => {
+            // Panel p may hold a row within reach of query q only if
+            // pass1(q, centroid) - a(q) <= (radius_p + reach_q)^2 (1 + b) (`slack`, with this
+            // test's own rounding).
+            let none = [F::neg_infinity(); MQ];
+            assert!(tile.rad.len() >= PANEL && blk.err.len() >= MQ && blk.reach.len() >= MQ);
+            // SAFETY: the sizes were checked above (`qt`, `qn` by the slicing); `K` was chosen
+            // for this CPU by `Kernel::detect`.
+            let m = unsafe {
+                K::dists::<F, MQ>(tile.cent, tile.cnorm, qt, qn, &none, d, &mut dist);
+                K::reach_mask::<F, MQ>(&dist, tile.rad, blk.err, blk.reach, blk.slack)
+            };
+            m & all
+        }
+    };
+    if plan == Plan::Probe {
+        return mask;
+    }
+    let computed = mask;
+    if mask != all {
+        if let Some(o) = offer.as_deref_mut() {
+            o.full = false;
+        }
+    }
+    let mut offer = offer.filter(|o| o.full);
     while mask != 0 {
         let p = mask.trailing_zeros() as usize;
         mask &= mask - 1;
@@ -336,18 +467,38 @@ fn microkernel<F: Float, const MQ: usize, K: PanelDists>(
                     continue;
                 }
                 // Sorted insertion; `keep` is small.
-                let pos = c.partition_point(|&(v, _)| v <= dv);
-                if c.len() == keep {
-                    c.pop();
+                if let Some(t) = insert_candidate(c, keep, dv, j) {
+                    thr[q] = if t <= blk.stop[q] {
+                        F::neg_infinity()
+                    } else {
+                        t
+                    };
                 }
-                c.insert(pos, (dv, j));
-                if c.len() == keep {
-                    thr[q] = c[keep - 1].0;
-                    if thr[q] <= blk.stop[q] {
-                        thr[q] = F::neg_infinity();
+            }
+        }
+        if let Some(o) = offer.as_deref_mut() {
+            // The same distances as candidates of the panel's rows: query `q` (an indexed row,
+            // its own excluded row; padding slots exclude nothing) for row `w`.
+            let base = p * PANEL;
+            // SAFETY: `o.thr` holds a threshold per panel slot of the tile; `K` as above.
+            let below = unsafe { K::below::<F, MQ>(&dist, &o.thr[base..base + PANEL]) };
+            for q in 0..MQ {
+                let qi = blk.excl[q];
+                let mut h = below[q];
+                if h == 0 || qi == NONE {
+                    continue;
+                }
+                while h != 0 {
+                    let w = h.trailing_zeros() as usize;
+                    h &= h - 1;
+                    let dv = dist[q][w];
+                    if dv >= o.thr[base + w] {
+                        continue;
                     }
+                    o.offer(base + w, dv, qi);
                 }
             }
         }
     }
+    computed
 }

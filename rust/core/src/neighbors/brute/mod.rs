@@ -46,6 +46,9 @@ const RANGE_KEEP: usize = 1024;
 const SPLIT_SAMPLE: usize = 512;
 /// Queries of one task when they are not the data's own rows.
 const TASK: usize = 128;
+/// Most bytes of candidates a symmetric self search holds for all rows at once (about 3M rows
+/// for k = 4); a larger self search runs tile by tile, each distance computed twice.
+const SYMMETRIC_BYTES: usize = 512 << 20;
 /// Slot of a padding row in `prow`.
 const NONE: usize = usize::MAX;
 
@@ -201,6 +204,24 @@ impl<'a, F: Float> BruteForce<'a, F> {
     }
 }
 
+impl<F: Float> BruteForce<'_, F> {
+    /// [`KnnIndex::query_self`] one task a tile, each computing all of its own distances (the
+    /// search of a self query too large for [`BruteForce::query_self_symmetric`]).
+    fn query_self_by_tiles(&self, k: usize, available: usize) -> Neighbors {
+        let tasks: Vec<Vec<Query<'_, F>>> = self
+            .tiles
+            .iter()
+            .map(|t| {
+                self.perm[t.row_start..t.row_end]
+                    .iter()
+                    .map(|&i| Query::new(self.row(i), i, i))
+                    .collect()
+            })
+            .collect();
+        self.search(tasks, self.n, k, available)
+    }
+}
+
 impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
     fn n_rows(&self) -> usize {
         self.n
@@ -262,17 +283,14 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
         let available = self.check_k(k, true)?;
-        let tasks: Vec<Vec<Query<'_, F>>> = self
-            .tiles
-            .iter()
-            .map(|t| {
-                self.perm[t.row_start..t.row_end]
-                    .iter()
-                    .map(|&i| Query::new(self.row(i), i, i))
-                    .collect()
-            })
-            .collect();
-        let nb = self.search(tasks, self.n, k, available);
+        // Every row's candidates are held at once: within SYMMETRIC_BYTES, about 3M rows.
+        let keep = (k + k / 2 + 4).min(available);
+        let seeds = self.n * (keep * std::mem::size_of::<(F, usize)>() + 24);
+        let nb = if self.tiles.len() >= 2 && seeds <= SYMMETRIC_BYTES {
+            self.query_self_symmetric(k, available)
+        } else {
+            self.query_self_by_tiles(k, available)
+        };
         crate::cancel::check()?;
         Ok(nb)
     }

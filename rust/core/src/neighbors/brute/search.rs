@@ -2,6 +2,7 @@
 //! the exact re-rank in `f64` and its rounding proof, and the bounded searches of the cleaners.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -9,7 +10,7 @@ use rayon::prelude::*;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::build::centroid_radius;
-use super::kernel::{Block, Kernel, TaskResult, TileData};
+use super::kernel::{Block, Kernel, Offer, Plan, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
 use super::rounding::ErrBound;
 use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
@@ -49,22 +50,209 @@ impl<F: Float> BruteForce<'_, F> {
                     // Interrupted: dropped by the caller; skip even the per-query bookkeeping.
                     return Vec::new();
                 }
-                self.run_task(&mut caches.get(), t, k, keep, available, kind)
+                self.run_task(&mut caches.get(), t, k, keep, available, kind, None)
             })
             .collect();
-        let mut indices = Array2::<usize>::zeros((nq, k));
-        let mut distances = Array2::<f64>::zeros((nq, k));
-        for task in results {
-            for (slot, list) in task {
-                for (t, &(dd, j)) in list.iter().enumerate() {
-                    indices[[slot, t]] = j;
-                    distances[[slot, t]] = dd.sqrt();
-                }
-            }
-        }
-        Neighbors { indices, distances }
+        assemble(results, nq, k)
     }
 
+    /// All rows' `k` nearest other rows, each pass-1 distance computed once for both of its rows
+    /// where it can be: half the work of [`BruteForce::search`] on data whose bounds prune little
+    /// (a continuous cloud), the same answer.
+    ///
+    /// First every tile's rows are searched among themselves, which seeds each row's candidates
+    /// (and its threshold). Then each tile's task runs pass 1 from its seeds, skipping its own
+    /// tile and every tile whose task already offered it all of its distances; a tile it visits
+    /// whole (no panel ruled out for any of its queries) whose task has not started takes the
+    /// visit's distances as candidates of its own rows, and its task later skips this tile. A
+    /// tile offers only whole visits, so no pair of rows is offered twice to one row; every row
+    /// left out of a list still has a pass-1 distance at least its last candidate's (offered and
+    /// refused, or ruled out by a bound), which is all the exactness proof of
+    /// [`BruteForce::run_task`] needs. The answer is that proof's exact ranking, so it does not
+    /// depend on which task offered what (nor on the number of threads).
+    pub(super) fn query_self_symmetric(&self, k: usize, available: usize) -> Neighbors {
+        let keep = (k + k / 2 + 4).min(available);
+        let kind = Kernel::detect();
+        let caches = Caches::new(self.d);
+        let nt = self.tiles.len();
+        let tile_queries = |t: usize| -> Vec<Query<'_, F>> {
+            let tile = &self.tiles[t];
+            self.perm[tile.row_start..tile.row_end]
+                .iter()
+                .map(|&i| Query::new(self.row(i), i, i))
+                .collect()
+        };
+        let states: Vec<Mutex<TileState<F>>> = (0..nt)
+            .into_par_iter()
+            .map(|t| {
+                let qs = tile_queries(t);
+                let cands = if crate::cancel::requested() {
+                    vec![Vec::new(); qs.len()]
+                } else {
+                    let own = [t];
+                    let mut cache = caches.get();
+                    self.pass1(&mut cache, &qs, keep, kind, None, None, Some(&own))
+                        .0
+                };
+                Mutex::new(TileState {
+                    started: false,
+                    cands,
+                    offered: Vec::new(),
+                })
+            })
+            .collect();
+        let results: Vec<TaskResult> = (0..nt)
+            .into_par_iter()
+            .map(|t| {
+                if crate::cancel::requested() {
+                    return Vec::new();
+                }
+                let (seeds, offered) = {
+                    let mut st = lock(&states[t]);
+                    st.started = true;
+                    (
+                        std::mem::take(&mut st.cands),
+                        std::mem::take(&mut st.offered),
+                    )
+                };
+                let mut covered = vec![false; nt];
+                covered[t] = true;
+                for o in offered {
+                    covered[o] = true;
+                }
+                let task = SymTask {
+                    own: t,
+                    seeds,
+                    covered,
+                    states: &states,
+                    keep,
+                    buf: None,
+                    merged: Vec::with_capacity(keep),
+                };
+                let qs = tile_queries(t);
+                self.run_task(&mut caches.get(), &qs, k, keep, available, kind, Some(task))
+            })
+            .collect();
+        assemble(results, self.n, k)
+    }
+}
+
+/// A tile's state in the symmetric self search: whether its task has started, its rows'
+/// candidates so far (in tile order), and the tiles that offered them every distance.
+pub(super) struct TileState<F> {
+    started: bool,
+    cands: Vec<Vec<(F, usize)>>,
+    offered: Vec<usize>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One task of the symmetric self search: its tile, its rows' seeded candidates, the tiles it
+/// must not visit (its own, searched first, and those that offered it everything), and every
+/// tile's state.
+pub(super) struct SymTask<'s, F> {
+    own: usize,
+    seeds: Vec<Vec<(F, usize)>>,
+    covered: Vec<bool>,
+    states: &'s [Mutex<TileState<F>>],
+    keep: usize,
+    /// The offer buffer and a merge buffer, reused from visit to visit.
+    buf: Option<Offer<F>>,
+    merged: Vec<(F, usize)>,
+}
+
+impl<F: Float> SymTask<'_, F> {
+    /// Whether tile `t`'s task has not started (it may still take an offer).
+    fn may_offer(&self, t: usize) -> bool {
+        !lock(&self.states[t]).started
+    }
+
+    /// An offer to the rows of tile `t`, thresholds from their candidates now, if its task has not
+    /// started (in the task's buffer, reused from visit to visit).
+    fn begin(&mut self, bf: &BruteForce<'_, F>, t: usize) -> Option<Offer<F>> {
+        let st = lock(&self.states[t]);
+        if st.started {
+            return None;
+        }
+        let keep = self.keep;
+        let tile = &bf.tiles[t];
+        let slots = (tile.panel_end - tile.panel_start) * PANEL;
+        let mut o = self.buf.take().unwrap_or(Offer {
+            keep,
+            thr: Vec::new(),
+            cands: Vec::new(),
+            lens: Vec::new(),
+            full: true,
+        });
+        o.full = true;
+        o.thr.clear();
+        o.thr.resize(slots, F::neg_infinity());
+        o.lens.clear();
+        o.lens.resize(slots, 0);
+        o.cands.resize(slots * keep, (F::zero(), NONE));
+        for (v, c) in o.thr.iter_mut().zip(&st.cands) {
+            *v = if c.len() >= keep {
+                c[keep - 1].0
+            } else {
+                F::infinity()
+            };
+        }
+        Some(o)
+    }
+
+    /// Merge a whole visit's offer into tile `t`'s candidates, if its task has still not started;
+    /// the offer's buffer goes back to the task.
+    fn finish(&mut self, t: usize, offer: Offer<F>) {
+        let keep = self.keep;
+        {
+            let mut st = lock(&self.states[t]);
+            // A visit that missed a panel offers nothing (the plan computes them all).
+            if !st.started && offer.full {
+                let merged = &mut self.merged;
+                for (s, c) in st.cands.iter_mut().enumerate() {
+                    let o = offer.list(s);
+                    if o.is_empty() {
+                        continue;
+                    }
+                    merged.clear();
+                    let (mut a, mut b) = (0, 0);
+                    while merged.len() < keep && (a < c.len() || b < o.len()) {
+                        if b == o.len() || (a < c.len() && c[a].0 <= o[b].0) {
+                            merged.push(c[a]);
+                            a += 1;
+                        } else {
+                            merged.push(o[b]);
+                            b += 1;
+                        }
+                    }
+                    c.clear();
+                    c.extend_from_slice(merged);
+                }
+                st.offered.push(self.own);
+            }
+        }
+        self.buf = Some(offer);
+    }
+}
+
+/// The tasks' answers as one result of `nq` lists of `k`.
+fn assemble(results: Vec<TaskResult>, nq: usize, k: usize) -> Neighbors {
+    let mut indices = Array2::<usize>::zeros((nq, k));
+    let mut distances = Array2::<f64>::zeros((nq, k));
+    for task in results {
+        for (slot, list) in task {
+            for (t, &(dd, j)) in list.iter().enumerate() {
+                indices[[slot, t]] = j;
+                distances[[slot, t]] = dd.sqrt();
+            }
+        }
+    }
+    Neighbors { indices, distances }
+}
+
+impl<F: Float> BruteForce<'_, F> {
     /// Pass 1's rounding-error bound for the query `q` (relative to the query: see
     /// [`ErrBound`]).
     pub(super) fn err_bound(&self, q: &[F]) -> ErrBound {
@@ -87,11 +275,12 @@ impl<F: Float> BruteForce<'_, F> {
         keep: usize,
         available: usize,
         kind: Kernel,
+        sym: Option<SymTask<'_, F>>,
     ) -> Vec<(usize, Vec<(f64, usize)>)> {
         let nq = qs.len();
         #[cfg(test)]
         let clock = std::time::Instant::now();
-        let (cands, errs) = self.pass1(cache, qs, keep, kind, None, None, None);
+        let (cands, errs) = self.pass1_sym(cache, qs, keep, kind, None, None, None, sym);
         #[cfg(test)]
         super::tests::NANOS[0].fetch_add(clock.elapsed().as_nanos() as u64, Relaxed);
         let mut out = Vec::with_capacity(nq);
@@ -470,6 +659,26 @@ impl<F: Float> BruteForce<'_, F> {
         stop: Option<&[F]>,
         only_tiles: Option<&[usize]>,
     ) -> (Vec<Vec<(F, usize)>>, Vec<ErrBound>) {
+        self.pass1_sym(cache, qs, keep, kind, init, stop, only_tiles, None)
+    }
+
+    /// [`BruteForce::pass1`]; with `sym`, a task of the symmetric self search
+    /// ([`BruteForce::query_self_symmetric`]): the queries start from their seeded candidates,
+    /// skip their own tile and the tiles that already offered them every distance, and offer the
+    /// distances of every tile they visit whole to that tile's rows, when its task has not
+    /// started.
+    #[allow(clippy::too_many_arguments)]
+    fn pass1_sym(
+        &self,
+        cache: &mut PanelCache<F>,
+        qs: &[Query<'_, F>],
+        keep: usize,
+        kind: Kernel,
+        init: Option<&[F]>,
+        stop: Option<&[F]>,
+        only_tiles: Option<&[usize]>,
+        mut sym: Option<SymTask<'_, F>>,
+    ) -> (Vec<Vec<(F, usize)>>, Vec<ErrBound>) {
         let d = self.d;
         let nq = qs.len();
         let qrows: Vec<&[F]> = qs.iter().map(|q| q.row).collect();
@@ -510,8 +719,10 @@ impl<F: Float> BruteForce<'_, F> {
         order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
 
         let mq = kind.mq::<F>();
-        let mut sl = Slots::new(qs, mq, keep, &qnorms, &errs, init, stop);
+        let seeds = sym.as_mut().map(|s| std::mem::take(&mut s.seeds));
+        let mut sl = Slots::new(qs, mq, keep, &qnorms, &errs, init, stop, seeds);
         let mut lb_q = vec![0f64; sl.len()];
+        let mut masks: Vec<u32> = Vec::new();
         // The panel test's slack: its own rounding, and the `b D` part of the error bound.
         let slack = F::narrow((1.0 + 1e-5) * (1.0 + task_err.b));
         for &(_, lb, t) in &order {
@@ -527,6 +738,12 @@ impl<F: Float> BruteForce<'_, F> {
             if task_err.pass1_below(lb) > worst.wide() {
                 // Every row of this tile has a pass-1 distance above every query's threshold:
                 // none of them can enter a candidate list.
+                continue;
+            }
+            if sym.as_ref().is_some_and(|s| s.covered[t]) {
+                #[cfg(test)]
+                super::tests::COVERED.fetch_add(1, Relaxed);
+                // Every distance to this tile's rows is among the seeded candidates already.
                 continue;
             }
             #[cfg(test)]
@@ -566,35 +783,85 @@ impl<F: Float> BruteForce<'_, F> {
                 let l = (s.sqrt() * (1.0 - 1e-9) - tile.radius * (1.0 + 1e-9)).max(0.0);
                 *s = e.pass1_below(l * l * (1.0 - 1e-9));
             }
-            for b in 0..ns / mq {
-                let blk_slots = b * mq..(b + 1) * mq;
-                // Skip the tile for this block when no query of it can accept a row of the tile
-                // (padding slots have a `-inf` threshold).
-                let needed = blk_slots.clone().any(|s| lbs[s] <= sl.thr[s].wide());
-                if !needed {
-                    continue;
-                }
-                #[cfg(test)]
-                super::tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                for s in blk_slots.clone() {
+            let n_blocks = ns / mq;
+            // A query may accept a row of the tile (padding slots have a `-inf` threshold).
+            let needed = |sl: &Slots<F>, b: usize| {
+                (b * mq..(b + 1) * mq).any(|s| lbs[s] <= sl.thr[s].wide())
+            };
+            let set_reach = |sl: &mut Slots<F>, b: usize| {
+                for s in b * mq..(b + 1) * mq {
                     if sl.qid[s] != NONE {
                         sl.reach[s] = F::narrow(
                             sl.errs[s].dist_below(sl.thr[s].wide()).sqrt() * (1.0 + 1e-6),
                         );
                     }
                 }
-                let blk = Block {
-                    qt: &sl.qt[b * d * mq..(b + 1) * d * mq],
-                    qn: &sl.qn[blk_slots.clone()],
-                    excl: &sl.excl[blk_slots.clone()],
-                    err: &sl.errf[blk_slots.clone()],
-                    reach: &sl.reach[blk_slots.clone()],
-                    slack,
-                    stop: &sl.stops[blk_slots.clone()],
+            };
+            // The symmetric self search offers a visit's distances to the tile's rows only when
+            // the visit computes every panel for every block: when every block needs the tile
+            // and they reach at least 3/4 of its panels (a probe of the blocks' panel masks), the
+            // rest is computed too, which spares the tile's task this whole visit.
+            let mut offer = None;
+            let mut probed = false;
+            if sym.as_ref().is_some_and(|s| s.may_offer(t)) && (0..n_blocks).all(|b| needed(&sl, b))
+            {
+                let n_panels = p1 - p0;
+                let mut reachable = 0;
+                masks.clear();
+                for b in 0..n_blocks {
+                    set_reach(&mut sl, b);
+                    let (blk, th, cs) = sl.block(b, slack);
+                    let m = kind.run(
+                        &tile_data,
+                        &mut pack,
+                        d,
+                        &blk,
+                        th,
+                        cs,
+                        keep,
+                        Plan::Probe,
+                        None,
+                    );
+                    reachable += m.count_ones() as usize;
+                    masks.push(m);
+                }
+                probed = true;
+                if reachable * 4 >= n_blocks * n_panels * 3 {
+                    offer = sym.as_mut().and_then(|s| s.begin(self, t));
+                    if offer.is_some() {
+                        masks.iter_mut().for_each(|m| *m = u32::MAX);
+                    }
+                }
+            }
+            for b in 0..n_blocks {
+                // Skip the tile for this block when no query of it can accept a row of the tile
+                // (unless the visit is offered whole).
+                if offer.is_none() && !needed(&sl, b) {
+                    continue;
+                }
+                #[cfg(test)]
+                super::tests::KERNELS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let plan = if probed {
+                    Plan::Mask(masks[b])
+                } else {
+                    set_reach(&mut sl, b);
+                    Plan::Prune
                 };
-                let th = &mut sl.thr[blk_slots.clone()];
-                let cs = &mut sl.cands[blk_slots];
-                kind.run(&tile_data, &mut pack, d, &blk, th, cs, keep);
+                let (blk, th, cs) = sl.block(b, slack);
+                kind.run(
+                    &tile_data,
+                    &mut pack,
+                    d,
+                    &blk,
+                    th,
+                    cs,
+                    keep,
+                    plan,
+                    offer.as_mut(),
+                );
+            }
+            if let (Some(s), Some(o)) = (sym.as_mut(), offer) {
+                s.finish(t, o);
             }
         }
         (sl.into_candidates(nq), errs)
@@ -653,6 +920,9 @@ impl<F: Float> BruteForce<'_, F> {
     }
 }
 
+/// A block of slots as the kernel takes it: the block, its thresholds and candidate lists.
+type BlockParts<'s, F> = (Block<'s, F>, &'s mut [F], &'s mut [Vec<(F, usize)>]);
+
 /// The queries of one pass 1, in the kernel's slots: blocks of `mq` slots, each slot's query
 /// transposed into its block (`qt[(b * d + j) * mq + i]`) and in `f64` (`q64[j * cap + s]`), with
 /// its threshold, excluded row, stop value, error bound and candidates. Queries that stop (a
@@ -691,6 +961,7 @@ impl<F: Float> Slots<F> {
         errs: &[ErrBound],
         init: Option<&[F]>,
         stop: Option<&[F]>,
+        seeds: Option<Vec<Vec<(F, usize)>>>,
     ) -> Self {
         let nq = qs.len();
         let d = qs.first().map_or(0, |q| q.row.len());
@@ -729,11 +1000,38 @@ impl<F: Float> Slots<F> {
             sl.errf[i] = F::narrow(errs[i].a * (1.0 + 1e-6));
             sl.errs[i] = errs[i];
         }
+        if let Some(seeds) = seeds {
+            // Candidates found before this pass (sorted, at most `keep`): a full list's last
+            // value is the query's threshold.
+            for (i, c) in seeds.into_iter().enumerate().take(nq) {
+                if c.len() >= keep {
+                    sl.thr[i] = sl.thr[i].min(c[keep - 1].0);
+                }
+                sl.cands[i] = c;
+                sl.cands[i].reserve(keep + 1);
+            }
+        }
         sl
     }
 
     fn len(&self) -> usize {
         self.len
+    }
+
+    /// Block `b` as the kernel takes it, with its thresholds and candidate lists.
+    fn block(&mut self, b: usize, slack: F) -> BlockParts<'_, F> {
+        let (mq, d) = (self.mq, self.d);
+        let r = b * mq..(b + 1) * mq;
+        let blk = Block {
+            qt: &self.qt[b * d * mq..(b + 1) * d * mq],
+            qn: &self.qn[r.clone()],
+            excl: &self.excl[r.clone()],
+            err: &self.errf[r.clone()],
+            reach: &self.reach[r.clone()],
+            slack,
+            stop: &self.stops[r.clone()],
+        };
+        (blk, &mut self.thr[r.clone()], &mut self.cands[r])
     }
 
     /// Pack the active slots (a threshold above `-inf`) into the first blocks when that frees at

@@ -98,9 +98,54 @@ impl PanelDists for Avx512 {
             super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach, slack)
         }
     }
+
+    #[inline(always)]
+    unsafe fn below<F: Float, const MQ: usize>(dist: &[[F; PANEL]; MQ], thr: &[F]) -> [u32; MQ] {
+        assert!(thr.len() >= PANEL);
+        // SAFETY: each branch casts to the type `F` is; the CPU has AVX-512F (the caller).
+        if TypeId::of::<F>() == TypeId::of::<f32>() {
+            let dist = &*(dist as *const [[F; PANEL]; MQ] as *const [[f32; PANEL]; MQ]);
+            Avx512::below_f32::<MQ>(dist, cast(thr))
+        } else {
+            let dist = &*(dist as *const [[F; PANEL]; MQ] as *const [[f64; PANEL]; MQ]);
+            Avx512::below_f64::<MQ>(dist, cast(thr))
+        }
+    }
 }
 
 impl Avx512 {
+    /// # Safety
+    /// AVX-512F; `thr` holds `PANEL` values.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn below_f32<const MQ: usize>(dist: &[[f32; PANEL]; MQ], thr: &[f32]) -> [u32; MQ] {
+        let t = _mm512_loadu_ps(thr.as_ptr());
+        let mut out = [0u32; MQ];
+        for (o, row) in out.iter_mut().zip(dist) {
+            *o = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_loadu_ps(row.as_ptr()), t) as u32;
+        }
+        out
+    }
+
+    /// # Safety
+    /// AVX-512F; `thr` holds `PANEL` values.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn below_f64<const MQ: usize>(dist: &[[f64; PANEL]; MQ], thr: &[f64]) -> [u32; MQ] {
+        let (t0, t1) = (
+            _mm512_loadu_pd(thr.as_ptr()),
+            _mm512_loadu_pd(thr.as_ptr().add(8)),
+        );
+        let mut out = [0u32; MQ];
+        for (o, row) in out.iter_mut().zip(dist) {
+            let m0 = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_loadu_pd(row.as_ptr()), t0) as u32;
+            let m1 =
+                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_loadu_pd(row.as_ptr().add(8)), t1) as u32;
+            *o = m0 | (m1 << 8);
+        }
+        out
+    }
+
     /// # Safety
     /// AVX-512F; `F` is `f32`; the sizes of [`PanelDists::reach_mask`].
     #[target_feature(enable = "avx512f")]
@@ -171,6 +216,11 @@ impl PanelDists for Avx2 {
         slack: F,
     ) -> u32 {
         super::kernel::reach_mask_portable::<F, MQ>(cdist, rad, err, reach, slack)
+    }
+
+    #[inline(always)]
+    unsafe fn below<F: Float, const MQ: usize>(dist: &[[F; PANEL]; MQ], thr: &[F]) -> [u32; MQ] {
+        super::kernel::below_portable::<F, MQ>(dist, thr)
     }
 }
 

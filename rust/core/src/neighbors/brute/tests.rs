@@ -12,6 +12,8 @@ pub(crate) static FALLBACKS: std::sync::atomic::AtomicUsize =
 pub(crate) static KERNELS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub(crate) static VISITED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub(crate) static PENDING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Tiles a task of the symmetric self search skipped, every distance to them already offered.
+pub(crate) static COVERED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 pub(crate) static NANOS: [std::sync::atomic::AtomicU64; 3] = [
     std::sync::atomic::AtomicU64::new(0),
     std::sync::atomic::AtomicU64::new(0),
@@ -277,7 +279,7 @@ fn every_kernel_gives_the_same_answer() {
         // One cache for every task, as a worker keeps it: reused tiles must stay right.
         let mut cache = PanelCache::new(30);
         for t in &tasks {
-            for (slot, list) in bf.run_task(&mut cache, t, 6, keep, 1499, kind) {
+            for (slot, list) in bf.run_task(&mut cache, t, 6, keep, 1499, kind, None) {
                 let got: Vec<usize> = list.iter().map(|p| p.1).collect();
                 assert_eq!(got, want[slot], "{kind:?}");
             }
@@ -307,7 +309,7 @@ fn near_ties_below_the_rounding_error_stay_exact() {
         for kind in Kernel::all_supported() {
             let mut cache = PanelCache::new(d);
             for t in &bf.self_tasks(&rows) {
-                for (slot, list) in bf.run_task(&mut cache, t, 4, 10, n - 1, kind) {
+                for (slot, list) in bf.run_task(&mut cache, t, 4, 10, n - 1, kind, None) {
                     let got: Vec<usize> = list.iter().map(|p| p.1).collect();
                     assert_eq!(got, want[slot], "{kind:?}");
                 }
@@ -566,4 +568,68 @@ fn one_huge_row_leaves_small_queries_a_small_bound() {
     let small = bf.err_bound(x.row(10).to_slice().unwrap());
     assert!(bf.max_norm > 1e6);
     assert!(small.a * 1e5 < huge.a, "{small:?} vs {huge:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+    /// The symmetric self search (each distance offered to both of its rows) gives the exact
+    /// ranking, equal to the search tile by tile and to a direct scan, on data of every shape:
+    /// a continuous cloud (whole visits, offered), separated clusters (pruned, partial visits),
+    /// few distinct values (ties and duplicates across tiles), in both precisions and on 1 to 3
+    /// threads.
+    #[test]
+    fn symmetric_self_query_matches_tiles_and_reference(
+        n in 300usize..1800, d in 1usize..14, k in 1usize..7, shape in 0usize..3,
+        seed in 0u64..1000, threads in 1usize..4,
+    ) {
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 5, 0);
+        let centers: Vec<f64> = (0..8 * d).map(|_| s.normal() * 20.0).collect();
+        let data64 = Array2::from_shape_fn((n, d), |(i, j)| match shape {
+            0 => s.normal() * (1.0 + j as f64),
+            1 => centers[(i % 8) * d + j] + s.normal(),
+            _ => s.below(3) as f64 * 0.5,
+        });
+        let data32 = data64.mapv(|v| v as f32);
+        let want = reference(&data32.mapv(|v| v as f64), k);
+        let want64 = reference(&data64, k);
+        let (got32, tiled32, got64) = crate::threads::run_with_threads(threads, || {
+            let bf32 = BruteForce::new(data32.view());
+            let bf64 = BruteForce::new(data64.view());
+            prop_assume!(bf32.tiles.len() >= 2);
+            let available = bf32.check_k(k, true).unwrap();
+            Ok((
+                bf32.query_self_symmetric(k, available),
+                bf32.query_self_by_tiles(k, available),
+                bf64.query_self_symmetric(k, available),
+            ))
+        })
+        .unwrap()?;
+        prop_assert_eq!(&got32, &tiled32);
+        for i in 0..n {
+            prop_assert_eq!(got32.indices.row(i).to_vec(), want[i].clone());
+            prop_assert_eq!(got64.indices.row(i).to_vec(), want64[i].clone());
+        }
+    }
+}
+
+/// On a continuous cloud, the symmetric self search skips the tiles that offered a task all of
+/// their distances (about half of the task-tile pairs): each such distance is computed once.
+#[test]
+fn symmetric_self_query_computes_shared_distances_once() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut s = crate::rng::Stream::new(11, crate::rng::Purpose::Smote, 6, 0);
+    let x = Array2::from_shape_fn((6000, 12), |_| s.normal() as f32);
+    let bf = BruteForce::new(x.view());
+    let nt = bf.tiles.len();
+    COVERED.store(0, Relaxed);
+    let got = bf.query_self(4).unwrap();
+    let covered = COVERED.load(Relaxed);
+    // Other tests may run beside this one and add to the counter: a lower bound only.
+    assert!(
+        covered * 3 >= nt * nt,
+        "covered {covered} of {} task-tile pairs",
+        nt * nt
+    );
+    let available = bf.check_k(4, true).unwrap();
+    assert_eq!(got, bf.query_self_by_tiles(4, available));
 }
