@@ -94,11 +94,7 @@ impl<F: Float> BruteForce<'_, F> {
                     self.pass1(&mut cache, &qs, keep, kind, None, None, Some(&own))
                         .0
                 };
-                Mutex::new(TileState {
-                    started: false,
-                    cands,
-                    offered: Vec::new(),
-                })
+                Mutex::new(TileState::new(cands, keep))
             })
             .collect();
         let results: Vec<TaskResult> = (0..nt)
@@ -110,10 +106,9 @@ impl<F: Float> BruteForce<'_, F> {
                 let (seeds, offered) = {
                     let mut st = lock(&states[t]);
                     st.started = true;
-                    (
-                        std::mem::take(&mut st.cands),
-                        std::mem::take(&mut st.offered),
-                    )
+                    let seeds: Vec<Vec<(F, usize)>> =
+                        (0..st.lens.len()).map(|r| st.list(r).to_vec()).collect();
+                    (seeds, std::mem::take(&mut st.offered))
                 };
                 let mut covered = vec![false; nt];
                 covered[t] = true;
@@ -138,11 +133,37 @@ impl<F: Float> BruteForce<'_, F> {
 }
 
 /// A tile's state in the symmetric self search: whether its task has started, its rows'
-/// candidates so far (in tile order), and the tiles that offered them every distance.
+/// candidates so far (in tile order, `keep` entries a row, flat so that an offer's thresholds
+/// and merges read contiguous memory), and the tiles that offered them every distance.
 pub(super) struct TileState<F> {
     started: bool,
-    cands: Vec<Vec<(F, usize)>>,
+    keep: usize,
+    cands: Vec<(F, usize)>,
+    lens: Vec<usize>,
     offered: Vec<usize>,
+}
+
+impl<F: Float> TileState<F> {
+    fn new(lists: Vec<Vec<(F, usize)>>, keep: usize) -> Self {
+        let mut cands = vec![(F::zero(), NONE); lists.len() * keep];
+        let lens = lists.iter().map(|c| c.len().min(keep)).collect();
+        for (r, c) in lists.iter().enumerate() {
+            let n = c.len().min(keep);
+            cands[r * keep..r * keep + n].copy_from_slice(&c[..n]);
+        }
+        TileState {
+            started: false,
+            keep,
+            cands,
+            lens,
+            offered: Vec::new(),
+        }
+    }
+
+    /// Row `r`'s candidates (its position in the tile).
+    fn list(&self, r: usize) -> &[(F, usize)] {
+        &self.cands[r * self.keep..r * self.keep + self.lens[r]]
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -192,9 +213,9 @@ impl<F: Float> SymTask<'_, F> {
         o.lens.clear();
         o.lens.resize(slots, 0);
         o.cands.resize(slots * keep, (F::zero(), NONE));
-        for (v, c) in o.thr.iter_mut().zip(&st.cands) {
-            *v = if c.len() >= keep {
-                c[keep - 1].0
+        for (r, (v, &n)) in o.thr.iter_mut().zip(&st.lens).enumerate() {
+            *v = if n >= keep {
+                st.cands[r * keep + keep - 1].0
             } else {
                 F::infinity()
             };
@@ -211,11 +232,12 @@ impl<F: Float> SymTask<'_, F> {
             // A visit that missed a panel offers nothing (the plan computes them all).
             if !st.started && offer.full {
                 let merged = &mut self.merged;
-                for (s, c) in st.cands.iter_mut().enumerate() {
-                    let o = offer.list(s);
+                for r in 0..st.lens.len() {
+                    let o = offer.list(r);
                     if o.is_empty() {
                         continue;
                     }
+                    let c = st.list(r);
                     merged.clear();
                     let (mut a, mut b) = (0, 0);
                     while merged.len() < keep && (a < c.len() || b < o.len()) {
@@ -227,8 +249,8 @@ impl<F: Float> SymTask<'_, F> {
                             b += 1;
                         }
                     }
-                    c.clear();
-                    c.extend_from_slice(merged);
+                    st.cands[r * keep..r * keep + merged.len()].copy_from_slice(merged);
+                    st.lens[r] = merged.len();
                 }
                 st.offered.push(self.own);
             }
