@@ -22,6 +22,33 @@ def load():
     return _load
 
 
+class CoreCalls(list):
+    """The calls of one ``equipoise._core`` function, each an ``(args, kwargs)`` pair, recorded
+    while the function runs as before; ``stop()`` puts the function back."""
+
+    stop: object
+
+
+@pytest.fixture
+def core_calls(monkeypatch):
+    """``calls = core_calls("tomek_links")``: record every call of that core function."""
+    from equipoise import _core
+
+    def watch(name) -> CoreCalls:
+        real = getattr(_core, name)
+        calls = CoreCalls()
+
+        def spy(*args, **kw):
+            calls.append((args, kw))
+            return real(*args, **kw)
+
+        calls.stop = lambda: monkeypatch.setattr(_core, name, real)
+        monkeypatch.setattr(_core, name, spy)
+        return calls
+
+    return watch
+
+
 def five_class(n=4000, d=6, seed=0, dtype=np.float64):
     """A small 5-class problem with ratios 100:30:10:3:1, overlapping clusters."""
     rng = np.random.default_rng(seed)

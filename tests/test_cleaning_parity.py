@@ -284,28 +284,19 @@ def test_combined_accepts_imblearn_steps(cls):
 
 
 @pytest.mark.parametrize("cls", ["SMOTEENN", "SMOTETomek"])
-def test_combined_hands_smote_segments_to_its_cleaner(cls, monkeypatch):
+def test_combined_hands_smote_segments_to_its_cleaner(cls, core_calls):
     """SMOTE's segments reach the core cleaner (docs/design.md, "SMOTE's segments"), each new row
     lies on its segment, the rows kept are those of the plain cleaner, and no fitted estimator
     keeps the segments afterwards."""
-    from equipoise import _core
-
     rng = np.random.default_rng(3)
     X = np.vstack([rng.standard_normal((3000, 8)), rng.standard_normal((90, 8)) * 0.5 + 1.0])
     X = X.astype(np.float32)
     y = np.r_[np.zeros(3000, int), np.ones(60, int), np.full(30, 2)]
     name = "edited_nearest_neighbours" if cls == "SMOTEENN" else "tomek_links"
-    seen = []
-    real = getattr(_core, name)
-
-    def spy(*args):
-        seen.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(_core, name, spy)
+    seen = core_calls(name)
     ours = getattr(ec, cls)(random_state=0)
     X_o, y_o = ours.fit_resample(X, y)
-    (args,) = seen
+    ((args, _),) = seen
     pairs, first = args[-2], args[-1]
     assert first == len(y) and pairs.shape == (len(args[1]) - len(y), 2)
     X_s, y_s = eo.SMOTE(random_state=0).fit_resample(X, y)
@@ -315,7 +306,7 @@ def test_combined_hands_smote_segments_to_its_cleaner(cls, monkeypatch):
         t = np.dot(o - a, b - a) / max(np.dot(b - a, b - a), 1e-30)
         assert -1e-6 <= t <= 1 + 1e-6
         np.testing.assert_allclose(o, a + t * (b.astype(np.float64) - a), atol=1e-5)
-    monkeypatch.setattr(_core, name, real)
+    seen.stop()
     cleaner = (
         eu.EditedNearestNeighbours(sampling_strategy="all")
         if cls == "SMOTEENN"

@@ -184,26 +184,16 @@ def test_same_answer_as_in_memory(tmp_path, name, limit):
 
 
 @pytest.mark.parametrize("name", ["smotetomek", "smoteenn", "recipe"])
-def test_smote_hands_its_segments_to_the_next_cleaner_in_memory(tmp_path, name, monkeypatch):
+def test_smote_hands_its_segments_to_the_next_cleaner_in_memory(tmp_path, name, core_calls):
     """Run in memory, SMOTE then a cleaner pass SMOTE's segments to the core cleaner, as the
     in-memory SMOTETomek does, and the rows kept stay the in-memory estimators'."""
-    from equipoise import _core
-
     X, y, table = fraud_table()
-    core = "edited_nearest_neighbours" if name == "smoteenn" else "tomek_links"
-    seen = []
-    real = getattr(_core, core)
-
-    def spy(*args):
-        seen.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(_core, core, spy)
+    seen = core_calls("edited_nearest_neighbours" if name == "smoteenn" else "tomek_links")
     report = run_and_compare(tmp_path, STEPS[name], X, y, table, "1GB")
     assert "gather all" in report.phases
     # The engine's call first, then the reference's (its steps run one by one, without segments).
-    args = seen[0]
-    assert len(seen) == 2 and len(seen[1]) == len(args) - 2
+    args = seen[0][0]
+    assert len(seen) == 2 and len(seen[1][0]) == len(args) - 2
     pairs, first = args[-2], args[-1]
     n_made = len(args[1]) - first  # SMOTE's new rows, the last rows (the cleaner drops some)
     assert pairs.shape == (n_made, 2) and n_made >= report.made_rows > 0
@@ -217,30 +207,22 @@ def test_smote_hands_its_segments_to_the_next_cleaner_in_memory(tmp_path, name, 
 
 
 @pytest.mark.parametrize("limit", ["big", "tight"])
-def test_neighbors_reaches_the_steps_run_in_memory(tmp_path, limit, monkeypatch):
+def test_neighbors_reaches_the_steps_run_in_memory(tmp_path, limit, core_calls):
     """``neighbors="hnsw"`` is set on every step that runs in memory: all of them when the rows
     fit, the over-sampler on the classes it grows otherwise, whose rows are then those of the
     in-memory SMOTE with HNSW. A cleaner streamed in chunks stays exact (the in-memory exact
     TomekLinks' rows); a step's own ``neighbors`` is kept."""
-    from equipoise import _core
-
     X, y, table = fraud_table()
     pq.write_table(table, tmp_path / "probe.parquet")
     steps = [SMOTE(random_state=0), TomekLinks()]
     memory = "1GB" if limit == "big" else tight_limit(table, steps, tmp_path)
-    real = _core.kneighbors
-    algorithms = []
-
-    def spy(*args, **kw):
-        algorithms.append((len(args[0]), kw["algorithm"]))
-        return real(*args, **kw)
-
-    monkeypatch.setattr(_core, "kneighbors", spy)
+    calls = core_calls("kneighbors")
     resample_parquet(
         tmp_path / "probe.parquet", tmp_path / "probe-out.parquet", label="is_fraud",
         steps=steps, memory_limit=memory, neighbors="hnsw", batch_rows=256,
     )  # fmt: skip
     n_min = int((y == 1).sum())
+    algorithms = [(len(args[0]), kw["algorithm"]) for args, kw in calls]
     # SMOTE's graph over the minority (and, in memory, Tomek links' over every row) is HNSW's.
     assert (n_min, "hnsw") in algorithms
     if limit == "big":
@@ -248,13 +230,13 @@ def test_neighbors_reaches_the_steps_run_in_memory(tmp_path, limit, monkeypatch)
     else:
         assert all(a != "hnsw" for n, a in algorithms if n > n_min)
     # Given the steps' own setting, the run's is not used.
-    algorithms.clear()
+    calls.clear()
     resample_parquet(
         tmp_path / "probe.parquet", tmp_path / "probe-out.parquet", label="is_fraud",
-        steps=[SMOTE(random_state=0, neighbors="exact")], neighbors="hnsw", overwrite=True,
+        steps=[SMOTE(random_state=0, neighbors="kdtree")], neighbors="hnsw", overwrite=True,
     )  # fmt: skip
-    assert all(a == "exact" for _, a in algorithms)
-    monkeypatch.setattr(_core, "kneighbors", real)
+    assert calls and all(kw["algorithm"] == "kdtree" for _, kw in calls)
+    calls.stop()
     reference = [
         SMOTE(random_state=0, neighbors="hnsw"),
         TomekLinks(neighbors="hnsw" if limit == "big" else "exact"),

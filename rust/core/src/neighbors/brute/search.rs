@@ -91,7 +91,7 @@ impl<F: Float> BruteForce<'_, F> {
                 } else {
                     let own = [t];
                     let mut cache = caches.get();
-                    self.pass1(&mut cache, &qs, keep, kind, None, None, Some(&own))
+                    self.pass1(&mut cache, &qs, keep, kind, None, None, Some(&own), None)
                         .0
                 };
                 Mutex::new(TileState::new(cands, keep))
@@ -344,7 +344,7 @@ impl<F: Float> BruteForce<'_, F> {
         let nq = qs.len();
         #[cfg(test)]
         let clock = std::time::Instant::now();
-        let (cands, errs) = self.pass1_sym(cache, qs, keep, kind, None, None, None, sym);
+        let (cands, errs) = self.pass1(cache, qs, keep, kind, None, None, None, sym);
         #[cfg(test)]
         super::tests::NANOS[0].fetch_add(clock.elapsed().as_nanos() as u64, Relaxed);
         let mut out = Vec::with_capacity(nq);
@@ -432,7 +432,8 @@ impl<F: Float> BruteForce<'_, F> {
                 .iter()
                 .map(|g| self.pass1_ceiling(g.bound, &errs[g.query]))
                 .collect();
-            let (wide, _) = self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None);
+            let (wide, _) =
+                self.pass1(cache, &sub, RANGE_KEEP, kind, Some(&init), None, None, None);
             #[cfg(test)]
             super::tests::NANOS[1].fetch_add(clock.elapsed().as_nanos() as u64, Relaxed);
             #[cfg(test)]
@@ -558,7 +559,8 @@ impl<F: Float> BruteForce<'_, F> {
                     .iter()
                     .map(|&i| Query::new(self.row(i), i, i))
                     .collect();
-                let (cands, _) = self.pass1(cache, &qs, k, kind, None, None, Some(&tiles[*t]));
+                let (cands, _) =
+                    self.pass1(cache, &qs, k, kind, None, None, Some(&tiles[*t]), None);
                 qs.iter()
                     .zip(cands)
                     .filter(|(_, c)| c.len() == k)
@@ -617,7 +619,8 @@ impl<F: Float> BruteForce<'_, F> {
                     .collect();
                 // One candidate settles a query (its answer stays `true`): it stops there.
                 let stop = vec![F::infinity(); qs.len()];
-                let (cands, _) = self.pass1(cache, &qs, 1, kind, Some(&init), Some(&stop), None);
+                let (cands, _) =
+                    self.pass1(cache, &qs, 1, kind, Some(&init), Some(&stop), None, None);
                 // No candidate: every row has a pass-1 distance >= the threshold, above that of
                 // any row within the bound.
                 qs.iter()
@@ -672,7 +675,7 @@ impl<F: Float> BruteForce<'_, F> {
                         (self.pass1_ceiling(b, &e), lo)
                     })
                     .unzip();
-                let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None);
+                let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None, None);
                 t.iter()
                     .zip(cands)
                     .map(|(q, c)| {
@@ -712,27 +715,13 @@ impl<F: Float> BruteForce<'_, F> {
     /// Pass 1 of a task: for each query, the (at most `keep`) rows of smallest pass-1 distance
     /// below its threshold, sorted, with the queries' rounding-error bounds. Thresholds start at `+inf`,
     /// or at `init[i]` (a pass-1 value); with `only_tiles`, those tiles alone are searched.
+    ///
+    /// With `sym`, a task of the symmetric self search ([`BruteForce::query_self_symmetric`]):
+    /// the queries start from their seeded candidates, skip their own tile and the tiles that
+    /// already offered them every distance, and offer the distances of every tile they visit
+    /// whole to that tile's rows, when its task has not started.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn pass1(
-        &self,
-        cache: &mut PanelCache<F>,
-        qs: &[Query<'_, F>],
-        keep: usize,
-        kind: Kernel,
-        init: Option<&[F]>,
-        stop: Option<&[F]>,
-        only_tiles: Option<&[usize]>,
-    ) -> (Vec<Vec<(F, usize)>>, Vec<ErrBound>) {
-        self.pass1_sym(cache, qs, keep, kind, init, stop, only_tiles, None)
-    }
-
-    /// [`BruteForce::pass1`]; with `sym`, a task of the symmetric self search
-    /// ([`BruteForce::query_self_symmetric`]): the queries start from their seeded candidates,
-    /// skip their own tile and the tiles that already offered them every distance, and offer the
-    /// distances of every tile they visit whole to that tile's rows, when its task has not
-    /// started.
-    #[allow(clippy::too_many_arguments)]
-    fn pass1_sym(
         &self,
         cache: &mut PanelCache<F>,
         qs: &[Query<'_, F>],
@@ -855,6 +844,14 @@ impl<F: Float> BruteForce<'_, F> {
                     }
                 }
             };
+            let run_block = |sl: &mut Slots<F>,
+                             pack: &mut Panels<'_, F>,
+                             b: usize,
+                             plan: Plan,
+                             offer: Option<&mut Offer<F>>| {
+                let (blk, th, cs) = sl.block(b, slack);
+                kind.run(&tile_data, pack, d, &blk, th, cs, keep, plan, offer)
+            };
             // The symmetric self search offers a visit's distances to the tile's rows only when
             // the visit computes every panel for every block: when every block needs the tile
             // and they reach at least 3/4 of its panels (a probe of the blocks' panel masks), the
@@ -868,18 +865,7 @@ impl<F: Float> BruteForce<'_, F> {
                 masks.clear();
                 for b in 0..n_blocks {
                     set_reach(&mut sl, b);
-                    let (blk, th, cs) = sl.block(b, slack);
-                    let m = kind.run(
-                        &tile_data,
-                        &mut pack,
-                        d,
-                        &blk,
-                        th,
-                        cs,
-                        keep,
-                        Plan::Probe,
-                        None,
-                    );
+                    let m = run_block(&mut sl, &mut pack, b, Plan::Probe, None);
                     reachable += m.count_ones() as usize;
                     masks.push(m);
                 }
@@ -905,18 +891,7 @@ impl<F: Float> BruteForce<'_, F> {
                     set_reach(&mut sl, b);
                     Plan::Prune
                 };
-                let (blk, th, cs) = sl.block(b, slack);
-                kind.run(
-                    &tile_data,
-                    &mut pack,
-                    d,
-                    &blk,
-                    th,
-                    cs,
-                    keep,
-                    plan,
-                    offer.as_mut(),
-                );
+                run_block(&mut sl, &mut pack, b, plan, offer.as_mut());
             }
             if let (Some(s), Some(o)) = (sym.as_mut(), offer) {
                 s.finish(t, o);
