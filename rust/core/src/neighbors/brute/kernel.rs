@@ -390,8 +390,9 @@ pub(super) fn reach_mask_portable<F: Float, const MQ: usize>(
 /// under a query's threshold go to its candidate list.
 ///
 /// With an `offer`, each distance is also offered to the tile's row as a candidate of its own
-/// (the symmetric self search), unless a panel of the tile was ruled out for this block, which
-/// makes the offer partial (`full = false`: its caller then drops it).
+/// (the symmetric self search). A panel of the tile left out for this block makes the offer
+/// partial (`full = false`), and a partial offer is never merged (pass 1 plans every panel for
+/// the visits it offers, so this is a guard).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn microkernel<F: Float, const MQ: usize, K: PanelDists>(

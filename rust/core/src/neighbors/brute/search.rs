@@ -62,9 +62,10 @@ impl<F: Float> BruteForce<'_, F> {
     ///
     /// First every tile's rows are searched among themselves, which seeds each row's candidates
     /// (and its threshold). Then each tile's task runs pass 1 from its seeds, skipping its own
-    /// tile and every tile whose task already offered it all of its distances; a tile it visits
-    /// whole (no panel ruled out for any of its queries) whose task has not started takes the
-    /// visit's distances as candidates of its own rows, and its task later skips this tile. A
+    /// tile and every tile whose task already offered it all of its distances. A tile whose task
+    /// has not started, and whose panels the task's blocks nearly all reach (3/4 of them, by a
+    /// probe of their panel masks), is visited whole (every panel computed for every query), takes
+    /// the visit's distances as candidates of its own rows, and its task later skips this one. A
     /// tile offers only whole visits, so no pair of rows is offered twice to one row; every row
     /// left out of a list still has a pass-1 distance at least its last candidate's (offered and
     /// refused, or ruled out by a bound), which is all the exactness proof of
