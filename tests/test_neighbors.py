@@ -248,3 +248,32 @@ def test_smote_neighbors_parameter(load):
         check_neighbors({"algorithm": "hnsw", "m": 3})
     with pytest.raises(ValueError, match="'M'"):
         check_neighbors({"M": 1})
+
+
+@pytest.mark.parametrize("shape", ["continuous", "copies"])
+@pytest.mark.parametrize("algorithm", ["auto", "exact", "kdtree"])
+def test_kneighbors_of_the_fitted_rows_themselves(shape, algorithm):
+    """``fit(X).kneighbors(X)`` (each row among its own neighbours, as in scikit-learn) is
+    answered from the self search when the queries are the fitted rows: the same indices and
+    distances as a float64 scan ranked by (distance, row), a row after its lower-indexed copies
+    at distance 0; and the same as queries that differ from the rows only in one value."""
+    rng = np.random.default_rng(5)
+    if shape == "continuous":
+        X = rng.standard_normal((2500, 20)).astype(np.float32)
+    else:  # few values in 4 features: thousands of copies, searched by the KD-tree under 'auto'
+        X = rng.integers(0, 3, (2500, 4)).astype(np.float32)
+    nn = NearestNeighbors(n_neighbors=6, algorithm=algorithm).fit(X)
+    dist, ind = nn.kneighbors(X)
+    Xw = X.astype(np.float64)
+    for i in range(0, len(X), 7):
+        full = ((Xw - Xw[i]) ** 2).sum(axis=1)
+        want = np.lexsort((np.arange(len(X)), full))[:6]
+        np.testing.assert_array_equal(ind[i], want)
+        np.testing.assert_allclose(dist[i], np.sqrt(full[want]), rtol=1e-12, atol=0)
+    # A copy of X is recognised too; queries that differ take the ordinary path, same ranking.
+    np.testing.assert_array_equal(nn.kneighbors(X.copy())[1], ind)
+    Q = X.copy()
+    Q[-1, 0] += 1.0
+    d2, i2 = nn.kneighbors(Q)
+    np.testing.assert_array_equal(i2[:-1], ind[:-1])
+    np.testing.assert_array_equal(d2[:-1], dist[:-1])

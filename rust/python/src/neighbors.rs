@@ -144,6 +144,15 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
         _ => run(py, n_threads, || {
             core::validate::check_finite(xv)?;
             let index = build_index(kind, xv, &p)?;
+            // The fitted rows passed again as queries (scikit-learn's `kneighbors(X)`): the same
+            // answer from the self search, which computes each shared distance once.
+            let own_rows = rows.is_none()
+                && kind != IndexKind::Hnsw
+                && k < xv.nrows()
+                && qv.is_some_and(|q| q.dim() == xv.dim() && q == xv);
+            if own_rows {
+                return core::neighbors::query_with_self(index.as_ref(), k);
+            }
             ask(index.as_ref(), qv, rows, k)
         })?,
     };

@@ -48,6 +48,33 @@ pub trait KnnIndex<F: Float>: Send + Sync {
     fn query_self_rows(&self, rows: &[usize], k: usize) -> Result<Neighbors>;
 }
 
+/// The `k` nearest indexed rows of every indexed row, the row itself included: what
+/// [`KnnIndex::query`] returns for the indexed rows as queries (ranked by distance, then index, so
+/// a row comes after its lower-indexed copies at distance 0), from [`KnnIndex::query_self`]'s `k`
+/// nearest *other* rows, which the exact brute force computes with each shared distance once.
+/// Needs `k < n_rows`.
+pub fn query_with_self<F: Float>(index: &dyn KnnIndex<F>, k: usize) -> Result<Neighbors> {
+    let others = index.query_self(k)?;
+    let n = index.n_rows();
+    let mut indices = Array2::<usize>::zeros((n, k));
+    let mut distances = Array2::<f64>::zeros((n, k));
+    for i in 0..n {
+        let (oi, od) = (others.indices.row(i), others.distances.row(i));
+        // The row's own place: before the first other row ranked after (0, i).
+        let at = (0..k).find(|&t| od[t] > 0.0 || oi[t] > i).unwrap_or(k);
+        for t in 0..k {
+            let (j, d) = match t.cmp(&at) {
+                std::cmp::Ordering::Less => (oi[t], od[t]),
+                std::cmp::Ordering::Equal => (i, 0.0),
+                std::cmp::Ordering::Greater => (oi[t - 1], od[t - 1]),
+            };
+            indices[[i, t]] = j;
+            distances[[i, t]] = d;
+        }
+    }
+    Ok(Neighbors { indices, distances })
+}
+
 /// Which index [`build_index`] builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndexKind {

@@ -633,3 +633,25 @@ fn symmetric_self_query_computes_shared_distances_once() {
     let available = bf.check_k(4, true).unwrap();
     assert_eq!(got, bf.query_self_by_tiles(4, available));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The rows' neighbours with the row itself included, built from the self search, are what
+    /// the query path returns for the same rows as queries: ranks, indices and distances, with
+    /// many copies at distance 0 (a row after its lower-indexed copies), for both exact indexes.
+    #[test]
+    fn query_with_self_equals_querying_the_rows(
+        n in 2usize..700, d in 1usize..7, k in 1usize..9, seed in 0u64..1000, coarse in 0usize..2,
+    ) {
+        let k = k.min(n - 1);
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 7, 0);
+        let data = Array2::from_shape_fn((n, d), |_| {
+            if coarse == 1 { s.below(3) as f32 } else { s.normal() as f32 }
+        });
+        let bf = BruteForce::new(data.view());
+        let got = crate::neighbors::query_with_self(&bf, k).unwrap();
+        prop_assert_eq!(&got, &bf.query(data.view(), k).unwrap());
+        let kd = crate::neighbors::KdTree::new(data.view());
+        prop_assert_eq!(&crate::neighbors::query_with_self(&kd, k).unwrap(), &got);
+    }
+}
