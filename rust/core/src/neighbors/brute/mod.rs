@@ -283,8 +283,9 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
 
     fn query_self(&self, k: usize) -> Result<Neighbors> {
         let available = self.check_k(k, true)?;
-        // Every row's candidates are held at once: within SYMMETRIC_BYTES, about 3M rows.
-        let keep = (k + k / 2 + 4).min(available);
+        // Every row's candidates are held at once (a list of `keep` and, while a task starts,
+        // its `Vec` header): within SYMMETRIC_BYTES, about 3M rows.
+        let keep = search::keep_for(k, available);
         let seeds = self.n * (keep * std::mem::size_of::<(F, usize)>() + 24);
         let nb = if self.tiles.len() >= 2 && seeds <= SYMMETRIC_BYTES {
             self.query_self_symmetric(k, available)

@@ -38,9 +38,7 @@ impl<F: Float> BruteForce<'_, F> {
         k: usize,
         available: usize,
     ) -> Neighbors {
-        // A few spare candidates: enough for the rounding proof, few enough to keep the pruning
-        // threshold (the last candidate) tight.
-        let keep = (k + k / 2 + 4).min(available);
+        let keep = keep_for(k, available);
         let kind = Kernel::detect();
         let caches = Caches::new(self.d);
         let results: Vec<TaskResult> = tasks
@@ -72,7 +70,7 @@ impl<F: Float> BruteForce<'_, F> {
     /// [`BruteForce::run_task`] needs. The answer is that proof's exact ranking, so it does not
     /// depend on which task offered what (nor on the number of threads).
     pub(super) fn query_self_symmetric(&self, k: usize, available: usize) -> Neighbors {
-        let keep = (k + k / 2 + 4).min(available);
+        let keep = keep_for(k, available);
         let kind = Kernel::detect();
         let caches = Caches::new(self.d);
         let nt = self.tiles.len();
@@ -131,6 +129,12 @@ impl<F: Float> BruteForce<'_, F> {
             .collect();
         assemble(results, self.n, k)
     }
+}
+
+/// How many candidates a k-NN pass 1 keeps per query: a few spare ones, enough for the rounding
+/// proof, few enough to keep the pruning threshold (the last candidate) tight.
+pub(super) fn keep_for(k: usize, available: usize) -> usize {
+    (k + k / 2 + 4).min(available)
 }
 
 /// A tile's state in the symmetric self search: whether its task has started, its rows'
