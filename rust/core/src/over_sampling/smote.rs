@@ -208,6 +208,31 @@ fn generate<F: Float>(
     {
         /// # Safety
         ///
+        /// The CPU must support AVX-512F (checked below before the call).
+        #[target_feature(enable = "avx512f,avx2")]
+        unsafe fn avx512<F: Float>(
+            g: &Pairs<'_, F>,
+            seed: u64,
+            chunk: u64,
+            block: &mut [F],
+            parents: Option<&mut [[usize; 2]]>,
+        ) {
+            if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+                // SAFETY: `F` is `f32` in this branch, so the slices are `f32` slices.
+                generate_rows(g, seed, chunk, block, parents, |a, b, gap, o| unsafe {
+                    lerp_f32_avx512(
+                        &*(a as *const [F] as *const [f32]),
+                        &*(b as *const [F] as *const [f32]),
+                        gap,
+                        &mut *(o as *mut [F] as *mut [f32]),
+                    )
+                })
+            } else {
+                generate_rows(g, seed, chunk, block, parents, lerp)
+            }
+        }
+        /// # Safety
+        ///
         /// The CPU must support AVX2 (checked below before the call).
         #[target_feature(enable = "avx2")]
         unsafe fn avx2<F: Float>(
@@ -217,7 +242,12 @@ fn generate<F: Float>(
             block: &mut [F],
             parents: Option<&mut [[usize; 2]]>,
         ) {
-            generate_rows(g, seed, chunk, block, parents)
+            generate_rows(g, seed, chunk, block, parents, lerp)
+        }
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was detected. The same operations in the same order, in `f64`
+            // lanes (no fused multiply-add), so the same bits as the plain loop.
+            return unsafe { avx512(g, seed, chunk, block, parents) };
         }
         if is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 was detected. The same operations in the same order, only wider
@@ -225,7 +255,62 @@ fn generate<F: Float>(
             return unsafe { avx2(g, seed, chunk, block, parents) };
         }
     }
-    generate_rows(g, seed, chunk, block, parents)
+    generate_rows(g, seed, chunk, block, parents, lerp)
+}
+
+/// `o = a + gap (b - a)`, computed in `f64` and rounded once to `F`.
+#[inline(always)]
+fn lerp<F: Float>(a: &[F], b: &[F], gap: f64, o: &mut [F]) {
+    for ((o, &av), &bv) in o.iter_mut().zip(a).zip(b) {
+        let (av, bv) = (av.wide(), bv.wide());
+        *o = F::narrow(av + gap * (bv - av));
+    }
+}
+
+/// [`lerp`] for `f32` rows, sixteen features at a time (the last group masked): each half
+/// widened to eight `f64` lanes, `a + gap (b - a)` with a separate multiply and add, rounded to
+/// `f32` to nearest, as `lerp` does value by value. The compiler's own vectorisation of `lerp`
+/// handles 8 features per step and the rest (6 of 30) one by one.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `a` and `b` hold at least `o.len()` values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn lerp_f32_avx512(a: &[f32], b: &[f32], gap: f64, o: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let d = o.len();
+    debug_assert!(a.len() >= d && b.len() >= d);
+    let g = _mm512_set1_pd(gap);
+    let widen = |v: __m512| {
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        (
+            _mm512_cvtps_pd(_mm512_castps512_ps256(v)),
+            _mm512_cvtps_pd(hi),
+        )
+    };
+    let mut j = 0;
+    while j < d {
+        let n = (d - j).min(16);
+        let m: __mmask16 = if n == 16 { u16::MAX } else { (1u16 << n) - 1 };
+        // SAFETY: lanes past `n` are masked off (neither read nor written).
+        let (av, bv) = unsafe {
+            (
+                _mm512_maskz_loadu_ps(m, a.as_ptr().add(j)),
+                _mm512_maskz_loadu_ps(m, b.as_ptr().add(j)),
+            )
+        };
+        let ((a0, a1), (b0, b1)) = (widen(av), widen(bv));
+        let r0 = _mm512_cvtpd_ps(_mm512_add_pd(a0, _mm512_mul_pd(g, _mm512_sub_pd(b0, a0))));
+        let r1 = _mm512_cvtpd_ps(_mm512_add_pd(a1, _mm512_mul_pd(g, _mm512_sub_pd(b1, a1))));
+        let r = _mm512_insertf64x4::<1>(
+            _mm512_castpd256_pd512(_mm256_castps_pd(r0)),
+            _mm256_castps_pd(r1),
+        );
+        // SAFETY: as the loads.
+        unsafe { _mm512_mask_storeu_ps(o.as_mut_ptr().add(j), m, _mm512_castpd_ps(r)) };
+        j += 16;
+    }
 }
 
 #[inline(always)]
@@ -235,6 +320,7 @@ fn generate_rows<F: Float>(
     chunk: u64,
     block: &mut [F],
     mut parents: Option<&mut [[usize; 2]]>,
+    lerp: impl Fn(&[F], &[F], f64, &mut [F]),
 ) {
     let (d, cx, per_row, nbrs) = (g.d, g.cx, g.per_row, g.nbrs);
     let pairs = nbrs.len() as u64;
@@ -247,12 +333,7 @@ fn generate_rows<F: Float>(
         if let Some(pp) = parents.as_deref_mut() {
             pp[i] = [r, nb];
         }
-        let a = &cx[r * d..(r + 1) * d];
-        let b = &cx[nb * d..(nb + 1) * d];
-        for ((o, &av), &bv) in o.iter_mut().zip(a).zip(b) {
-            let (av, bv) = (av.wide(), bv.wide());
-            *o = F::narrow(av + gap * (bv - av));
-        }
+        lerp(&cx[r * d..(r + 1) * d], &cx[nb * d..(nb + 1) * d], gap, o);
     }
 }
 
@@ -535,6 +616,35 @@ mod tests {
         let x = Array2::from_shape_fn((n, d), |_| s.normal());
         let codes = (0..n).map(|i| if i % 7 == 0 { 1 } else { 0 }).collect();
         (x, codes)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx512_lerp_gives_the_plain_loop_bits() {
+        if !is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let mut s = Stream::new(3, Purpose::Shrinkage, 1, 0);
+        for d in 0..70 {
+            for _ in 0..50 {
+                // Values of very different magnitudes, so that rounding matters.
+                let a: Vec<f32> = (0..d)
+                    .map(|_| (s.normal() * 10f64.powi(s.below(9) as i32 - 4)) as f32)
+                    .collect();
+                let b: Vec<f32> = (0..d)
+                    .map(|_| (s.normal() * 10f64.powi(s.below(9) as i32 - 4)) as f32)
+                    .collect();
+                let gap = s.uniform();
+                let (mut want, mut got) = (vec![0f32; d], vec![7f32; d + 3]);
+                lerp(&a, &b, gap, &mut want);
+                // SAFETY: AVX-512F was detected; the output is longer than the rows, and the
+                // values past `d` must stay untouched.
+                unsafe { lerp_f32_avx512(&a, &b, gap, &mut got[..d]) };
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got[..d]), bits(&want), "d = {d}");
+                assert_eq!(&got[d..], &[7.0; 3]);
+            }
+        }
     }
 
     #[test]
