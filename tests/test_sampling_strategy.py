@@ -63,3 +63,36 @@ def test_one_class_is_refused():
 def test_result_is_sorted_by_class():
     out = check_sampling_strategy("all", Y_MULTI, "over-sampling")
     assert list(out) == sorted(out)
+
+
+_LABEL_CASES = [
+    *(np.random.default_rng(0).integers(-5, 5, 1000).astype(t) for t in ("i1", "i2", "i4", "i8")),
+    # Above the core's block size, so its counts and codes run in parallel blocks.
+    *(np.random.default_rng(1).integers(0, 7, 300_000).astype(t) for t in ("u1", "u2", "u4", "u8")),
+    np.random.default_rng(2).integers(0, 2, 100).astype(bool),
+    np.array([2**64 - 1, 5, 2**64 - 1], dtype=np.uint64),  # a span too wide for the table
+    np.array([2**64 - 1, 2**64 - 5001, 2**64 - 1], dtype=np.uint64),
+    np.array([-(2**63), 2**63 - 1, 0]),
+    np.random.default_rng(3).integers(0, 3, 11)[::2],  # not contiguous
+    np.array([3, 1, 3], dtype=np.longlong),
+    np.array([1, 2, 1], dtype=">i8"),  # not in the machine's byte order
+    np.array([7]),
+    np.array(["b", "a", "b"]),
+    np.array([0.5, -1.0, 0.5]),
+]
+
+
+@pytest.mark.parametrize("y", _LABEL_CASES, ids=lambda y: f"{y.dtype.str}-{y.size}")
+def test_label_codes_equal_np_unique(y):
+    """The core's table coding of integer labels gives what np.unique gives: classes in order and
+    of y's dtype, each label's rank among them, and the counts."""
+    from equipoise.utils._validation import encode_labels
+
+    classes, codes, counts = encode_labels(y)
+    ref_classes, ref_codes, ref_counts = np.unique(y, return_inverse=True, return_counts=True)
+    assert classes.dtype == ref_classes.dtype
+    np.testing.assert_array_equal(classes, ref_classes)
+    assert codes.dtype == np.uint32
+    np.testing.assert_array_equal(codes, ref_codes.reshape(-1))
+    assert counts.dtype == ref_counts.dtype
+    np.testing.assert_array_equal(counts, ref_counts)

@@ -21,7 +21,7 @@ from sklearn.utils.validation import validate_data
 
 from equipoise import _core, _frames
 from equipoise.utils._memory import check_output_rows
-from equipoise.utils._validation import check_sampling_strategy, encode_labels
+from equipoise.utils._validation import check_sampling_strategy, encode_labels, threads_from
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -150,7 +150,7 @@ class SamplerMixin:
         y, binarize_y = self._check_y(y)
         X = self._check_X(X)
         check_consistent_length(X, y)
-        classes, codes, counts = encode_labels(y)
+        classes, codes, counts = encode_labels(y, threads_from(getattr(self, "n_jobs", None)))
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, y, self._sampling_type, classes=classes, counts=counts
         )
@@ -342,7 +342,8 @@ class SamplerMixin:
 
     def _fit_resample(self, X, y, **params):
         # imbalanced-learn's hook, for callers that use it directly.
-        classes, codes, counts = encode_labels(np.asarray(y))
+        threads = threads_from(getattr(self, "n_jobs", None))
+        classes, codes, counts = encode_labels(np.asarray(y), threads)
         return self._resample(X, np.asarray(y), classes, codes, counts)
 
     @staticmethod

@@ -113,7 +113,7 @@ class _ProportionalBatchSampler:
                 f"rank must be in [0, world_size), got rank={rank}, world_size={world_size}"
             )
         y = as_label_array(labels)
-        classes, codes, counts = encode_labels(y)
+        classes, codes, counts = encode_labels(y, threads_from(n_jobs))
         weights = _integer_weights(self._shares(shares, classes, counts))
         self.classes_ = classes
         self.class_counts_ = np.asarray(counts, dtype=np.int64)

@@ -134,7 +134,7 @@ class OnlineSMOTE:
             world_size=world_size,
             n_jobs=n_jobs,
         )
-        classes, codes, counts = encode_labels(yy)
+        classes, codes, counts = encode_labels(yy, threads)
         n = X.shape[0]
         k = int(k_neighbors)
         if n * k >= 1 << (62 - _GAP_BITS):

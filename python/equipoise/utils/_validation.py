@@ -21,19 +21,24 @@ from equipoise.utils._messages import classes_not_present, count_out_of_range
 SAMPLING_KIND = ("over-sampling", "under-sampling", "clean-sampling", "ensemble", "bypass")
 
 
-def encode_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``classes`` (sorted, as ``np.unique``), dense ``uint32`` codes and per-class counts."""
-    if y.dtype.kind in "iub" and y.size:
+# Integer labels whose values span at most this many are coded through a table, by the core in
+# parallel passes; other labels by ``np.unique`` (a sort).
+_TABLE_SPAN = 1 << 20
+
+
+def encode_labels(y: np.ndarray, n_threads: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``classes`` (sorted, as ``np.unique``), dense ``uint32`` codes and per-class counts, on
+    ``n_threads`` threads of the core (0: the default)."""
+    if y.dtype.kind in "iub" and y.size and y.dtype.isnative:
         yi = y.view(np.uint8) if y.dtype.kind == "b" else y
-        lo, hi = int(yi.min()), int(yi.max())
-        if hi - lo < (1 << 20):
-            shifted = yi.astype(np.int64, copy=False) - lo if lo else yi
-            counts_all = np.bincount(shifted, minlength=hi - lo + 1)
-            present = np.flatnonzero(counts_all)
-            lut = np.zeros(hi - lo + 1, dtype=np.uint32)
-            lut[present] = np.arange(present.size, dtype=np.uint32)
-            classes = (present + lo).astype(y.dtype)
-            return classes, lut[shifted], counts_all[present]
+        try:
+            found = _core.label_codes(np.ascontiguousarray(yi), _TABLE_SPAN, n_threads)
+        except TypeError:  # an integer type the core does not take (e.g. a platform alias)
+            found = None
+        if found is not None:
+            offsets, per_class, lo, table_codes = found
+            values = np.array([lo + o for o in offsets], dtype=y.dtype)
+            return values, table_codes, np.array(per_class, dtype=np.intp)
     classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     return classes, codes.astype(np.uint32).reshape(-1), counts
 

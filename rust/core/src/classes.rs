@@ -77,6 +77,133 @@ pub fn class_rows_of(codes: &[u32], n_classes: usize, wanted: &[bool]) -> Result
     Ok(rows)
 }
 
+/// Integer labels as dense class codes: the distinct values (offsets from the smallest, `lo`),
+/// ascending as `np.unique` sorts them, and how many labels hold each.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DenseLabels {
+    pub lo: i128,
+    pub offsets: Vec<u64>,
+    pub counts: Vec<usize>,
+}
+
+/// An integer label type: ordered, with its value as `i128` and as 64 bits whose wrapping
+/// difference is the difference of two values (sign-extended for the signed types).
+pub trait Label: Copy + Ord + Send + Sync {
+    fn wide(self) -> i128;
+    fn bits(self) -> u64;
+}
+
+macro_rules! label {
+    ($($t:ty => $via:ty),*) => {
+        $(impl Label for $t {
+            #[inline(always)]
+            fn wide(self) -> i128 {
+                self as i128
+            }
+            #[inline(always)]
+            fn bits(self) -> u64 {
+                self as $via as u64
+            }
+        })*
+    };
+}
+label!(i8 => i64, i16 => i64, i32 => i64, i64 => i64, u8 => u64, u16 => u64, u32 => u64, u64 => u64);
+
+/// [`DenseLabels`] of `y`, each label's code (the rank of its value among the distinct values)
+/// written to `codes`, in parallel passes over blocks of `y`; `None` (and `codes` untouched) when
+/// the values span more than `max_span` (a table of that many slots maps values to codes).
+pub fn dense_label_codes<T: Label>(
+    y: &[T],
+    max_span: u64,
+    codes: &mut [u32],
+) -> Result<Option<DenseLabels>> {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 16;
+    // Counting per block needs tables per block: a wide span is counted serially.
+    const PARALLEL_SPAN: usize = 1 << 12;
+    if codes.len() != y.len() {
+        return Err(CoreError::Shape(format!(
+            "{} codes for {} labels",
+            codes.len(),
+            y.len()
+        )));
+    }
+    let Some((lo, hi)) = y
+        .par_chunks(BLOCK)
+        .map(|c| {
+            let lo = c.iter().copied().min().expect("blocks are not empty");
+            let hi = c.iter().copied().max().expect("blocks are not empty");
+            (lo, hi)
+        })
+        .reduce_with(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+    else {
+        return Ok(Some(DenseLabels {
+            lo: 0,
+            offsets: Vec::new(),
+            counts: Vec::new(),
+        }));
+    };
+    if hi.wide() - lo.wide() >= i128::from(max_span) {
+        return Ok(None);
+    }
+    let span = (hi.wide() - lo.wide() + 1) as usize;
+    let base = lo.bits();
+    let slot = move |v: T| v.bits().wrapping_sub(base) as usize;
+    // Four interleaved tables: a run of equal labels (a class after another) would otherwise
+    // wait on one counter's previous increment at every label.
+    let count = |c: &[T]| {
+        let mut t = vec![0usize; 4 * span];
+        let mut quads = c.chunks_exact(4);
+        for q in &mut quads {
+            for (l, &v) in q.iter().enumerate() {
+                t[l * span + slot(v)] += 1;
+            }
+        }
+        for &v in quads.remainder() {
+            t[slot(v)] += 1;
+        }
+        let (first, rest) = t.split_at_mut(span);
+        for part in rest.chunks_exact(span) {
+            first.iter_mut().zip(part).for_each(|(a, b)| *a += b);
+        }
+        t.truncate(span);
+        t
+    };
+    let table = if span <= PARALLEL_SPAN && y.len() > BLOCK {
+        y.par_chunks(BLOCK)
+            .map(count)
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            })
+            .expect("y is not empty")
+    } else {
+        count(y)
+    };
+    let mut lut = vec![0u32; span];
+    let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+    for (o, &n) in table.iter().enumerate() {
+        if n > 0 {
+            lut[o] = offsets.len() as u32;
+            offsets.push(o as u64);
+            counts.push(n);
+        }
+    }
+    codes
+        .par_chunks_mut(BLOCK)
+        .zip(y.par_chunks(BLOCK))
+        .for_each(|(out, c)| {
+            for (o, &v) in out.iter_mut().zip(c) {
+                *o = lut[slot(v)];
+            }
+        });
+    Ok(Some(DenseLabels {
+        lo: lo.wide(),
+        offsets,
+        counts,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +234,44 @@ mod tests {
                 "class code 9 is out of range for 4 classes".into()
             ))
         );
+    }
+
+    #[test]
+    fn dense_codes_rank_values_as_np_unique() {
+        // Large enough for the parallel passes; negative values, gaps, every code checked.
+        let y: Vec<i64> = (0..200_003i64).map(|i| (i * 7919) % 11 * 3 - 12).collect();
+        let mut codes = vec![u32::MAX; y.len()];
+        let d = dense_label_codes(&y, 1 << 20, &mut codes).unwrap().unwrap();
+        let mut values: Vec<i64> = y.clone();
+        values.sort_unstable();
+        values.dedup();
+        assert_eq!(d.lo, -12);
+        let got: Vec<i64> = d
+            .offsets
+            .iter()
+            .map(|&o| (d.lo + o as i128) as i64)
+            .collect();
+        assert_eq!(got, values);
+        for (i, &v) in y.iter().enumerate() {
+            let rank = values.binary_search(&v).unwrap();
+            assert_eq!(codes[i] as usize, rank, "label {i}");
+        }
+        let total: usize = d.counts.iter().sum();
+        assert_eq!(total, y.len());
+        for (c, &n) in d.counts.iter().enumerate() {
+            assert_eq!(n, y.iter().filter(|&&v| v == values[c]).count());
+        }
+        // A wide span (serial count) and one past the table's limit.
+        let y = [u64::MAX, 3, u64::MAX - 5000, 3];
+        let mut codes = [9u32; 4];
+        assert_eq!(dense_label_codes(&y, 1 << 20, &mut codes).unwrap(), None);
+        assert_eq!(codes, [9; 4]);
+        let y = [u64::MAX, u64::MAX - 5000, u64::MAX];
+        let mut codes = [9u32; 3];
+        let d = dense_label_codes(&y, 1 << 20, &mut codes).unwrap().unwrap();
+        assert_eq!(d.offsets, vec![0, 5000]);
+        assert_eq!(d.counts, vec![1, 2]);
+        assert_eq!(codes, [1, 0, 1]);
+        assert!(dense_label_codes(&y, 1 << 20, &mut [0u32; 2]).is_err());
     }
 }

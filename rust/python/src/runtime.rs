@@ -1,8 +1,10 @@
-//! Bindings that serve every estimator: input checks, row gathering, the thread count, and the
-//! test hook showing that a panic in the core becomes a Python exception.
+//! Bindings that serve every estimator: input checks, label codes, row gathering, the thread
+//! count, and the test hook showing that a panic in the core becomes a Python exception.
 
 use equipoise_core::{self as core, CoreError, Float};
-use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 
 use crate::common::{alloc_rows, row_indices, run, Res};
@@ -72,6 +74,56 @@ fn check_finite(py: Python<'_>, x: &Bound<'_, PyAny>, n_threads: usize) -> PyRes
     Ok(())
 }
 
+/// (offsets, counts, lo) of [`core::classes::dense_label_codes`] as Python receives them.
+type LabelCodes<'py> = (Vec<u64>, Vec<usize>, i128, Bound<'py, PyArray1<u32>>);
+
+fn label_codes_impl<'py, T>(
+    py: Python<'py>,
+    y: PyReadonlyArray1<'py, T>,
+    max_span: u64,
+    n_threads: usize,
+) -> Res<Option<LabelCodes<'py>>>
+where
+    T: numpy::Element + core::classes::Label,
+{
+    let n = y.len();
+    // SAFETY: u32 has no invalid bit patterns, and the array reaches Python only after the core
+    // wrote every code (on `None` or an error it is dropped unread).
+    let codes = unsafe { PyArray1::<u32>::new(py, [n], false) };
+    let found = {
+        let mut w = codes.readwrite();
+        let out = w.as_slice_mut().expect("fresh array is contiguous");
+        let y = crate::common::slice_of(&y);
+        run(py, n_threads, || {
+            core::classes::dense_label_codes(&y, max_span, out)
+        })?
+    };
+    Ok(found.map(|d| (d.offsets, d.counts, d.lo, codes)))
+}
+
+/// Dense class codes of integer labels: `(offsets, counts, lo, codes)`, the distinct values being
+/// `lo + offsets` (ascending), or None when the values span more than `max_span`.
+#[pyfunction]
+#[pyo3(signature = (y, max_span, n_threads=0))]
+fn label_codes<'py>(
+    py: Python<'py>,
+    y: &Bound<'py, PyAny>,
+    max_span: u64,
+    n_threads: usize,
+) -> PyResult<Option<LabelCodes<'py>>> {
+    macro_rules! try_dtype {
+        ($($t:ty),*) => {
+            $(if let Ok(a) = y.extract::<PyReadonlyArray1<'py, $t>>() {
+                return Ok(label_codes_impl(py, a, max_span, n_threads)?);
+            })*
+        };
+    }
+    try_dtype!(i64, i32, i16, i8, u64, u32, u16, u8);
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "labels must be a 1-D array of integers",
+    ))
+}
+
 /// The number of threads used when `n_jobs` is None.
 #[pyfunction]
 fn default_threads() -> usize {
@@ -90,6 +142,7 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(take_rows, m)?)?;
     m.add_function(wrap_pyfunction!(check_finite, m)?)?;
+    m.add_function(wrap_pyfunction!(label_codes, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     Ok(())
