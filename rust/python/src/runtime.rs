@@ -74,7 +74,7 @@ fn check_finite(py: Python<'_>, x: &Bound<'_, PyAny>, n_threads: usize) -> PyRes
     Ok(())
 }
 
-/// (offsets, counts, lo) of [`core::classes::dense_label_codes`] as Python receives them.
+/// [`core::classes::dense_label_codes`] as Python receives it: (offsets, counts, lo, codes).
 type LabelCodes<'py> = (Vec<u64>, Vec<usize>, i128, Bound<'py, PyArray1<u32>>);
 
 fn label_codes_impl<'py, T>(
