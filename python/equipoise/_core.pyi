@@ -21,6 +21,7 @@ __all__ = [
     "index_memory_bytes",
     "interpolate",
     "kneighbors",
+    "label_codes",
     "merge_knn",
     "online_smote_draws",
     "random_over_sample_indices",
