@@ -149,17 +149,19 @@ pub fn dense_label_codes<T: Label>(
     let span = (hi.wide() - lo.wide() + 1) as usize;
     let base = lo.bits();
     let slot = move |v: T| v.bits().wrapping_sub(base) as usize;
-    // Four interleaved tables: a run of equal labels (a class after another) would otherwise
-    // wait on one counter's previous increment at every label.
+    // Four interleaved tables for a small span: a run of equal labels (a class after another)
+    // would otherwise wait on one counter's previous increment at every label. A wide span
+    // (counted serially, below) keeps one table, four of which would be up to 32 MiB to zero.
+    let lanes = if span <= PARALLEL_SPAN { 4 } else { 1 };
     let count = |c: &[T]| {
-        let mut t = vec![0usize; 4 * span];
-        let mut quads = c.chunks_exact(4);
-        for q in &mut quads {
+        let mut t = vec![0usize; lanes * span];
+        let mut groups = c.chunks_exact(lanes);
+        for q in &mut groups {
             for (l, &v) in q.iter().enumerate() {
                 t[l * span + slot(v)] += 1;
             }
         }
-        for &v in quads.remainder() {
+        for &v in groups.remainder() {
             t[slot(v)] += 1;
         }
         let (first, rest) = t.split_at_mut(span);
