@@ -7,15 +7,16 @@
 //! remaining tiles could enter any of its candidate lists.
 //!
 //! Pass 1 ranks the rows of each visited tile with the norm expansion `|q|^2 + |x|^2 - 2 q.x` in the
-//! data's own precision (a register-blocked microkernel over panels of `PANEL` rows stored
-//! feature-major, compiled for AVX-512, AVX2+FMA or plain SSE2 and chosen at run time; a lean
-//! [`BruteForce::subset`] index packs the panels from the data's rows when a search visits a tile
-//! instead of storing them). It keeps a
-//! few more candidates than asked for. Pass 2 recomputes the candidates' distances directly in `f64`
-//! and ranks them by (distance, index). A rigorous bound on the rounding error of pass 1 then proves
-//! that no row left out of the candidates could rank in the top k; where the bound cannot prove it
-//! (many near-ties, far-from-origin data), that query falls back to a direct scan. The result is the
-//! exact Euclidean ranking, whatever the rounding, the pruning or the instruction set.
+//! data's own precision, on rows and queries shifted by the rows' mean (a register-blocked
+//! microkernel over panels of `PANEL` rows stored feature-major, compiled for AVX-512, AVX2+FMA or
+//! plain SSE2 and chosen at run time; a lean [`BruteForce::subset`] index packs the panels from the
+//! data's rows when a search visits a tile instead of storing them). It keeps a few more
+//! candidates than asked for. Pass 2 recomputes the candidates' distances directly in `f64` from
+//! the data's rows and ranks them by (distance, index). A rigorous bound on the rounding error of
+//! pass 1 (the shift's included) then proves that no row left out of the candidates could rank in
+//! the top k; where the bound cannot prove it (many near-ties), that query falls back to a direct
+//! scan. The result is the exact Euclidean ranking, whatever the rounding, the pruning or the
+//! instruction set.
 
 mod build;
 mod kernel;
@@ -91,13 +92,18 @@ pub struct BruteForce<'a, F: Float> {
     data: Cow<'a, [F]>,
     n: usize,
     d: usize,
-    /// Squared norm (in `f64`, rounded up) of the farthest row or panel centroid from the origin:
-    /// one arm of the rounding bound ([`rounding::ErrBound`]).
+    /// The indexed rows' mean, rounded to `F`. Pass 1 runs on every row and query shifted by it
+    /// (`fl(x - centre)`, one rounding in `F`): its rounding error grows with the squared norms
+    /// it adds, and shifted they are the spread's, however far from the origin the data lie.
+    /// The tile centroids and radii, pass 2 and the results stay in the data's own coordinates.
+    centre: Vec<F>,
+    /// Squared norm (in `f64`, rounded up) of the farthest shifted row or panel centroid from
+    /// the origin: one arm of the rounding bound ([`rounding::ErrBound`]).
     max_norm: f64,
-    /// Panels of `PANEL` rows, feature-major: `panels[(p * d + j) * PANEL + w]`; empty for a
-    /// [`BruteForce::subset`], which packs them from the data when a search visits them.
+    /// Panels of `PANEL` shifted rows, feature-major: `panels[(p * d + j) * PANEL + w]`; empty
+    /// for a [`BruteForce::subset`], which packs them from the data when a search visits them.
     panels: Vec<F>,
-    /// Squared norms per panel slot (`+inf` for padding).
+    /// Squared norms of the shifted rows per panel slot (`+inf` for padding).
     pnorms: Vec<F>,
     /// Original row of each panel slot (`NONE` for padding).
     prow: Vec<usize>,
@@ -196,6 +202,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 + self.panel_radii.len())
                 * f
             + self.tiles.len() * std::mem::size_of::<Tile>()
+            + self.centre.len() * f
             + self.ids.as_ref().map_or(0, |v| v.len() * 8)
     }
 

@@ -14,6 +14,8 @@ pub(super) struct Packer<'b, F> {
     pub(super) data: &'b [F],
     pub(super) ids: Option<&'b [usize]>,
     pub(super) d: usize,
+    /// The index's centre: the panels hold the rows shifted by it.
+    pub(super) centre: &'b [F],
     /// `LEAF / PANEL` panels: `buf[(p * d + j) * PANEL + w]`.
     pub(super) buf: &'b mut [F],
     /// The tile's panel slots (`NONE` for padding).
@@ -23,7 +25,8 @@ pub(super) struct Packer<'b, F> {
 }
 
 impl<F: Float> Packer<'_, F> {
-    /// Panel `p` of the current tile, feature-major (padding slots hold zeros).
+    /// Panel `p` of the current tile, feature-major, its rows shifted by the centre (padding
+    /// slots hold zeros).
     #[inline(always)]
     pub(super) fn panel(&mut self, p: usize) -> &[F] {
         let d = self.d;
@@ -44,13 +47,15 @@ impl<F: Float> Packer<'_, F> {
                     rows[w] = &self.data[g * d..(g + 1) * d];
                 }
             }
+            let centre = &self.centre[..d];
             if pad == 0 {
                 for j in 0..d {
                     let col: &mut [F; PANEL] = (&mut out[j * PANEL..(j + 1) * PANEL])
                         .try_into()
                         .expect("panel");
+                    let m = centre[j];
                     for w in 0..PANEL {
-                        col[w] = rows[w][j];
+                        col[w] = rows[w][j] - m;
                     }
                 }
             } else {
@@ -59,7 +64,7 @@ impl<F: Float> Packer<'_, F> {
                         out[j * PANEL + w] = if pad & (1 << w) != 0 {
                             F::zero()
                         } else {
-                            rows[w][j]
+                            rows[w][j] - centre[j]
                         };
                     }
                 }
@@ -142,6 +147,7 @@ impl<F: Float> PanelCache<F> {
         data: &'b [F],
         ids: Option<&'b [usize]>,
         d: usize,
+        centre: &'b [F],
     ) -> Packer<'b, F> {
         let s = t % self.tile.len();
         if self.tile[s] != t {
@@ -155,6 +161,7 @@ impl<F: Float> PanelCache<F> {
             data,
             ids,
             d,
+            centre,
             buf: &mut self.bufs[s],
             prow,
             packed: &mut self.packed[s],

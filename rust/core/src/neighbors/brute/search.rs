@@ -329,7 +329,13 @@ impl<F: Float> BruteForce<'_, F> {
     /// Pass 1's rounding-error bound for the query `q` (relative to the query: see
     /// [`ErrBound`]).
     pub(super) fn err_bound(&self, q: &[F]) -> ErrBound {
-        ErrBound::of_row(q, self.max_norm)
+        let shifted: Vec<F> = self.shift(q).collect();
+        ErrBound::of_row(&shifted, self.max_norm)
+    }
+
+    /// The row `q` as pass 1 reads it: shifted by the index's centre, one rounding in `F`.
+    pub(super) fn shift<'q>(&'q self, q: &'q [F]) -> impl Iterator<Item = F> + 'q {
+        q.iter().zip(&self.centre).map(|(&v, &m)| v - m)
     }
 
     /// A pass-1 threshold (rounded up, strictly above) that every row within exact squared
@@ -744,11 +750,26 @@ impl<F: Float> BruteForce<'_, F> {
         let d = self.d;
         let nq = qs.len();
         let qrows: Vec<&[F]> = qs.iter().map(|q| q.row).collect();
-        let qnorms: Vec<F> = qrows
-            .iter()
-            .map(|r| r.iter().map(|&v| v * v).sum())
+        // The queries as pass 1 reads them (shifted by the centre), their norms summed as the
+        // index's are.
+        let mut shifted: Vec<F> = Vec::with_capacity(nq * d);
+        for r in &qrows {
+            shifted.extend(self.shift(r));
+        }
+        let srow = |i: usize| &shifted[i * d..(i + 1) * d];
+        let qnorms: Vec<F> = (0..nq)
+            .map(srow)
+            .map(|r| {
+                let mut nf = F::zero();
+                for &c in r {
+                    nf += c * c;
+                }
+                nf
+            })
             .collect();
-        let errs: Vec<ErrBound> = qrows.iter().map(|r| self.err_bound(r)).collect();
+        let errs: Vec<ErrBound> = (0..nq)
+            .map(|i| ErrBound::of_row(srow(i), self.max_norm))
+            .collect();
         // One bound for every query of the task (`b` is the same for all).
         let task_err = ErrBound {
             a: errs.iter().map(|e| e.a).fold(0f64, f64::max),
@@ -782,7 +803,7 @@ impl<F: Float> BruteForce<'_, F> {
 
         let mq = kind.mq::<F>();
         let seeds = sym.as_mut().map(|s| std::mem::take(&mut s.seeds));
-        let mut sl = Slots::new(qs, mq, keep, &qnorms, &errs, init, stop, seeds);
+        let mut sl = Slots::new(qs, &shifted, mq, keep, &qnorms, &errs, init, stop, seeds);
         let mut lb_q = vec![0f64; sl.len()];
         let mut masks: Vec<u32> = Vec::new();
         // The panel test's slack: its own rounding, and the `b D` part of the error bound.
@@ -819,6 +840,7 @@ impl<F: Float> BruteForce<'_, F> {
                     &self.data,
                     self.ids.as_deref(),
                     d,
+                    &self.centre,
                 ))
             } else {
                 Panels::Stored(&self.panels[p0 * d * PANEL..p1 * d * PANEL])
@@ -966,7 +988,8 @@ impl<F: Float> BruteForce<'_, F> {
 type BlockParts<'s, F> = (Block<'s, F>, &'s mut [F], &'s mut [Vec<(F, usize)>]);
 
 /// The queries of one pass 1, in the kernel's slots: blocks of `mq` slots, each slot's query
-/// transposed into its block (`qt[(b * d + j) * mq + i]`) and in `f64` (`q64[j * cap + s]`), with
+/// shifted by the index's centre and transposed into its block (`qt[(b * d + j) * mq + i]`), and
+/// unshifted in `f64` (`q64[j * cap + s]`, for the tile centroids), with
 /// its threshold, excluded row, stop value, error bound and candidates. Queries that stop (a
 /// `-inf` threshold: a bounded search that proved what it needed) leave their slot idle; once
 /// they free enough slots, [`Slots::compact_if_sparse`] packs the active queries into fewer
@@ -997,6 +1020,7 @@ struct Slots<F: Float> {
 impl<F: Float> Slots<F> {
     fn new(
         qs: &[Query<'_, F>],
+        shifted: &[F],
         mq: usize,
         keep: usize,
         qnorms: &[F],
@@ -1031,7 +1055,7 @@ impl<F: Float> Slots<F> {
         for (i, q) in qs.iter().enumerate() {
             let (b, qi) = (i / mq, i % mq);
             for j in 0..d {
-                sl.qt[(b * d + j) * mq + qi] = q.row[j];
+                sl.qt[(b * d + j) * mq + qi] = shifted[i * d + j];
                 sl.q64[j * cap + i] = q.row[j].wide();
             }
             sl.qid[i] = i;
