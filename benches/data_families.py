@@ -21,6 +21,11 @@ with ``1`` the minority (``minority`` share, 0.5% by default) and ``0`` the majo
 - ``duplicates``: ``n_rows / 20`` distinct rows of the ``pca_cloud`` family, each repeated about 20
   times (exact duplicates, so distance ties at zero everywhere); a minority prototype's copies are
   minority, and 5% of them are relabelled majority (the same transaction with both labels).
+- ``far_gaussian``: ``gaussian`` shifted by 300 in every feature (raw, unscaled units: a sensor
+  reading, a timestamp). Distances are those of ``gaussian``; what changes is the rounding of any
+  search that expands ``|q|^2 + |x|^2 - 2 q.x`` in float32, whose error grows with the norms
+  (equipoise's fell back to a direct scan on every query here, 15x slower than scikit-learn,
+  until its pass 1 shifted the rows by their mean).
 - ``real:<name>``: a bundled real dataset (``equipoise.datasets``), at its own size.
 
 Categorical extension (for SMOTENC and SMOTEN, :func:`mixed` and :func:`categorical`): a family's
@@ -40,7 +45,7 @@ import numpy as np
 
 N_FEATURES = 30
 
-SYNTHETIC = ("gaussian", "pca_cloud", "clustered", "manifold", "duplicates")
+SYNTHETIC = ("gaussian", "pca_cloud", "clustered", "manifold", "duplicates", "far_gaussian")
 
 
 def _minority_count(n_rows: int, minority: float) -> int:
@@ -132,6 +137,13 @@ def manifold(n_rows: int, *, minority: float = 0.005, seed: int = 0, dtype=np.fl
     return _shuffle(rng, X, y, dtype)
 
 
+def far_gaussian(n_rows: int, *, minority: float = 0.005, seed: int = 0, dtype=np.float32):
+    """``gaussian`` shifted by 300 in every feature (the shift added in float32)."""
+    X, y = gaussian(n_rows, minority=minority, seed=seed, dtype=np.float32)
+    X += np.float32(300.0)
+    return np.ascontiguousarray(X, dtype=dtype), y
+
+
 def duplicates(n_rows: int, *, minority: float = 0.005, seed: int = 0, dtype=np.float32):
     """About 20 exact copies of each of ``n_rows / 20`` distinct ``pca_cloud`` rows."""
     n_proto = max(n_rows // 20, 16)
@@ -163,6 +175,7 @@ def make(family: str, n_rows: int, *, minority: float = 0.005, seed: int = 0, dt
         "clustered": clustered,
         "manifold": manifold,
         "duplicates": duplicates,
+        "far_gaussian": far_gaussian,
     }
     if family not in gens:
         raise ValueError(f"unknown family {family!r}: one of {list(gens)} or real:<dataset>")
