@@ -31,7 +31,6 @@ mod tests;
 use std::borrow::Cow;
 
 use ndarray::ArrayView2;
-use rayon::prelude::*;
 
 use super::{KnnIndex, Neighbors};
 use crate::error::{CoreError, Result};
@@ -251,29 +250,7 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
         let d = self.d;
         // Group the queries by their nearest tile centroid so that a task's queries are close to
         // each other and its bounds prune; the cost is 1/LEAF of the search.
-        let near: Vec<(u32, usize)> = (0..nq)
-            .into_par_iter()
-            .map(|i| {
-                let mut best = (f64::INFINITY, 0u32);
-                if crate::cancel::requested() {
-                    return (best.1, i);
-                }
-                let qv = &q[i * d..(i + 1) * d];
-                for t in 0..self.tiles.len() {
-                    let ct = &self.centroids[t * d..(t + 1) * d];
-                    let mut s = 0f64;
-                    for j in 0..d {
-                        let v = ct[j] - qv[j].wide();
-                        s += v * v;
-                    }
-                    if s < best.0 {
-                        best = (s, t as u32);
-                    }
-                }
-                (best.1, i)
-            })
-            .collect();
-        let mut near = near;
+        let mut near = self.nearest_tiles(&q, nq);
         near.sort_unstable();
         let tasks: Vec<Vec<Query<'_, F>>> = near
             .chunks(TASK)

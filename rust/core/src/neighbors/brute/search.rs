@@ -310,6 +310,9 @@ fn centroid_sq_dists(kind: Kernel, ct: &[f64], q64: &[f64], cap: usize, out: &mu
     body(ct, q64, cap, out)
 }
 
+/// Queries [`BruteForce::nearest_tiles`] measures against the tile centroids at once.
+const NEAR_BLOCK: usize = 256;
+
 /// The tasks' answers as one result of `nq` lists of `k`.
 fn assemble(results: Vec<TaskResult>, nq: usize, k: usize) -> Neighbors {
     let mut indices = Array2::<usize>::zeros((nq, k));
@@ -336,6 +339,45 @@ impl<F: Float> BruteForce<'_, F> {
     /// The row `q` as pass 1 reads it: shifted by the index's centre, one rounding in `F`.
     pub(super) fn shift<'q>(&'q self, q: &'q [F]) -> impl Iterator<Item = F> + 'q {
         q.iter().zip(&self.centre).map(|(&v, &m)| v - m)
+    }
+
+    /// Each query's nearest tile centroid (the lowest tile among equals), as `(tile, query)` in
+    /// query order: `q` holds `nq` rows of `d` features. Blocks of `NEAR_BLOCK` queries, feature-
+    /// major in `f64`, meet each centroid in [`centroid_sq_dists`] (the kernel's vector width): a
+    /// query at a time, in scalar `f64`, this was 12% of a 300k-row SMOTEENN, whose cleaner
+    /// groups every new row this way.
+    pub(super) fn nearest_tiles(&self, q: &[F], nq: usize) -> Vec<(u32, usize)> {
+        let d = self.d;
+        let kind = Kernel::detect();
+        (0..nq.div_ceil(NEAR_BLOCK))
+            .into_par_iter()
+            .flat_map_iter(|b| {
+                let lo = b * NEAR_BLOCK;
+                let len = NEAR_BLOCK.min(nq - lo);
+                let mut best = vec![(f64::INFINITY, 0u32); len];
+                if !crate::cancel::requested() {
+                    let mut q64 = vec![0f64; d * len];
+                    for s in 0..len {
+                        for j in 0..d {
+                            q64[j * len + s] = q[(lo + s) * d + j].wide();
+                        }
+                    }
+                    let mut dist = vec![0f64; len];
+                    for t in 0..self.tiles.len() {
+                        let ct = &self.centroids[t * d..(t + 1) * d];
+                        centroid_sq_dists(kind, ct, &q64, len, &mut dist);
+                        for (bst, &v) in best.iter_mut().zip(&dist) {
+                            if v < bst.0 {
+                                *bst = (v, t as u32);
+                            }
+                        }
+                    }
+                }
+                best.into_iter()
+                    .enumerate()
+                    .map(move |(s, (_, t))| (t, lo + s))
+            })
+            .collect()
     }
 
     /// A pass-1 threshold (rounded up, strictly above) that every row within exact squared

@@ -570,6 +570,39 @@ fn one_huge_row_leaves_small_queries_a_small_bound() {
     assert!(small.a * 1e5 < huge.a, "{small:?} vs {huge:?}");
 }
 
+/// The vectorised grouping of outside queries finds each query's nearest tile centroid, the
+/// lowest tile among equals, as a direct loop does (full blocks of queries, a last partial one,
+/// a query on a centroid).
+#[test]
+fn nearest_tiles_equal_a_direct_loop() {
+    let mut s = crate::rng::Stream::new(9, crate::rng::Purpose::Smote, 5, 0);
+    let (n, d, nq) = (5000, 7, 700);
+    let x = Array2::from_shape_fn((n, d), |_| s.normal() as f32);
+    let bf = BruteForce::new(x.view());
+    let nt = bf.tiles.len();
+    assert!(nt > 4);
+    let mut q: Vec<f32> = (0..nq * d).map(|_| (s.normal() * 1.5) as f32).collect();
+    // Query 0 sits on tile 3's centroid (rounded to f32).
+    for j in 0..d {
+        q[j] = bf.centroids[3 * d + j] as f32;
+    }
+    let got = bf.nearest_tiles(&q, nq);
+    assert_eq!(got.len(), nq);
+    for (i, &(t, qi)) in got.iter().enumerate() {
+        assert_eq!(qi, i);
+        let mut best = (f64::INFINITY, 0u32);
+        for tt in 0..nt {
+            let dd: f64 = (0..d)
+                .map(|j| (bf.centroids[tt * d + j] - q[i * d + j] as f64).powi(2))
+                .sum();
+            if dd < best.0 {
+                best = (dd, tt as u32);
+            }
+        }
+        assert_eq!(t, best.1, "query {i}");
+    }
+}
+
 /// float32 rows 300 from the origin with a spread of 1 (the case that fell back to a direct scan
 /// for every query, 15x slower than scikit-learn): pass 1 runs on rows shifted by their mean, so
 /// a query's rounding bound is of the spread's size (unshifted it was about 30, above the
