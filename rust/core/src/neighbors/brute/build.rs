@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::{BruteForce, Tile, LEAF, NONE, PANEL, SPLIT_SAMPLE};
 use crate::float::Float;
 use crate::neighbors::exact_sq_dist;
+use crate::validate::distance_limit;
 
 /// Centroid (f64) and a radius that bounds every row's true distance to it from above.
 pub(super) fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f64) {
@@ -39,6 +40,11 @@ pub(super) fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f
 /// offset by 300 against a spread of 1) the unshifted bound exceeds the distances it must tell
 /// apart and every query fell back to a direct scan: 8.4 s for 20k x 30 rows where scikit-learn
 /// takes 0.57 s. Shifted, the norms are the spread's.
+///
+/// Zero (no shift) when some value exceeds half of [`distance_limit`], the largest magnitude the
+/// input checks let through: a shifted value stays within `|x| + |mean| <= limit`, so pass 1's
+/// norms stay as finite as the data's own (values near both ends of the limit, shifted, would
+/// overflow them).
 pub(super) fn mean_row<F: Float>(
     data: &[F],
     d: usize,
@@ -50,22 +56,30 @@ pub(super) fn mean_row<F: Float>(
     }
     // Sums of fixed blocks of rows, added in order: the same centre on any number of threads.
     const BLOCK: usize = 4096;
-    let blocks: Vec<Vec<f64>> = (0..n.div_ceil(BLOCK))
+    let blocks: Vec<(Vec<f64>, f64)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
             let mut acc = vec![0f64; d];
+            let mut big = 0f64;
             for i in b * BLOCK..((b + 1) * BLOCK).min(n) {
                 let r = &data[gid(i) * d..(gid(i) + 1) * d];
                 for (a, v) in acc.iter_mut().zip(r) {
                     *a += v.wide();
+                    big = big.max(v.wide().abs());
                 }
             }
-            acc
+            (acc, big)
         })
         .collect();
     let mut sum = vec![0f64; d];
-    for b in &blocks {
+    let mut big = 0f64;
+    for (b, m) in &blocks {
         sum.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        big = big.max(*m);
+    }
+    // A NaN or infinity (input a caller did not check) shifts nothing either.
+    if big > distance_limit::<F>(d) / 2.0 || sum.iter().any(|v| !v.is_finite()) {
+        return vec![F::zero(); d];
     }
     let inv = 1.0 / n as f64;
     sum.iter().map(|&v| F::narrow(v * inv)).collect()

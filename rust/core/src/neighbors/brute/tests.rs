@@ -558,6 +558,25 @@ fn adversarial_norms_stay_exact() {
     }
 }
 
+/// Values near the largest magnitude the input checks allow (`distance_limit`), most rows at one
+/// end and a few at the other: shifted by the mean, the few would reach twice the limit and pass
+/// 1's norms overflow, so such data is searched unshifted, and the answers stay exact.
+#[test]
+fn values_near_the_distance_limit_stay_exact() {
+    fn case<F: Float>(seed: u64) {
+        let (n, d) = (600, 4);
+        let lim = crate::validate::distance_limit::<F>(d) * 0.999;
+        let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 5, 0);
+        let x = Array2::from_shape_fn((n, d), |(i, _)| {
+            let end = if i % 50 == 0 { lim } else { -lim };
+            F::narrow(end * (1.0 - 1e-3 * s.uniform()))
+        });
+        check_adversarial(&x, 3);
+    }
+    case::<f32>(1);
+    case::<f64>(2);
+}
+
 /// The bound is relative to the query: one row of huge norm does not widen the bound of queries
 /// near the origin (the bundled mammography set: one row of squared norm 1008, median 3).
 #[test]
