@@ -121,6 +121,25 @@ def test_enn_matches_imblearn(name, kind_sel):
             assert ours.nn_.n_neighbors == ref.nn_.n_neighbors == k + 1
 
 
+@pytest.mark.parametrize("offset", [300.0, -1e4])
+def test_cleaners_match_imblearn_on_float32_far_from_the_origin(offset):
+    """float32 rows far from the origin compared with their spread, where equipoise's float32
+    pass 1 runs on rows shifted by their mean (docs/design.md, "The shift"): the same rows as
+    imbalanced-learn, whose search upcasts to float64."""
+    rng = np.random.default_rng(7)
+    y = (rng.random(3000) < 0.2).astype(np.int64)
+    X = rng.standard_normal((3000, 20)) + 0.7 * y[:, None] + offset
+    X = X.astype(np.float32)
+    for ref, ours in [
+        (iu.EditedNearestNeighbours(), eu.EditedNearestNeighbours()),
+        (iu.TomekLinks(), eu.TomekLinks()),
+    ]:
+        ref.fit_resample(X, y)
+        ours.fit_resample(X, y)
+        assert len(ours.sample_indices_) < len(y)
+        np.testing.assert_array_equal(ref.sample_indices_, ours.sample_indices_)
+
+
 @pytest.mark.parametrize("name", ALL_DATA)
 def test_tomek_links_match_imblearn(name):
     X, y = data(name)

@@ -110,6 +110,17 @@ def test_float32_searched_in_float32_exactly(name, datasets_f64):
     np.testing.assert_array_equal(kd_dist, dist)
 
 
+@pytest.mark.parametrize("offset", [300.0, -1e4])
+def test_float32_far_from_the_origin_searched_exactly(offset):
+    """Rows far from the origin compared with their spread: pass 1 runs on them shifted by their
+    mean (docs/design.md, "The shift"), and the answer is scikit-learn's float64 brute force."""
+    rng = np.random.default_rng(5)
+    X = (rng.standard_normal((3000, 30)) + offset).astype(np.float32)
+    dist, ind = _core.kneighbors(X, 4, algorithm="exact")
+    ref = SkNN(n_neighbors=4, algorithm="brute").fit(X.astype(np.float64)).kneighbors()[1]
+    assert_same_up_to_ties(X, ind, dist, ref, 4)
+
+
 def tie_aware_recall(X, approx_ind, exact_dist):
     """Share of returned neighbours no farther than the true k-th neighbour (a tie counts)."""
     d = np.sqrt(exact_sq_lists(X, approx_ind))
