@@ -34,6 +34,22 @@ pub(super) fn centroid_radius<F: Float>(rows: &[&[F]], d: usize) -> (Vec<f64>, f
     (c, r2.sqrt() * (1.0 + 1e-9) + 1e-300)
 }
 
+/// The row `r` as pass 1 reads it: shifted by the index's centre, one rounding in `F`. Every
+/// stored or packed panel, panel centroid and query goes through the same subtraction.
+pub(super) fn shift<'r, F: Float>(r: &'r [F], centre: &'r [F]) -> impl Iterator<Item = F> + 'r {
+    r.iter().zip(centre).map(|(&v, &m)| v - m)
+}
+
+/// The squared norm in `F` of a shifted row, summed as pass 1 adds it: one function for the
+/// index's rows and for the queries, so the two are the same sum.
+pub(super) fn sq_norm<F: Float>(shifted: impl Iterator<Item = F>) -> F {
+    let mut nf = F::zero();
+    for c in shifted {
+        nf += c * c;
+    }
+    nf
+}
+
 /// The mean of the indexed rows (`gid` maps a position to its data row), rounded to `F`: the
 /// centre pass 1 shifts every row and query by. The norm expansion errs by a multiple of the
 /// squared norms it adds, so on rows far from the origin (float32 times or amounts, a feature
@@ -172,7 +188,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
         };
         let gid = |i: usize| ids.as_ref().map_or(i, |v| v[i]);
         let centre = mean_row(&data, d, n, &gid);
-        let centre = &centre;
         // Squared norms of the shifted rows in `F` (as pass 1 adds them) and, for the rounding
         // bound, the largest in `f64` (rounded up).
         let (norms, wide_norms): (Vec<F>, Vec<f64>) = if d == 0 {
@@ -182,13 +197,8 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 .into_par_iter()
                 .map(|i| {
                     let r = &data[gid(i) * d..(gid(i) + 1) * d];
-                    let mut nf = F::zero();
-                    let mut nw = 0f64;
-                    for (&v, &m) in r.iter().zip(centre) {
-                        let c = v - m;
-                        nf += c * c;
-                        nw += c.wide() * c.wide();
-                    }
+                    let nf = sq_norm(shift(r, &centre));
+                    let nw: f64 = shift(r, &centre).map(|c| c.wide() * c.wide()).sum();
                     (nf, nw)
                 })
                 .unzip()
@@ -300,10 +310,7 @@ impl<'a, F: Float> BruteForce<'a, F> {
                 for (w, chunk) in perm[t.row_start..t.row_end].chunks(PANEL).enumerate() {
                     let shifted: Vec<Vec<F>> = chunk
                         .iter()
-                        .map(|&i| {
-                            let r = &data[gid(i) * d..(gid(i) + 1) * d];
-                            r.iter().zip(centre).map(|(&v, &m)| v - m).collect()
-                        })
+                        .map(|&i| shift(&data[gid(i) * d..(gid(i) + 1) * d], &centre).collect())
                         .collect();
                     let rows: Vec<&[F]> = shifted.iter().map(|r| r.as_slice()).collect();
                     let (c, _) = centroid_radius(&rows, d);
@@ -323,7 +330,6 @@ impl<'a, F: Float> BruteForce<'a, F> {
             })
             .reduce(|| 0.0, f64::max);
         max_norm = max_norm.max(centroid_norm * (1.0 + 1e-9));
-        let centre = centre.clone();
         BruteForce {
             data,
             n,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 #[cfg(test)]
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::build::centroid_radius;
+use super::build::{centroid_radius, shift, sq_norm};
 use super::kernel::{Block, Kernel, Offer, Plan, TaskResult, TileData};
 use super::pack::{Caches, PanelCache, Panels};
 use super::rounding::ErrBound;
@@ -336,9 +336,9 @@ impl<F: Float> BruteForce<'_, F> {
         ErrBound::of_row(&shifted, self.max_norm)
     }
 
-    /// The row `q` as pass 1 reads it: shifted by the index's centre, one rounding in `F`.
+    /// The row `q` as pass 1 reads it (see [`shift`]).
     pub(super) fn shift<'q>(&'q self, q: &'q [F]) -> impl Iterator<Item = F> + 'q {
-        q.iter().zip(&self.centre).map(|(&v, &m)| v - m)
+        shift(q, &self.centre)
     }
 
     /// Each query's nearest tile centroid (the lowest tile among equals), as `(tile, query)` in
@@ -799,16 +799,7 @@ impl<F: Float> BruteForce<'_, F> {
             shifted.extend(self.shift(r));
         }
         let srow = |i: usize| &shifted[i * d..(i + 1) * d];
-        let qnorms: Vec<F> = (0..nq)
-            .map(srow)
-            .map(|r| {
-                let mut nf = F::zero();
-                for &c in r {
-                    nf += c * c;
-                }
-                nf
-            })
-            .collect();
+        let qnorms: Vec<F> = (0..nq).map(|i| sq_norm(srow(i).iter().copied())).collect();
         let errs: Vec<ErrBound> = (0..nq)
             .map(|i| ErrBound::of_row(srow(i), self.max_norm))
             .collect();
