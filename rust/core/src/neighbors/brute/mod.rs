@@ -7,7 +7,7 @@
 //! remaining tiles could enter any of its candidate lists.
 //!
 //! Pass 1 ranks the rows of each visited tile with the norm expansion `|q|^2 + |x|^2 - 2 q.x` in the
-//! data's own precision, on rows and queries shifted by the rows' mean (a register-blocked
+//! data's own precision, on rows and queries shifted by the rows' medians (a register-blocked
 //! microkernel over panels of `PANEL` rows stored feature-major, compiled for AVX-512, AVX2+FMA or
 //! plain SSE2 and chosen at run time; a lean [`BruteForce::subset`] index packs the panels from the
 //! data's rows when a search visits a tile instead of storing them). It keeps a few more
@@ -44,6 +44,8 @@ const LEAF: usize = 256;
 const RANGE_KEEP: usize = 1024;
 /// Rows in which a split looks for its two far-apart rows.
 const SPLIT_SAMPLE: usize = 512;
+/// Rows (evenly spaced) whose per-feature medians centre pass 1 ([`build::centre_row`]).
+const CENTRE_SAMPLE: usize = 16384;
 /// Queries of one task when they are not the data's own rows.
 const TASK: usize = 128;
 /// Most bytes of candidates a symmetric self search holds for all rows at once (about 3M rows
@@ -91,9 +93,10 @@ pub struct BruteForce<'a, F: Float> {
     data: Cow<'a, [F]>,
     n: usize,
     d: usize,
-    /// The indexed rows' mean, rounded to `F`. Pass 1 runs on every row and query shifted by it
-    /// (`fl(x - centre)`, one rounding in `F`): its rounding error grows with the squared norms
-    /// it adds, and shifted they are the spread's, however far from the origin the data lie.
+    /// The indexed rows' per-feature medians ([`build::centre_row`]). Pass 1 runs on every row
+    /// and query shifted by it (`fl(x - centre)`, one rounding in `F`): its rounding error grows
+    /// with the squared norms it adds, and shifted they are the spread's, however far from the
+    /// origin the data lie.
     /// The tile centroids and radii, pass 2 and the results stay in the data's own coordinates.
     centre: Vec<F>,
     /// Squared norm (in `f64`, rounded up) of the farthest shifted row or panel centroid from
