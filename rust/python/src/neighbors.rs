@@ -123,7 +123,7 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
             })?
         }
         // A tiny search runs on this thread: starting the pool's work costs more than it. A small
-        // one in few dimensions is scanned on the pool (see `neighbors::scan`).
+        // one is scanned on the pool (see `neighbors::scan`).
         (IndexKind::Auto | IndexKind::Exact, _)
             if xv.is_standard_layout()
                 && Scan::work(n_queries, xv) <= core::neighbors::SCAN_WORK =>
@@ -133,8 +133,7 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
         }
         (IndexKind::Auto | IndexKind::Exact, _)
             if xv.is_standard_layout()
-                && xv.ncols() <= core::neighbors::PAR_SCAN_FEATURES
-                && Scan::work(n_queries, xv) <= core::neighbors::PAR_SCAN_WORK =>
+                && core::neighbors::par_scan_wins(Scan::work(n_queries, xv), xv.ncols()) =>
         {
             run(py, n_threads, || {
                 core::validate::check_finite(xv)?;

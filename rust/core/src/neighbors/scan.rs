@@ -6,7 +6,7 @@
 //! 0.29 ms (the scan: 0.13 ms). The scan computes each query's distances to every row over a
 //! feature-major `f64` copy, in blocks of rows held in vector registers (see [`nearest`]), and
 //! ranks them by (distance, row): the same values and ranking as the tiled search. Above the
-//! threshold it runs on the pool, up to [`PAR_SCAN_WORK`] in at most [`PAR_SCAN_FEATURES`].
+//! threshold it runs on the pool ([`par_scan_wins`]).
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -27,6 +27,17 @@ pub const SCAN_WORK: usize = 1 << 20;
 /// 1.72 ms and 2.58 ms).
 pub const PAR_SCAN_WORK: usize = 1 << 24;
 pub const PAR_SCAN_FEATURES: usize = 16;
+/// Most multiply-adds a call in more than [`PAR_SCAN_FEATURES`] features hands to a
+/// [`Scan::parallel`]: about 450 rows in 30 (`gaussian` / `pca_cloud` self searches, best of
+/// 100: 300 rows tiled 0.35 / 0.41 ms, scanned 0.31 / 0.31 ms; 400 rows 0.49 / 0.50 and 0.40 /
+/// 0.44; 500 rows 0.63 and 0.65; 700 rows 0.93 and 1.30).
+pub const PAR_SCAN_WORK_WIDE: usize = 6 << 20;
+
+/// Whether a search of `work` multiply-adds (see [`Scan::work`]) in `d` features goes to a
+/// [`Scan::parallel`] rather than the tiled search.
+pub fn par_scan_wins(work: usize, d: usize) -> bool {
+    work <= PAR_SCAN_WORK_WIDE || (d <= PAR_SCAN_FEATURES && work <= PAR_SCAN_WORK)
+}
 
 /// Exact k-nearest neighbours by a direct scan of row-major rows (no index, no threads).
 pub struct Scan<'a, F: Float> {
@@ -64,8 +75,8 @@ impl<'a, F: Float> Scan<'a, F> {
     }
 
     /// The `k` nearest rows of `q` (not `excl`), ranked by (distance, row), into `best`. `cols`
-    /// holds the rows feature-major in `f64`; `qw` and `acc` are scratch of one value per feature
-    /// and per row.
+    /// holds the rows feature-major in `f64`, padded as [`nearest`] reads them; `qw` and `acc`
+    /// are scratch of one value per feature and per padded row.
     #[allow(clippy::too_many_arguments)]
     fn one(
         &self,
@@ -79,7 +90,7 @@ impl<'a, F: Float> Scan<'a, F> {
         best: &mut Vec<(f64, usize)>,
     ) {
         qw.iter_mut().zip(q).for_each(|(w, v)| *w = v.wide());
-        nearest(isa, qw, cols, excl, k, acc, best);
+        nearest(isa, qw, cols, self.data.nrows(), excl, k, acc, best);
     }
 
     fn search<'q>(
@@ -92,17 +103,19 @@ impl<'a, F: Float> Scan<'a, F> {
     {
         let nq = queries.len();
         let (n, d) = self.data.dim();
-        let mut cols = vec![0f64; n * d];
+        // Feature-major, each feature's column padded with zeros to whole register blocks.
+        let np = n.next_multiple_of(MAX_ROWS);
+        let mut cols = vec![0f64; np * d];
         for (i, row) in self.data.outer_iter().enumerate() {
             for (f, &v) in row.iter().enumerate() {
-                cols[f * n + i] = v.wide();
+                cols[f * np + i] = v.wide();
             }
         }
         let qs: Vec<(&[F], usize)> = queries.collect();
         // Each list holds exactly k rows (the callers checked k against the rows available).
         let isa = Isa::detect();
         let run = |chunk: &[(&[F], usize)]| {
-            let mut acc = vec![0f64; n];
+            let mut acc = vec![0f64; np];
             let mut qw = vec![0f64; d];
             let mut buf = Vec::with_capacity(k + 1);
             let mut flat = Vec::with_capacity(chunk.len() * k);
@@ -124,10 +137,9 @@ impl<'a, F: Float> Scan<'a, F> {
     }
 }
 
-/// Rows whose distances [`nearest`] keeps in registers at once (four AVX-512 vectors of `f64`:
-/// four independent chains of additions over the features), and the block of the selection's
-/// one-vector test.
-const ROWS: usize = 32;
+/// The longest block of rows [`nearest`] keeps in registers (eight AVX-512 vectors of `f64`); the
+/// columns are padded to a multiple of it.
+const MAX_ROWS: usize = 64;
 
 /// The widest vectors this CPU has, detected once per search.
 #[derive(Clone, Copy)]
@@ -154,55 +166,56 @@ impl Isa {
     }
 }
 
-/// The `k` nearest rows to `qw` (not `excl`), ranked by (distance, row), into `best`; `acc[r]`
-/// takes the squared distance to row `r` of the feature-major `cols` (`cols[f * n + r]`,
-/// `n = acc.len()`), summed feature by feature from 0 with a separate multiply and add, as
-/// `exact_sq_dist` sums it: the same value, bit for bit, on every instruction set (Rust never
-/// fuses a multiply and an add; only the vectors are wider). Blocks of [`ROWS`] rows keep their
-/// sums in registers over all the features, and a block with no distance under the k-th kept is
-/// passed over after one vector test. The earlier loop (one feature over all rows at a time,
-/// compiled for SSE2 alone, every sum loaded and stored at every feature, then each distance
-/// tested alone) took 0.93 ms for a self search of 768 x 8 `pima` on two threads.
+/// The `k` nearest of the `n` rows to `qw` (not `excl`), ranked by (distance, row), into `best`;
+/// `acc[r]` takes the squared distance to row `r` of the feature-major `cols` (`cols[f * np + r]`,
+/// `np = acc.len()`, a multiple of [`MAX_ROWS`]: the rows past `n` are padding), summed feature by
+/// feature from 0 with a separate multiply and add, as `exact_sq_dist` sums it: the same value,
+/// bit for bit, on every instruction set (Rust never fuses a multiply and an add; only the vectors
+/// are wider). Blocks of rows keep their sums in registers over all the features, eight vectors a
+/// block (eight independent chains of additions, enough to hide their latency), and a block with
+/// no distance under the k-th kept is passed over after one vector test. The earlier loop (one
+/// feature over all rows at a time, compiled for SSE2 alone, every sum loaded and stored at every
+/// feature, the rows past the last whole block one at a time, then each distance tested alone)
+/// took 0.93 ms for a self search of 768 x 8 `pima` on two threads.
+#[allow(clippy::too_many_arguments)]
 fn nearest(
     isa: Isa,
     qw: &[f64],
     cols: &[f64],
+    n: usize,
     excl: usize,
     k: usize,
     acc: &mut [f64],
     best: &mut Vec<(f64, usize)>,
 ) {
+    debug_assert!(
+        acc.len().is_multiple_of(MAX_ROWS) && n <= acc.len() && cols.len() == acc.len() * qw.len()
+    );
+    /// One instruction set's loop, with blocks of `R` rows (a divisor of [`MAX_ROWS`]).
     #[inline(always)]
-    fn body(
+    fn body<const R: usize>(
         qw: &[f64],
         cols: &[f64],
+        n: usize,
         excl: usize,
         k: usize,
         acc: &mut [f64],
         best: &mut Vec<(f64, usize)>,
     ) {
-        let n = acc.len();
-        let full = n / ROWS * ROWS;
-        for r0 in (0..full).step_by(ROWS) {
-            let mut a = [0f64; ROWS];
+        let np = acc.len();
+        for r0 in (0..np).step_by(R) {
+            let mut a = [0f64; R];
             for (f, &qv) in qw.iter().enumerate() {
-                let x: &[f64; ROWS] = cols[f * n + r0..f * n + r0 + ROWS].try_into().unwrap();
+                let x: &[f64; R] = cols[f * np + r0..f * np + r0 + R].try_into().unwrap();
                 for (s, &xv) in a.iter_mut().zip(x) {
                     let t = qv - xv;
                     *s += t * t;
                 }
             }
-            acc[r0..r0 + ROWS].copy_from_slice(&a);
-        }
-        for (r, s) in acc.iter_mut().enumerate().skip(full) {
-            *s = 0.0;
-            for (f, &qv) in qw.iter().enumerate() {
-                let t = qv - cols[f * n + r];
-                *s += t * t;
-            }
+            acc[r0..r0 + R].copy_from_slice(&a);
         }
         best.clear();
-        for (c, chunk) in acc.chunks(ROWS).enumerate() {
+        for (c, chunk) in acc[..n].chunks(R).enumerate() {
             // The block's distances under the k-th kept, as a mask from one vector test: most
             // blocks hold none or a few.
             let mut hits = if best.len() == k {
@@ -218,7 +231,7 @@ fn nearest(
             while hits != 0 {
                 let l = hits.trailing_zeros() as usize;
                 hits &= hits - 1;
-                let (j, dist) = (c * ROWS + l, chunk[l]);
+                let (j, dist) = (c * R + l, chunk[l]);
                 if j == excl {
                     continue;
                 }
@@ -248,12 +261,13 @@ fn nearest(
         unsafe fn avx512(
             qw: &[f64],
             cols: &[f64],
+            n: usize,
             excl: usize,
             k: usize,
             acc: &mut [f64],
             best: &mut Vec<(f64, usize)>,
         ) {
-            body(qw, cols, excl, k, acc, best)
+            body::<64>(qw, cols, n, excl, k, acc, best)
         }
         /// # Safety
         /// The CPU must support AVX2.
@@ -261,21 +275,22 @@ fn nearest(
         unsafe fn avx2(
             qw: &[f64],
             cols: &[f64],
+            n: usize,
             excl: usize,
             k: usize,
             acc: &mut [f64],
             best: &mut Vec<(f64, usize)>,
         ) {
-            body(qw, cols, excl, k, acc, best)
+            body::<32>(qw, cols, n, excl, k, acc, best)
         }
         match isa {
             // SAFETY: `Isa::detect` chose these only where the CPU has them.
-            Isa::Avx512 => return unsafe { avx512(qw, cols, excl, k, acc, best) },
-            Isa::Avx2 => return unsafe { avx2(qw, cols, excl, k, acc, best) },
+            Isa::Avx512 => return unsafe { avx512(qw, cols, n, excl, k, acc, best) },
+            Isa::Avx2 => return unsafe { avx2(qw, cols, n, excl, k, acc, best) },
             Isa::Baseline => {}
         }
     }
-    body(qw, cols, excl, k, acc, best)
+    body::<16>(qw, cols, n, excl, k, acc, best)
 }
 
 impl<F: Float> KnnIndex<F> for Scan<'_, F> {
@@ -361,7 +376,13 @@ mod tests {
             let val = |s: &mut Stream| if coarse { s.below(3) as f64 } else { s.normal() };
             let rows: Vec<Vec<f64>> = (0..n).map(|_| (0..d).map(|_| val(&mut s)).collect()).collect();
             let q: Vec<f64> = (0..d).map(|_| val(&mut s)).collect();
-            let cols: Vec<f64> = (0..d).flat_map(|f| rows.iter().map(move |r| r[f])).collect();
+            let np = n.next_multiple_of(MAX_ROWS);
+            let mut cols = vec![0f64; np * d];
+            for (j, r) in rows.iter().enumerate() {
+                for f in 0..d {
+                    cols[f * np + j] = r[f];
+                }
+            }
             let mut want: Vec<(f64, usize)> = (0..n)
                 .filter(|&j| j != excl)
                 .map(|j| (crate::neighbors::exact_sq_dist(&q, &rows[j]), j))
@@ -371,8 +392,8 @@ mod tests {
             prop_assume!(k > 0);
             want.truncate(k);
             for isa in isas() {
-                let (mut acc, mut best) = (vec![0f64; n], Vec::new());
-                nearest(isa, &q, &cols, excl, k, &mut acc, &mut best);
+                let (mut acc, mut best) = (vec![0f64; np], Vec::new());
+                nearest(isa, &q, &cols, n, excl, k, &mut acc, &mut best);
                 for (j, r) in rows.iter().enumerate() {
                     prop_assert_eq!(acc[j].to_bits(), crate::neighbors::exact_sq_dist(&q, r).to_bits());
                 }
