@@ -28,10 +28,12 @@ pub const SCAN_WORK: usize = 1 << 20;
 pub const PAR_SCAN_WORK: usize = 1 << 24;
 pub const PAR_SCAN_FEATURES: usize = 16;
 /// Most multiply-adds a call in more than [`PAR_SCAN_FEATURES`] features hands to a
-/// [`Scan::parallel`]: about 450 rows in 30 (`gaussian` / `pca_cloud` self searches, best of
-/// 100: 300 rows tiled 0.35 / 0.41 ms, scanned 0.31 / 0.31 ms; 400 rows 0.49 / 0.50 and 0.40 /
-/// 0.44; 500 rows 0.63 and 0.65; 700 rows 0.93 and 1.30).
-pub const PAR_SCAN_WORK_WIDE: usize = 6 << 20;
+/// [`Scan::parallel`]: about 650 rows in 30. Self searches in 30 features, median of 200 calls,
+/// tiled against scanned: 500 rows `gaussian` 0.66 / 0.61 ms, `clustered` 0.72 / 0.47 ms,
+/// `manifold` 0.65 / 0.46 ms; 600 rows `gaussian` 0.83 / 0.84 ms, `duplicates` 0.71 / 0.54 ms,
+/// `clustered` 0.81 / 0.62 ms; 700 rows `gaussian` 0.97 / 1.14 ms; 900 rows `gaussian` 1.22 /
+/// 1.65 ms (the scan computes every distance twice, the tiled search once).
+pub const PAR_SCAN_WORK_WIDE: usize = 12 << 20;
 
 /// Whether a search of `work` multiply-adds (see [`Scan::work`]) in `d` features goes to a
 /// [`Scan::parallel`] rather than the tiled search.
@@ -126,7 +128,10 @@ impl<'a, F: Float> Scan<'a, F> {
             flat
         };
         let flat: Vec<(f64, usize)> = if self.parallel {
-            qs.par_chunks(64).flat_map_iter(run).collect()
+            // Four chunks a thread (of at least 8 queries): chunks of 64 left one thread with
+            // 128 of 200 queries.
+            let chunk = nq.div_ceil(4 * rayon::current_num_threads()).max(8);
+            qs.par_chunks(chunk).flat_map_iter(run).collect()
         } else {
             run(&qs)
         };
