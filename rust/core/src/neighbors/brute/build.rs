@@ -11,49 +11,41 @@ use crate::float::Float;
 use crate::neighbors::exact_sq_dist;
 use crate::validate::distance_limit;
 
-/// Lanes of the partial sums of [`wide_sq_dist`] and [`wide_dot`].
+/// Lanes of the partial sums of [`wide_sum`].
 const LANES: usize = 8;
 
-/// `sum_j (r_j - c_j)^2` in `f64`, in [`LANES`] interleaved partial sums added at the end: one
+/// `sum_j term(r_j, c_j)` in `f64`, in [`LANES`] interleaved partial sums added at the end: one
 /// running sum is a chain of dependent additions, one feature every four cycles, and the build's
 /// splits and radii (a dozen passes over every row) took a fifth of a 937 x 49 search that way;
 /// the partial sums vectorise. The error bound of a `d`-term sum is the same either way.
 #[inline(always)]
-fn wide_sq_dist<F: Float>(r: &[F], c: &[f64]) -> f64 {
+fn wide_sum<F: Float>(r: &[F], c: &[f64], term: impl Fn(f64, f64) -> f64) -> f64 {
     let mut acc = [0f64; LANES];
     let (rc, cc) = (r.chunks_exact(LANES), c.chunks_exact(LANES));
     let tail: f64 = rc
         .remainder()
         .iter()
         .zip(cc.remainder())
-        .map(|(&x, &m)| (x.wide() - m) * (x.wide() - m))
+        .map(|(&x, &m)| term(x.wide(), m))
         .sum();
     for (x, m) in rc.zip(cc) {
         for l in 0..LANES {
-            let t = x[l].wide() - m[l];
-            acc[l] += t * t;
+            acc[l] += term(x[l].wide(), m[l]);
         }
     }
     acc.iter().sum::<f64>() + tail
 }
 
-/// `sum_j r_j c_j` in `f64`, in partial sums as [`wide_sq_dist`].
+/// `sum_j (r_j - c_j)^2` in `f64` ([`wide_sum`]).
+#[inline(always)]
+fn wide_sq_dist<F: Float>(r: &[F], c: &[f64]) -> f64 {
+    wide_sum(r, c, |x, m| (x - m) * (x - m))
+}
+
+/// `sum_j r_j c_j` in `f64` ([`wide_sum`]).
 #[inline(always)]
 fn wide_dot<F: Float>(r: &[F], c: &[f64]) -> f64 {
-    let mut acc = [0f64; LANES];
-    let (rc, cc) = (r.chunks_exact(LANES), c.chunks_exact(LANES));
-    let tail: f64 = rc
-        .remainder()
-        .iter()
-        .zip(cc.remainder())
-        .map(|(&x, &m)| x.wide() * m)
-        .sum();
-    for (x, m) in rc.zip(cc) {
-        for l in 0..LANES {
-            acc[l] += x[l].wide() * m[l];
-        }
-    }
-    acc.iter().sum::<f64>() + tail
+    wide_sum(r, c, |x, m| x * m)
 }
 
 /// The centroid (f64) of `rows`.
