@@ -14,9 +14,7 @@ pub use brute::{BruteForce, Within};
 pub use hnsw::{Hnsw, HnswGraph, HnswParams};
 pub use kdtree::KdTree;
 pub use one_call::{knn_of_rows, knn_query};
-pub use scan::{
-    par_scan_wins, Scan, PAR_SCAN_FEATURES, PAR_SCAN_WORK, PAR_SCAN_WORK_WIDE, SCAN_WORK,
-};
+pub use scan::{par_scan_wins, Scan, SCAN_WORK};
 
 use ndarray::{Array2, ArrayView2};
 

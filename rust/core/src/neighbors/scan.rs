@@ -25,15 +25,15 @@ pub const SCAN_WORK: usize = 1 << 20;
 /// threads, best of 50: 768 x 8 `pima` tiled 0.69 ms, scanned 0.45 ms; 1,484 x 8 `yeast_me2`
 /// 1.41 ms and 1.48 ms; 569 x 30 `breast_cancer` 0.71 ms and 0.87 ms; 937 x 49 `oil_spill`
 /// 1.72 ms and 2.58 ms).
-pub const PAR_SCAN_WORK: usize = 1 << 24;
-pub const PAR_SCAN_FEATURES: usize = 16;
+const PAR_SCAN_WORK: usize = 1 << 24;
+const PAR_SCAN_FEATURES: usize = 16;
 /// Most multiply-adds a call in more than [`PAR_SCAN_FEATURES`] features hands to a
 /// [`Scan::parallel`]: about 650 rows in 30. Self searches in 30 features, median of 200 calls,
 /// tiled against scanned: 500 rows `gaussian` 0.66 / 0.61 ms, `clustered` 0.72 / 0.47 ms,
 /// `manifold` 0.65 / 0.46 ms; 600 rows `gaussian` 0.83 / 0.84 ms, `duplicates` 0.71 / 0.54 ms,
 /// `clustered` 0.81 / 0.62 ms; 700 rows `gaussian` 0.97 / 1.14 ms; 900 rows `gaussian` 1.22 /
 /// 1.65 ms (the scan computes every distance twice, the tiled search once).
-pub const PAR_SCAN_WORK_WIDE: usize = 12 << 20;
+const PAR_SCAN_WORK_WIDE: usize = 12 << 20;
 
 /// Whether a search of `work` multiply-adds (see [`Scan::work`]) in `d` features goes to a
 /// [`Scan::parallel`] rather than the tiled search.
