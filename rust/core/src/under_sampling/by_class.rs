@@ -18,9 +18,12 @@
 //! Ties are ranked by row index everywhere (a subset index ranks by position, which follows the row
 //! order), so the answer is the one a full scan ranked by (distance, row) gives.
 
+use std::sync::OnceLock;
+
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
+use super::capsules::Capsules;
 use super::EnnRule;
 use crate::classes::class_rows;
 use crate::error::{CoreError, Result};
@@ -51,6 +54,8 @@ pub(crate) struct ByClass<'a, F: Float> {
     /// class's rows, ascending.
     index: Vec<Option<BruteForce<'a, F>>>,
     anchors: Option<Anchors<'a>>,
+    /// Per class, its rows as capsules around SMOTE's segments, built when first asked for.
+    capsules: Vec<OnceLock<Option<Capsules>>>,
 }
 
 /// Most bytes the per-class indexes may store as feature-major panels: scikit-learn's default
@@ -130,6 +135,7 @@ impl<'a, F: Float> ByClass<'a, F> {
         Ok(ByClass {
             x,
             codes,
+            capsules: (0..index.len()).map(|_| OnceLock::new()).collect(),
             index,
             anchors,
         })
@@ -177,6 +183,23 @@ impl<'a, F: Float> ByClass<'a, F> {
             .collect())
     }
 
+    /// Class `c`'s rows as capsules around SMOTE's segments, when most of them are new rows
+    /// whose pair is known and the pairs group them (see [`Capsules`]).
+    fn capsules(&self, c: usize) -> Option<&Capsules> {
+        let an = self.anchors?;
+        self.capsules[c]
+            .get_or_init(|| {
+                let rows = self.rows(c);
+                let lo = rows.partition_point(|&r| r < an.first);
+                let hi = rows.partition_point(|&r| r < an.first + an.pairs.len());
+                if (hi - lo) * 2 < rows.len() {
+                    return None;
+                }
+                Capsules::new(self.x, rows, &an)
+            })
+            .as_ref()
+    }
+
     /// How many tiles bound the `k`-th same-class distance of class `c`'s rows (see
     /// [`NEAR_TILES`]): the nearest tiles where many rows would be left open otherwise (the other
     /// classes at least a tenth of `c`'s rows, as after SMOTE) or the class is large; its own tile
@@ -216,9 +239,26 @@ impl<'a, F: Float> ByClass<'a, F> {
             if open.iter().all(|&o| o) {
                 break;
             }
-            let hit = other.any_within(|s| self.row(rows[s]), bounds, groups);
+            // Rows the class's capsules prove out of its reach: left out of its search.
+            let clear = self
+                .capsules(c2)
+                .map(|caps| caps.proven(|s| self.row(rows[s]), bounds, groups));
+            let kept_groups: Vec<Vec<usize>>;
+            let search = match &clear {
+                Some(clear) => {
+                    kept_groups = groups
+                        .iter()
+                        .map(|g| g.iter().copied().filter(|&s| !clear[s]).collect::<Vec<_>>())
+                        .filter(|g| !g.is_empty())
+                        .collect();
+                    &kept_groups
+                }
+                None => groups,
+            };
+            let hit = other.any_within(|s| self.row(rows[s]), bounds, search);
+            let clear = |s: usize| clear.as_ref().is_some_and(|c| c[s]);
             for (s, h) in hit.into_iter().enumerate() {
-                if h && !open[s] && !settled[s] {
+                if h && !open[s] && !settled[s] && !clear(s) {
                     open[s] = true;
                     bounds[s] = f64::INFINITY;
                 }
@@ -303,6 +343,14 @@ impl<'a, F: Float> ByClass<'a, F> {
                 .filter(|&s| self.codes[qs[s]] as usize != c)
                 .collect();
             let k_other = k.min(n_c);
+            if let Some(caps) = self.capsules(c).filter(|_| k_other == 1) {
+                // The nearest row of a class of capsules (Tomek links): searched by capsule.
+                let qrows: Vec<usize> = foreign.iter().map(|&s| qs[s]).collect();
+                for (&s, (_, j)) in foreign.iter().zip(caps.nearest(self.x, &qrows)) {
+                    lists[s].push(j);
+                }
+                continue;
+            }
             if !foreign.is_empty() && k_other > 0 {
                 let mut q = Array2::<F>::zeros((foreign.len(), d));
                 for (r, &s) in foreign.iter().enumerate() {
@@ -349,6 +397,16 @@ impl<F: Float> ByClass<'_, F> {
             let Some(index) = index.as_ref().filter(|_| c2 != c) else {
                 continue;
             };
+            if let Some(caps) = self.capsules(c2) {
+                let near = caps.nearest(self.x, qs);
+
+                for (b, cand) in best.iter_mut().zip(near) {
+                    if cand.0 < b.0 || (cand.0 == b.0 && cand.1 < b.1) {
+                        *b = cand;
+                    }
+                }
+                continue;
+            }
             let ids = index.ids().expect("a subset index");
             let nb = index.query(q.view(), 1)?;
             best.par_iter_mut().enumerate().for_each(|(r, b)| {
@@ -733,6 +791,69 @@ mod tests {
                 let j = nn[i];
                 prop_assert_eq!(tomek[i], codes[j] != c && nn[j] == i, "Tomek row {}", i);
             }
+        }
+    }
+
+    /// A minority grown inside the majority's cloud (SMOTE's segments crossing it): the
+    /// capsules of the grown class prove most majority rows out of its reach and find the
+    /// nearest grown row of the rest, and ENN and Tomek links answer as a full scan does.
+    #[test]
+    fn capsules_decide_the_majority_as_a_full_scan() {
+        let mut s = Stream::new(5, Purpose::Smote, 14, 0);
+        let (n0, n1, made, d) = (2500, 12, 900, 4);
+        let (x, codes, pairs) = smote_shaped(&mut s, (n0, n1, made, d), 1.0, 0.5, true);
+        let anchors = Anchors {
+            first: n0 + n1,
+            pairs: &pairs,
+        };
+        let by = ByClass::new(x.view(), &codes, 2, Some(anchors)).unwrap();
+        let caps = by
+            .capsules(1)
+            .expect("the grown class is grouped into capsules");
+        assert!(by.capsules(0).is_none(), "the majority has no segments");
+        // Most majority rows are proven out of the grown class's reach by the capsules alone.
+        let rows = by.rows(0);
+        let bounds = by.index[0].as_ref().unwrap().near_tiles_kth_sq(3, 1);
+        let groups = by.index[0].as_ref().unwrap().tile_groups();
+        let proven = caps.proven(|i| by.row(rows[i]), &bounds, &groups);
+        let n_proven = proven.iter().filter(|&&p| p).count();
+        assert!(n_proven * 2 > n0, "{n_proven} of {n0} proven");
+        for (i, &p) in proven.iter().enumerate() {
+            if p {
+                let q = by.row(rows[i]);
+                let nearest = (n0..x.nrows())
+                    .map(|j| exact_sq_dist(q, by.row(j)))
+                    .fold(f64::INFINITY, f64::min);
+                assert!(nearest > bounds[i], "row {i}: {nearest} <= {}", bounds[i]);
+            }
+        }
+        // The nearest grown row of every majority row, ties by row.
+        let near = caps.nearest(x.view(), rows);
+        for (&r, &(dist, j)) in rows.iter().zip(&near) {
+            let want = (n0..x.nrows())
+                .map(|j| (exact_sq_dist(by.row(r), by.row(j)), j))
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                .unwrap();
+            assert_eq!((dist, j), want, "row {r}");
+        }
+        let t = [true, true];
+        for k in [1, 3] {
+            let enn =
+                enn_keep_mask(x.view(), &codes, 2, &t, k, EnnRule::All, Some(anchors)).unwrap();
+            for i in 0..x.nrows() {
+                let want = scan(&x, i, k).iter().all(|&j| codes[j] == codes[i]);
+                assert_eq!(enn[i], want, "ENN k={k} row {i}");
+            }
+        }
+        let tomek = tomek_link_mask(x.view(), &codes, 2, &t, Some(anchors)).unwrap();
+        let nn: Vec<usize> = (0..x.nrows()).map(|i| scan(&x, i, 1)[0]).collect();
+        for i in 0..x.nrows() {
+            let j = nn[i];
+            assert_eq!(
+                tomek[i],
+                codes[j] != codes[i] && nn[j] == i,
+                "Tomek row {i}"
+            );
         }
     }
 

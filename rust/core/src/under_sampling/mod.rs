@@ -1,6 +1,7 @@
 //! Under-sampling: which rows to keep.
 
 mod by_class;
+mod capsules;
 mod cleaning;
 mod random;
 
