@@ -399,7 +399,6 @@ impl<F: Float> ByClass<'_, F> {
             };
             if let Some(caps) = self.capsules(c2) {
                 let near = caps.nearest(self.x, qs);
-
                 for (b, cand) in best.iter_mut().zip(near) {
                     if cand.0 < b.0 || (cand.0 == b.0 && cand.1 < b.1) {
                         *b = cand;

@@ -8,7 +8,8 @@
 //! segment `[a, b]` lies within `rad` of it (`rad` the largest distance of its rows from it, each
 //! computed), so no row of the capsule is nearer to a query `q` than `dist(q, [a, b]) - rad`.
 //! [`Capsules::proven`] answers "none within the bound" from the capsules alone for most
-//! queries (`docs/design.md`, "SMOTE's segments"); the rest go on to the exact search.
+//! queries, and [`Capsules::nearest`] finds the nearest row visiting few capsules (`docs/design.md`,
+//! "Capsules"); the rest go on to the exact search.
 //!
 //! The pairs are only a hint (any pairs give the same answers: a wrong pair makes a wide
 //! capsule), and the rows of the class that are not new (and any row whose pair is not given) are
