@@ -195,7 +195,7 @@ impl<'a, F: Float> ByClass<'a, F> {
                 if (hi - lo) * 2 < rows.len() {
                     return None;
                 }
-                Capsules::new(self.x, rows, &an)
+                Capsules::new(self.x, rows, an.first, an.pairs)
             })
             .as_ref()
     }

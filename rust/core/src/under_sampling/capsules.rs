@@ -20,7 +20,6 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use super::by_class::Anchors;
 use crate::float::Float;
 use crate::neighbors::exact_sq_dist;
 
@@ -105,19 +104,25 @@ fn segment_lb(qa: f64, qb: f64, uu: f64, iu: f64, s: f64) -> f64 {
 }
 
 impl Capsules {
-    /// The capsules of class rows `rows` (data rows, ascending) given SMOTE's pairs, or `None`
-    /// when the pairs do not group the rows (fewer than [`MIN_ROWS_PER_CAPSULE`] rows a capsule).
-    pub(crate) fn new<F: Float>(x: ArrayView2<F>, rows: &[usize], an: &Anchors) -> Option<Self> {
+    /// The capsules of class rows `rows` (data rows, ascending) given SMOTE's pairs (row
+    /// `first + i` lies between the rows `pairs[i]`), or `None` when the pairs do not group the
+    /// rows (fewer than [`MIN_ROWS_PER_CAPSULE`] rows a capsule).
+    pub(crate) fn new<F: Float>(
+        x: ArrayView2<F>,
+        rows: &[usize],
+        first: usize,
+        pairs: &[[usize; 2]],
+    ) -> Option<Self> {
         let d = x.ncols();
         let data = x.as_slice()?;
         let row =
             |i: usize| -> Vec<f64> { data[i * d..(i + 1) * d].iter().map(|v| v.wide()).collect() };
-        let end = an.first + an.pairs.len();
+        let end = first + pairs.len();
         let mut keyed: Vec<(usize, usize, usize)> = rows
             .par_iter()
             .map(|&r| {
-                if (an.first..end).contains(&r) {
-                    let [p, q] = an.pairs[r - an.first];
+                if (first..end).contains(&r) {
+                    let [p, q] = pairs[r - first];
                     (p.min(q), p.max(q), r)
                 } else {
                     (r, r, r)
@@ -613,11 +618,8 @@ mod tests {
         let x = ndarray::Array2::from_shape_vec((n, d), x).unwrap();
         // The class: every row but the last 50 (anchored only for the first n_new - 50 new rows).
         let rows: Vec<usize> = (0..n).collect();
-        let an = Anchors {
-            first: n_ends,
-            pairs: &pairs[..n_new - 50],
-        };
-        let caps = Capsules::new(x.view(), &rows, &an).expect("rows grouped");
+        let caps =
+            Capsules::new(x.view(), &rows, n_ends, &pairs[..n_new - 50]).expect("rows grouped");
         let queries: Vec<Vec<f32>> = (0..400)
             .map(|_| (0..d).map(|_| (rng.unit() as f32) * 10.0 - 3.0).collect())
             .collect();
