@@ -243,8 +243,9 @@ impl Capsules {
     }
 
     /// The nearest row of the capsules to each data row in `qs`, as (exact squared distance by
-    /// [`exact_sq_dist`], row), least by (distance, row): the rows of the capsules are visited
-    /// nearest capsule first, until the next capsule's bound is above the best distance found.
+    /// [`exact_sq_dist`], row), least by (distance, row): the capsule whose segment is nearest
+    /// first, then every capsule whose segment lies within the best distance found plus its
+    /// radius, nearest segment first.
     pub(crate) fn nearest<F: Float>(&self, x: ArrayView2<F>, qs: &[usize]) -> Vec<(f64, usize)> {
         let data = x.as_slice().expect("row-major data");
         let d = self.d;
