@@ -392,7 +392,8 @@ impl<F: Float> ByClass<'_, F> {
         if qs.is_empty() {
             return Ok(best);
         }
-        let q = Array2::from_shape_fn((qs.len(), d), |(r, j)| self.row(qs[r])[j]);
+        // The queries as a matrix, for the indexes (the capsules read the rows in place).
+        let mut q: Option<Array2<F>> = None;
         for (c2, index) in self.index.iter().enumerate() {
             let Some(index) = index.as_ref().filter(|_| c2 != c) else {
                 continue;
@@ -400,18 +401,22 @@ impl<F: Float> ByClass<'_, F> {
             if let Some(caps) = self.capsules(c2) {
                 let near = caps.nearest(self.x, qs);
                 for (b, cand) in best.iter_mut().zip(near) {
-                    if cand.0 < b.0 || (cand.0 == b.0 && cand.1 < b.1) {
+                    // Least by (distance, row).
+                    if cand < *b {
                         *b = cand;
                     }
                 }
                 continue;
             }
+            let q = q.get_or_insert_with(|| {
+                Array2::from_shape_fn((qs.len(), d), |(r, j)| self.row(qs[r])[j])
+            });
             let ids = index.ids().expect("a subset index");
             let nb = index.query(q.view(), 1)?;
             best.par_iter_mut().enumerate().for_each(|(r, b)| {
                 let j = ids[nb.indices[[r, 0]]];
                 let cand = (exact_sq_dist(self.row(qs[r]), self.row(j)), j);
-                if cand.0 < b.0 || (cand.0 == b.0 && cand.1 < b.1) {
+                if cand < *b {
                     *b = cand;
                 }
             });

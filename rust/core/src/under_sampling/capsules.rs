@@ -67,10 +67,6 @@ fn slack(d: usize) -> f64 {
     1e-12 + 64.0 * (d as f64 + 4.0) * f64::EPSILON
 }
 
-fn sq_diff(q: &[f64], e: &[f64]) -> f64 {
-    q.iter().zip(e).map(|(a, b)| (a - b) * (a - b)).sum()
-}
-
 /// A lower bound on the squared distance from a point `q` to the segment `[a, b]`, from
 /// `qa = |q - a|^2`, `qb = |q - b|^2` and `uu = |b - a|^2`, each computed with a relative error
 /// below `s` (`slack`). With `w = (q - a).(b - a) = (qa + uu - qb) / 2` (exact in real numbers),
@@ -115,8 +111,7 @@ impl Capsules {
     ) -> Option<Self> {
         let d = x.ncols();
         let data = x.as_slice()?;
-        let row =
-            |i: usize| -> Vec<f64> { data[i * d..(i + 1) * d].iter().map(|v| v.wide()).collect() };
+        let row = |i: usize| data[i * d..(i + 1) * d].iter().map(|v| v.wide());
         let end = first + pairs.len();
         let mut keyed: Vec<(usize, usize, usize)> = rows
             .par_iter()
@@ -154,18 +149,19 @@ impl Capsules {
                 let ib = end_rows.binary_search(&rb).expect("an end");
                 let a = &ends[ia * d..(ia + 1) * d];
                 let b = &ends[ib * d..(ib + 1) * d];
-                let uu = sq_diff(a, b);
-                let norms = sq_diff(a, &vec![0.0; d]).sqrt() + sq_diff(b, &vec![0.0; d]).sqrt();
+                let uu = exact_sq_dist(a, b);
+                let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                let norms = norm(a) + norm(b);
                 let mut rad: f64 = 0.0;
-                let mut p = vec![0.0; d];
+                let (mut p, mut rv) = (vec![0.0; d], vec![0.0; d]);
                 let mut place = Vec::with_capacity(group.len());
                 for &(_, _, r) in group {
                     if r == ra || r == rb {
                         place.push((if r == ra { 0.0 } else { 1.0 }, 0.0));
                         continue;
                     }
-                    let rv = row(r);
-                    let (qa, qb) = (sq_diff(&rv, a), sq_diff(&rv, b));
+                    rv.iter_mut().zip(row(r)).for_each(|(o, v)| *o = v);
+                    let (qa, qb) = (exact_sq_dist(&rv, a), exact_sq_dist(&rv, b));
                     // Any point of the segment bounds the distance from above; its projection
                     // (t clamped to [0, 1]) is the nearest, up to rounding.
                     let t = if uu > 0.0 {
@@ -178,7 +174,7 @@ impl Capsules {
                     }
                     // `p` errs from the exact point of the segment by a few roundings of the
                     // ends' coordinates: `s` times their norms covers it.
-                    let dist = sq_diff(&rv, &p).sqrt() * (1.0 + s) + s * norms;
+                    let dist = exact_sq_dist(&rv, &p).sqrt() * (1.0 + s) + s * norms;
                     rad = rad.max(dist);
                     place.push((t, dist * (1.0 + s)));
                 }
@@ -288,7 +284,7 @@ impl Capsules {
                                     continue;
                                 }
                                 let c = (exact_sq_dist(q, row(r)), r);
-                                if c.0 < best.0 || (c.0 == best.0 && c.1 < best.1) {
+                                if c < *best {
                                     *best = c;
                                 }
                             }
@@ -431,7 +427,7 @@ impl Capsules {
             centre.iter_mut().for_each(|c| *c /= qs.len() as f64);
             let spread = qs
                 .iter()
-                .map(|v| sq_diff(v, &centre).sqrt())
+                .map(|v| exact_sq_dist(v, &centre).sqrt())
                 .fold(0.0, f64::max)
                 * (1.0 + s);
             let reach = block
@@ -580,8 +576,14 @@ mod tests {
             };
             let q: Vec<f64> = (0..d).map(|_| off + scale * 2.0 * rng.unit()).collect();
             let s = slack(d);
-            let uu = sq_diff(&a, &b);
-            let lb = segment_lb(sq_diff(&q, &a), sq_diff(&q, &b), uu, 1.0 / uu, s);
+            let uu = exact_sq_dist(&a, &b);
+            let lb = segment_lb(
+                exact_sq_dist(&q, &a),
+                exact_sq_dist(&q, &b),
+                uu,
+                1.0 / uu,
+                s,
+            );
             let exact = seg_dist_sq(&q, &a, &b);
             assert!(lb <= exact * (1.0 + 1e-9), "case {case}: {lb} > {exact}");
             // Tight where the distance is not lost in the cancellation of far-off values.
@@ -637,7 +639,7 @@ mod tests {
                 .map(|r| {
                     let qv: Vec<f64> = q.iter().map(|v| *v as f64).collect();
                     let rv: Vec<f64> = x.row(r).iter().map(|v| *v as f64).collect();
-                    sq_diff(&qv, &rv)
+                    exact_sq_dist(&qv, &rv)
                 })
                 .fold(f64::INFINITY, f64::min);
             n_clear += usize::from(nearest > bounds[i]);
