@@ -45,6 +45,10 @@ def spark():
         .config("spark.driver.memory", "1g")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        # Keep the canonical sort's partitions: adaptive execution would coalesce this small data
+        # into one partition, and the multi-partition paths (bound per partition, then verify
+        # over every partition) would go untested.
+        .config("spark.sql.adaptive.coalescePartitions.enabled", "false")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "500")
         .getOrCreate()
     )
@@ -170,10 +174,16 @@ def test_partition_count_independence_and_equality(spark, steps):
     outs = []
     for parts in (1, 3, 7):
         df = frame(spark, X, y, parts, {"id": ids})
-        out = fit_resample(
-            df, label="y", steps=steps, order_by="id", features=["f0", "f1", "f2", "f3", "f4"]
-        )
-        Xs, ys, t = result(out, X.shape[1])
+        # The canonical sort's partitions (the ones the steps run on) as well as the input's.
+        spark.conf.set("spark.sql.shuffle.partitions", str(parts))
+        try:
+            out = fit_resample(
+                df, label="y", steps=steps, order_by="id", features=["f0", "f1", "f2", "f3", "f4"]
+            )
+            Xs, ys, t = result(out, X.shape[1])
+            assert out.rdd.getNumPartitions() >= parts
+        finally:
+            spark.conf.set("spark.sql.shuffle.partitions", "4")
         assert t.column("f0").type == pa.float32()  # float32 stays float32
         outs.append(as_set(Xs, ys))
     np.testing.assert_array_equal(outs[0], outs[1])
@@ -193,6 +203,42 @@ def test_multiclass_string_labels(spark):
     np.testing.assert_array_equal(
         as_set(Xs, ys.astype("U1").view(np.uint32)), as_set(Xr, yr.astype("U1").view(np.uint32))
     )
+
+
+@pytest.mark.parametrize("strategy", ["auto", "all"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_tomek_links_over_many_partitions(spark, n_classes, strategy):
+    """Tomek links over 8 partitions, equal to the in-memory estimator. With one class beside the
+    largest, every link has a row of the largest class, which its own partition leaves open: the
+    open rows and the gathered rows nearest them are verified, and most of the open rows here are
+    in a link in their partition only (a nearer row of the largest class lies in another). With
+    two classes beside it, links may join two gathered rows, so every gathered row is verified;
+    the data has such links."""
+    from equipoise.spark import fit_resample
+
+    if n_classes == 2:
+        X, y = synthetic(n=3000)
+    else:
+        X, y = synthetic(n=3000, classes=(0, 1, 2), p=(0.8, 0.12, 0.08))
+        X[:, 0] += (y == 1) * 0.75
+    steps = [TomekLinks(sampling_strategy=strategy)]
+    spark.conf.set("spark.sql.shuffle.partitions", "8")
+    try:
+        out = fit_resample(frame(spark, X, y, 8), label="y", steps=steps)
+        Xs, ys, _ = result(out, X.shape[1])
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "4")
+    Xc, yc = canonical(X, y)
+    Xr, yr = in_memory_chain(Xc, yc, steps)
+    assert len(yr) < len(yc)
+    np.testing.assert_array_equal(as_set(Xs, ys), as_set(Xr, yr))
+    if n_classes == 3:
+        # Links between the two smaller classes (mutual nearest rows, by scikit-learn).
+        from sklearn.neighbors import NearestNeighbors
+
+        nn = NearestNeighbors(n_neighbors=2).fit(Xc).kneighbors(Xc)[1][:, 1]
+        mutual = np.flatnonzero(nn[nn] == np.arange(len(nn)))
+        assert any({yc[i], yc[nn[i]]} == {1, 2} for i in mutual)
 
 
 @pytest.mark.parametrize("strategy", [0.25, "auto", {0: 500, 1: 100}])
