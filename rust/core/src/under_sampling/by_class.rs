@@ -541,14 +541,17 @@ pub(crate) fn tomek_link_mask<F: Float>(
     // Every link joins two classes, so one of its rows at least lies outside the largest class.
     // Where those rows are few (a fraud log's minority), their exact nearest rows, and the
     // nearest rows of those, find every link: a few exact queries instead of bounds on every row.
+    // So too after SMOTE, however many rows it made: its segments prove most new rows' nearest
+    // row to be of their class, so the rows left to search are few (SMOTETomek at 1:1 on 100k
+    // `gaussian` rows: 2.34 s bounding the largest class's rows, 0.30 s this way).
     let largest = (0..n_classes)
         .max_by(|&a, &b| by.rows(a).len().cmp(&by.rows(b).len()).then(b.cmp(&a)))
         .expect("at least one class");
     let small: Vec<usize> = (0..x.nrows())
         .filter(|&i| codes[i] as usize != largest)
         .collect();
-    if small.len() * 8 <= x.nrows() {
-        // With SMOTE's segments (SMOTE(sampling_strategy=0.1) then Tomek links), most new rows
+    if small.len() * 8 <= x.nrows() || by.anchors.is_some() {
+        // With SMOTE's segments (SMOTETomek, or SMOTE then Tomek links streamed), most new rows
         // are proven to have a row of their own class nearest (stages 1-2, the segments settling
         // most without a search): such a row is in no link as its small-side member, and a link
         // has one. Only the others need their exact nearest row.
