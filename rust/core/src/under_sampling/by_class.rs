@@ -24,6 +24,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::capsules::Capsules;
+use super::copies::Copies;
 use super::EnnRule;
 use crate::classes::class_rows;
 use crate::error::{CoreError, Result};
@@ -56,7 +57,13 @@ pub(crate) struct ByClass<'a, F: Float> {
     anchors: Option<Anchors<'a>>,
     /// Per class, its rows as capsules around SMOTE's segments, built when first asked for.
     capsules: Vec<OnceLock<Option<Capsules>>>,
+    /// The rows equal to one another, found when first asked for.
+    copies: OnceLock<Option<Copies>>,
 }
+
+/// Queries from which the exact searches first answer the rows with enough copies from them
+/// (finding the copies reads every row once, about one exact search of a few rows).
+const COPIES_FROM: usize = 1024;
 
 /// Most bytes the per-class indexes may store as feature-major panels: scikit-learn's default
 /// `working_memory`, the scratch imbalanced-learn's own neighbour queries take. Above it, the
@@ -89,6 +96,12 @@ thread_local! {
 thread_local! {
     /// Rows the segments settled on this thread (a test checks that they do).
     static SETTLED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Rows whose neighbours their copies gave on this thread (a test checks that they do).
+    static FROM_COPIES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
@@ -138,6 +151,7 @@ impl<'a, F: Float> ByClass<'a, F> {
             capsules: (0..index.len()).map(|_| OnceLock::new()).collect(),
             index,
             anchors,
+            copies: OnceLock::new(),
         })
     }
 
@@ -314,9 +328,49 @@ impl<'a, F: Float> ByClass<'a, F> {
         Ok(out)
     }
 
+    /// The copies among the rows (see [`Copies`]) when `n_queries` rows are to be searched.
+    fn copies(&self, n_queries: usize) -> Option<&Copies> {
+        if n_queries < COPIES_FROM {
+            return None;
+        }
+        self.copies.get_or_init(|| Copies::new(self.x)).as_ref()
+    }
+
+    /// The rows of `qs` with at least `k` copies (their `k` nearest rows are copies) and the
+    /// others, each in the order of `qs`.
+    fn split_copies(&self, qs: Vec<usize>, k: usize) -> (Vec<usize>, Vec<usize>) {
+        match self.copies(qs.len()) {
+            Some(c) => qs.into_iter().partition(|&q| c.nearest(q, k).is_some()),
+            None => (Vec::new(), qs),
+        }
+    }
+
     /// The exact `k` nearest other rows of each data row in `qs`, over every class, as
-    /// (squared distance, row) ranked by (distance, row).
+    /// (squared distance, row) ranked by (distance, row). A row with `k` copies has them as
+    /// its `k` nearest rows (distance 0, ties by row): answered without a search.
     fn exact_knn(&self, qs: &[usize], k: usize) -> Result<Vec<Vec<(f64, usize)>>> {
+        let Some(copies) = self.copies(qs.len()) else {
+            return self.searched_knn(qs, k);
+        };
+        let direct: Vec<Option<Vec<(f64, usize)>>> =
+            qs.par_iter().map(|&q| copies.nearest(q, k)).collect();
+        let rest: Vec<usize> = qs
+            .iter()
+            .zip(&direct)
+            .filter(|(_, d)| d.is_none())
+            .map(|(&q, _)| q)
+            .collect();
+        #[cfg(test)]
+        FROM_COPIES.with(|c| c.set(c.get() + qs.len() - rest.len()));
+        let mut searched = self.searched_knn(&rest, k)?.into_iter();
+        Ok(direct
+            .into_iter()
+            .map(|d| d.unwrap_or_else(|| searched.next().expect("a list per searched row")))
+            .collect())
+    }
+
+    /// [`ByClass::exact_knn`] by searching every class's index.
+    fn searched_knn(&self, qs: &[usize], k: usize) -> Result<Vec<Vec<(f64, usize)>>> {
         let mut lists: Vec<Vec<usize>> = vec![Vec::new(); qs.len()];
         let d = self.x.ncols();
         for (c, index) in self.index.iter().enumerate() {
@@ -493,10 +547,12 @@ pub(crate) fn enn_keep_mask<F: Float>(
     let by = ByClass::new(x, codes, n_classes, anchors)?;
     let mut keep = vec![true; x.nrows()];
     for c in (0..n_classes).filter(|&c| targeted[c]) {
-        let mut open = by.unproven(c, k)?;
+        let open = by.unproven(c, k)?;
         // The bounded searches skip their work once the call is interrupted: stop before their
         // partial answers are used.
         crate::cancel::check()?;
+        // Rows with k copies: their neighbours are those copies, found without a search below.
+        let (with_copies, mut open) = by.split_copies(open, k);
         if kind == EnnRule::All {
             // Most open rows are decided by a search bounded by the nearest foreign row.
             let decided = by.all_rule(c, &open, k)?;
@@ -513,6 +569,7 @@ pub(crate) fn enn_keep_mask<F: Float>(
                 .map(|(&i, _)| i)
                 .collect();
         }
+        open.extend(with_copies);
         let lists = by.exact_knn(&open, k)?;
         let mut scratch = Vec::new();
         for (&i, list) in open.iter().zip(&lists) {
@@ -862,6 +919,92 @@ mod tests {
                 "Tomek row {i}"
             );
         }
+    }
+
+    /// Duplicate-heavy data (a few hundred distinct rows, each copied with mixed labels, and
+    /// SMOTE rows between copies): ENN (both rules) and Tomek links, with and without segments,
+    /// answer as a full scan does, and most open rows are answered from their copies.
+    #[test]
+    fn copies_answer_as_a_full_scan() {
+        let mut s = Stream::new(8, Purpose::Smote, 15, 0);
+        let protos: Vec<Vec<f32>> = (0..300)
+            .map(|_| (0..4).map(|_| s.below(5) as f32 * 0.25).collect())
+            .collect();
+        let n0 = 3000;
+        let mut rows: Vec<Vec<f32>> = Vec::new();
+        let mut codes: Vec<u32> = Vec::new();
+        for i in 0..n0 {
+            let p = s.below(300) as usize;
+            rows.push(protos[p].clone());
+            // A fifth of the prototypes are minority; a tenth of their copies majority.
+            let minority = p.is_multiple_of(5) && s.below(10) != 0;
+            codes.push(u32::from(minority && i % 97 != 0));
+        }
+        // SMOTE-like rows of class 1 between two of its rows: copies when the two are copies.
+        let ones: Vec<usize> = (0..n0).filter(|&i| codes[i] == 1).collect();
+        let mut pairs = Vec::new();
+        for _ in 0..1500 {
+            let a = ones[s.below(ones.len() as u64) as usize];
+            let b = ones[s.below(ones.len() as u64) as usize];
+            let b = if s.below(4) == 0 { b } else { a };
+            let gap = s.uniform() as f32;
+            rows.push(
+                rows[a]
+                    .iter()
+                    .zip(&rows[b])
+                    .map(|(&u, &v)| u + gap * (v - u))
+                    .collect(),
+            );
+            codes.push(1);
+            pairs.push([a, b]);
+        }
+        let n = rows.len();
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| rows[i][j]);
+        let anchors = Anchors {
+            first: n0,
+            pairs: &pairs,
+        };
+        let r = |j: usize| x.row(j).to_vec();
+        let t = [true, true];
+        FROM_COPIES.with(|c| c.set(0));
+        for anchors in [None, Some(anchors)] {
+            for k in [1, 3, 5] {
+                let all = enn_keep_mask(x.view(), &codes, 2, &t, k, EnnRule::All, anchors).unwrap();
+                let mode =
+                    enn_keep_mask(x.view(), &codes, 2, &t, k, EnnRule::Mode, anchors).unwrap();
+                for i in 0..n {
+                    let mut nb: Vec<(f64, usize)> = (0..n)
+                        .filter(|&j| j != i)
+                        .map(|j| (exact_sq_dist(&r(i), &r(j)), j))
+                        .collect();
+                    nb.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let labels: Vec<u32> = nb[..k].iter().map(|p| codes[p.1]).collect();
+                    assert_eq!(
+                        all[i],
+                        labels.iter().all(|&l| l == codes[i]),
+                        "ENN k={k} row {i}"
+                    );
+                    let ones = labels.iter().filter(|&&l| l == 1).count();
+                    let m = u32::from(ones * 2 > k);
+                    assert_eq!(mode[i], m == codes[i], "ENN mode k={k} row {i}");
+                }
+            }
+            let tomek = tomek_link_mask(x.view(), &codes, 2, &t, anchors).unwrap();
+            let nn: Vec<usize> = (0..n).map(|i| scan(&x, i, 1)[0]).collect();
+            for i in 0..n {
+                let j = nn[i];
+                assert_eq!(
+                    tomek[i],
+                    codes[j] != codes[i] && nn[j] == i,
+                    "Tomek row {i}"
+                );
+            }
+        }
+        let answered = FROM_COPIES.with(|c| c.get());
+        assert!(
+            answered > 5000,
+            "{answered} rows answered from their copies"
+        );
     }
 
     /// A separated minority grown along its segments: the segments settle nearly every new row

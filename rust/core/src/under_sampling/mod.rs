@@ -3,6 +3,7 @@
 mod by_class;
 mod capsules;
 mod cleaning;
+mod copies;
 mod random;
 
 pub use by_class::Anchors;
