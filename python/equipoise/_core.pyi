@@ -71,6 +71,7 @@ def smote_block(
     n: int,
     seed: int,
     n_threads: int = 0,
+    segments: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.floating]: ...
 def smote_chunk_rows() -> int: ...
 def smote_new_rows(

@@ -13,6 +13,7 @@ the previous step's kept rows in position order, followed by its new rows).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -125,8 +126,6 @@ def fit_resample(
     # The canonical order, materialised once so that every later pass sees the same partitions.
     sortable = [c for c in cols if c not in order and not isinstance(types[c], T.MapType)]
     key = [F.col(c).asc_nulls_first() for c in order + sortable]
-    import time
-
     TIMINGS.clear()
     t0 = time.perf_counter()
     base = df.orderBy(*key).localCheckpoint(eager=True)
@@ -198,6 +197,8 @@ def fit_resample(
     for sampler in samplers:
         plan = plan_step(sampler, classes, counts)
         t0 = time.perf_counter()
+        # SMOTE's segments reach the step right after it only.
+        ctx.segments, ctx.made_segments = ctx.made_segments, None
         cur, counts = _STEPS[plan.kind](ctx, cur, plan)
         TIMINGS.append((f"{type(sampler).__name__} (driver side)", time.perf_counter() - t0))
 
@@ -224,6 +225,10 @@ class _Context:
         self.class_values = pa.array(classes, type=self.label_type)
         self.feature_types = [arrow_schema.field(c).type for c in features]
         self.dtype = feature_dtype(self.feature_types)
+        # (first position, (m, 2) positions): the rows SMOTE made at positions first.. and the
+        # two rows each lies between; made by a SMOTE step, taken by the step after it.
+        self.made_segments = None
+        self.segments = None
 
     def __getstate__(self):
         # Shipped to the executors inside the step functions: everything but the session.
@@ -491,7 +496,7 @@ def _smote(ctx, cur, plan: StepPlan):
     base = _max_position(cur) + 1
     chunk = _core.smote_chunk_rows()
     per_task = 16  # random-stream chunks per task: 65,536 rows
-    payload, tasks = {}, []
+    payload, tasks, pairs = {}, [], []
     offset = 0
     for c, n_new in enumerate(plan.targets):
         if not n_new:
@@ -508,6 +513,11 @@ def _smote(ctx, cur, plan: StepPlan):
         x = ctx.matrix(t)
         graph = _core.kneighbors(x, k, algorithm="exact", n_threads=ctx.threads)[1]
         payload[c] = (x, graph)
+        # Each new row's two rows, as positions (the segments a cleaner after SMOTE takes):
+        # the same random streams as the executors', replayed here.
+        seg = np.empty((n_new, 2), dtype=np.int64)
+        _core.smote_block(x, graph, c, 0, n_new, plan.seed, ctx.threads, segments=seg)
+        pairs.append(t.column(POS).to_numpy()[seg])
         n_chunks = -(-n_new // chunk)
         for first in range(0, n_chunks, per_task):
             n = min(n_new, (first + per_task) * chunk) - first * chunk
@@ -515,6 +525,7 @@ def _smote(ctx, cur, plan: StepPlan):
         offset += n_new
     if not tasks:
         return cur, list(plan.counts)
+    ctx.made_segments = (base, np.concatenate(pairs))
     bc = ctx.spark.sparkContext.broadcast(payload)
     seed, threads = plan.seed, ctx.threads
 
@@ -678,7 +689,12 @@ def _clean(ctx, cur, plan: StepPlan):
     check_big = targeted[big] or tomek
     mode = not tomek and s.kind_sel == "mode"
     threads = ctx.threads
-    bc = ctx.spark.sparkContext.broadcast((sx, spos, scode))
+    # SMOTE's segments, when SMOTE made rows of the gathered classes only (they are then the
+    # gathered rows from position `first` on, in every partition's set).
+    segments = ctx.segments
+    if segments is not None and (spos >= segments[0]).sum() != len(segments[1]):
+        segments = None
+    bc = ctx.spark.sparkContext.broadcast((sx, spos, scode, segments))
     schema = T.StructType(
         [T.StructField(POS, T.LongType(), False)]
         + [T.StructField(c, ctx.schema[c].dataType, True) for c in ctx.features]
@@ -692,10 +708,10 @@ def _clean(ctx, cur, plan: StepPlan):
         x = batch_matrix(t, ctx.features, ctx.dtype, threads)
         pos = t.column(POS).to_numpy()
         m = ctx.codes(t) == big
-        sx_, spos_, scode_ = bc.value
+        sx_, spos_, scode_, seg_ = bc.value
         if len(spos_):
             settled = settled_beside(
-                x[m], pos[m], sx_, spos_, scode_, big, nc, k, tomek, mode, threads
+                x[m], pos[m], sx_, spos_, scode_, big, nc, k, tomek, mode, threads, seg_
             )
         else:
             settled = np.ones(int(m.sum()), dtype=bool)
@@ -703,16 +719,20 @@ def _clean(ctx, cur, plan: StepPlan):
         if len(open_):
             yield t.select([POS, *ctx.features]).take(pa.array(open_))
 
+    t0 = time.perf_counter()
     open_t = cur.mapInArrow(bound, schema).toArrow()
+    TIMINGS.append((f"  bound in each partition ({open_t.num_rows:,} rows open)", _since(t0)))
     ctx.gather(cur.limit(0), "the rows to verify", open_t.num_rows + n_small)  # size check
     import pyarrow.compute as pc
 
     open_t = open_t.take(pc.sort_indices(open_t.column(POS))).combine_chunks()
     ox = ctx.matrix(open_t) if open_t.num_rows else np.empty((0, len(ctx.features)), ctx.dtype)
     opos = open_t.column(POS).to_numpy() if open_t.num_rows else np.empty(0, np.int64)
+    t0 = time.perf_counter()
     if tomek and np.unique(scode).size <= 1:
         remove = _tomek_from_open(ctx, cur, ox, opos, sx, spos, scode, big, targeted)
         bc.unpersist()
+        TIMINGS.append(("  verify the open rows and their partners", _since(t0)))
         return _drop_rows(ctx, cur, plan, remove, spos, scode, big)
     # Queries: the open rows of L and the other classes' rows (ENN: targeted ones; Tomek: all).
     s_query = np.ones(len(spos), dtype=bool) if tomek else targeted[scode]
@@ -721,6 +741,7 @@ def _clean(ctx, cur, plan: StepPlan):
     qcode = np.concatenate([np.full(len(opos), big), scode[s_query]]).astype(np.int64)
     acc = _knn_over_partitions(ctx, cur, np.ascontiguousarray(qx, dtype=ctx.dtype), qpos, k)
     bc.unpersist()
+    TIMINGS.append((f"  verify {len(qpos):,} rows over every partition", _since(t0)))
 
     if tomek:
         nn = acc.pos[:, 0]
@@ -740,6 +761,10 @@ def _clean(ctx, cur, plan: StepPlan):
             keep = _mode_code(labels) == qcode
         remove = np.sort(qpos[~keep & targeted[qcode]])
     return _drop_rows(ctx, cur, plan, remove, spos, scode, big)
+
+
+def _since(t0: float) -> float:
+    return time.perf_counter() - t0
 
 
 def _code_of(p, spos, scode, big):

@@ -213,6 +213,7 @@ fn smoothed_bootstrap<'py>(
     .into_any()))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn smote_block_impl<'py, F: Float + numpy::Element>(
     py: Python<'py>,
     class_x: PyReadonlyArray2<'py, F>,
@@ -222,10 +223,22 @@ fn smote_block_impl<'py, F: Float + numpy::Element>(
     n: usize,
     seed: u64,
     n_threads: usize,
+    segments: Option<&Bound<'py, PyArray2<i64>>>,
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let d = class_x.shape()[1];
     checked_bytes(&[n, d, std::mem::size_of::<F>()], "SMOTE's new rows")?;
+    if let Some(seg) = segments {
+        if seg.shape() != [n, 2] {
+            return Err(crate::common::Error(
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "segments must have shape ({n}, 2), got {:?}",
+                    seg.shape()
+                )),
+            ));
+        }
+    }
     let xv = class_x.as_array();
+    let mut pairs = segments.map(|_| vec![[0usize; 2]; n]);
     let out = run(py, n_threads, || {
         core::validate::check_finite(xv)?;
         let mut buf = vec![F::zero(); n * d];
@@ -236,18 +249,27 @@ fn smote_block_impl<'py, F: Float + numpy::Element>(
             first_chunk,
             seed,
             &mut buf,
+            pairs.as_deref_mut(),
         )?;
         Ok(column_major(&buf, n, d))
     })?;
+    if let (Some(seg), Some(pairs)) = (segments, pairs) {
+        let mut w = seg.readwrite();
+        for (mut r, p) in w.as_array_mut().outer_iter_mut().zip(pairs) {
+            r[0] = p[0] as i64;
+            r[1] = p[1] as i64;
+        }
+    }
     Ok(out.into_pyarray(py))
 }
 
 /// `n` SMOTE rows of class code `class_code` from chunk `first_chunk` on (`first_chunk * 4096` rows
 /// into the class's new rows), from the class's rows `class_x` in order and their neighbour graph:
 /// the same rows as that stretch of `smote_new_rows`, column-major. Any stretch can be made
-/// anywhere (a Spark task), with the same result.
+/// anywhere (a Spark task), with the same result. With `segments` (an `int64` array of shape
+/// `(n, 2)`), each new row's two rows of `class_x` are written there.
 #[pyfunction]
-#[pyo3(signature = (class_x, graph, class_code, first_chunk, n, seed, n_threads=0))]
+#[pyo3(signature = (class_x, graph, class_code, first_chunk, n, seed, n_threads=0, segments=None))]
 #[allow(clippy::too_many_arguments)]
 fn smote_block<'py>(
     py: Python<'py>,
@@ -258,6 +280,7 @@ fn smote_block<'py>(
     n: usize,
     seed: u64,
     n_threads: usize,
+    segments: Option<Bound<'py, PyArray2<i64>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let graph = crate::common::graph_of(&graph)?;
     Ok(with_features!(class_x, |a| smote_block_impl(
@@ -268,7 +291,8 @@ fn smote_block<'py>(
         first_chunk,
         n,
         seed,
-        n_threads
+        n_threads,
+        segments.as_ref()
     )?
     .into_any()))
 }

@@ -417,7 +417,9 @@ pub fn smote<F: Float>(
 /// given the class's rows in order (`class_x`) and their neighbour graph (positions within the
 /// class). Rows `[a, b)` of a class made here are bit-identical to rows `[a, b)` of [`smote`]'s
 /// output for that class, since each chunk of `CHUNK` rows has its own random stream (seed, class,
-/// chunk): a distributed caller makes any run of chunks anywhere.
+/// chunk): a distributed caller makes any run of chunks anywhere. With `parents` (one entry per
+/// new row), each row's two class rows (positions within `class_x`) are written there, as
+/// [`smote_full`] reports them: the segments a cleaner that follows can take (see `Anchors`).
 pub fn smote_class_block<F: Float>(
     class_x: ArrayView2<F>,
     graph: &Array2<usize>,
@@ -425,6 +427,7 @@ pub fn smote_class_block<F: Float>(
     first_chunk: u64,
     seed: u64,
     out: &mut [F],
+    parents: Option<&mut [[usize; 2]]>,
 ) -> Result<()> {
     let d = class_x.ncols();
     check_graph(graph, class, class_x.nrows())?;
@@ -443,11 +446,25 @@ pub fn smote_class_block<F: Float>(
         per_row: graph.ncols(),
         nbrs: graph.as_slice().expect("standard layout is contiguous"),
     };
+    let rows = out.len() / d.max(1);
+    if let Some(p) = parents.as_deref() {
+        if p.len() != rows {
+            return Err(CoreError::Shape(format!(
+                "{} parent pairs for {rows} new rows",
+                p.len()
+            )));
+        }
+    }
+    let mut par: Vec<Option<&mut [[usize; 2]]>> = match parents {
+        Some(p) => p.chunks_mut(CHUNK).map(Some).collect(),
+        None => (0..rows.div_ceil(CHUNK)).map(|_| None).collect(),
+    };
     out.par_chunks_mut(CHUNK * d.max(1))
+        .zip(par.par_iter_mut())
         .enumerate()
-        .for_each(|(chunk, block)| {
+        .for_each(|(chunk, (block, par))| {
             if !crate::cancel::requested() {
-                generate(&pairs, seed, first_chunk + chunk as u64, block, None)
+                generate(&pairs, seed, first_chunk + chunk as u64, block, par.take())
             }
         });
     crate::cancel::check()
@@ -854,6 +871,7 @@ mod tests {
         let graph = smote_class_neighbors(x.view(), &rows[1], 1, 5).unwrap();
         let class_x = gather(x.view(), &rows[1]);
         let mut parts = Vec::new();
+        let mut pairs = Vec::new();
         for first in [0u64, 1, 3] {
             let len = if first == 3 {
                 17
@@ -863,10 +881,52 @@ mod tests {
                 CHUNK
             };
             let mut block = vec![0.0f64; len * 3];
-            smote_class_block(class_x.view(), &graph, 1, first, 11, &mut block).unwrap();
+            let mut par = vec![[0usize; 2]; len];
+            smote_class_block(
+                class_x.view(),
+                &graph,
+                1,
+                first,
+                11,
+                &mut block,
+                Some(&mut par),
+            )
+            .unwrap();
             parts.extend(block);
+            // Class positions to rows of x, as smote_full reports them.
+            pairs.extend(par.iter().map(|p| [rows[1][p[0]], rows[1][p[1]]]));
         }
         assert_eq!(parts, whole);
+        // The pairs are those smote_full reports for the same rows, and each row lies on its own.
+        let mut full = vec![0.0f64; (900 + n) * 3];
+        let mut full_pairs = vec![[0usize; 2]; n];
+        smote_full(
+            x.view(),
+            &codes,
+            2,
+            &[0, n],
+            5,
+            &[None, None],
+            11,
+            &mut full,
+            Some(&mut full_pairs),
+        )
+        .unwrap();
+        assert_eq!(&full[900 * 3..], &whole[..]);
+        assert_eq!(pairs, full_pairs);
+        assert!(pairs.iter().any(|p| p[0] != pairs[0][0]));
+        let mut short = vec![[0usize; 2]; 3];
+        let mut block = vec![0.0f64; 4 * 3];
+        let err = smote_class_block(
+            class_x.view(),
+            &graph,
+            1,
+            0,
+            11,
+            &mut block,
+            Some(&mut short),
+        );
+        assert!(matches!(err, Err(CoreError::Shape(_))));
     }
 
     #[test]
