@@ -21,7 +21,7 @@ import numpy as np
 from equipoise import _core
 from equipoise._arrow_rows import batch_matrix, feature_dtype, matrix_columns
 from equipoise._chunk_knn import KnnAccumulator, settled_beside
-from equipoise._plan import StepPlan, expand_steps, plan_step
+from equipoise._plan import StepPlan, expand_steps, kind_of, plan_step
 
 #: (stage, seconds on the driver) of the last fit_resample: its eager work (sort, counts, gathers,
 #: neighbour passes); the lazy rest runs when the caller writes the result. For benchmarks.
@@ -194,11 +194,12 @@ def fit_resample(
 
     cur = base.mapInArrow(assign_positions, out_schema)
     counts = _class_counts(stats, classes)
-    for sampler in samplers:
+    for i, sampler in enumerate(samplers):
         plan = plan_step(sampler, classes, counts)
         t0 = time.perf_counter()
-        # SMOTE's segments reach the step right after it only.
+        # SMOTE's segments reach the step right after it only, when that step is a cleaner.
         ctx.segments, ctx.made_segments = ctx.made_segments, None
+        ctx.want_segments = i + 1 < len(samplers) and kind_of(samplers[i + 1]) in ("enn", "tomek")
         cur, counts = _STEPS[plan.kind](ctx, cur, plan)
         TIMINGS.append((f"{type(sampler).__name__} (driver side)", time.perf_counter() - t0))
 
@@ -229,6 +230,7 @@ class _Context:
         # two rows each lies between; made by a SMOTE step, taken by the step after it.
         self.made_segments = None
         self.segments = None
+        self.want_segments = False
 
     def __getstate__(self):
         # Shipped to the executors inside the step functions: everything but the session.
@@ -513,11 +515,12 @@ def _smote(ctx, cur, plan: StepPlan):
         x = ctx.matrix(t)
         graph = _core.kneighbors(x, k, algorithm="exact", n_threads=ctx.threads)[1]
         payload[c] = (x, graph)
-        # Each new row's two rows, as positions (the segments a cleaner after SMOTE takes):
-        # the same random streams as the executors', replayed here.
-        seg = np.empty((n_new, 2), dtype=np.int64)
-        _core.smote_block(x, graph, c, 0, n_new, plan.seed, ctx.threads, segments=seg)
-        pairs.append(t.column(POS).to_numpy()[seg])
+        if ctx.want_segments:
+            # Each new row's two rows, as positions (the segments the cleaner after SMOTE
+            # takes): the same random streams as the executors', replayed here.
+            seg = np.empty((n_new, 2), dtype=np.int64)
+            _core.smote_block(x, graph, c, 0, n_new, plan.seed, ctx.threads, segments=seg)
+            pairs.append(t.column(POS).to_numpy()[seg])
         n_chunks = -(-n_new // chunk)
         for first in range(0, n_chunks, per_task):
             n = min(n_new, (first + per_task) * chunk) - first * chunk
@@ -525,7 +528,8 @@ def _smote(ctx, cur, plan: StepPlan):
         offset += n_new
     if not tasks:
         return cur, list(plan.counts)
-    ctx.made_segments = (base, np.concatenate(pairs))
+    if ctx.want_segments:
+        ctx.made_segments = (base, np.concatenate(pairs))
     bc = ctx.spark.sparkContext.broadcast(payload)
     seed, threads = plan.seed, ctx.threads
 
