@@ -233,9 +233,11 @@ class _Context:
         self.want_segments = False
 
     def __getstate__(self):
-        # Shipped to the executors inside the step functions: everything but the session.
+        # Shipped to the executors inside the step functions: everything but the session and
+        # SMOTE's segments (a broadcast carries those to the cleaner's tasks).
         state = dict(self.__dict__)
         state["spark"] = None
+        state["segments"] = state["made_segments"] = None
         return state
 
     def codes(self, batch):
@@ -787,9 +789,9 @@ def _tomek_from_open(ctx, cur, ox, opos, sx, spos, scode, big, targeted):
     gathered rows nearest to one of them (the only possible partners), not every gathered row:
     two small exact searches over the partitions instead of one per gathered row (a SMOTE
     before Tomek links gathers a tenth of the data). Returns the positions to remove."""
-    acc = _knn_over_partitions(ctx, cur, ox, opos, 1)
     if len(opos) == 0:
         return np.empty(0, np.int64)
+    acc = _knn_over_partitions(ctx, cur, ox, opos, 1)
     nn = acc.pos[:, 0]
     # Open rows whose nearest row is gathered (of the other class): a link if it answers back.
     cand = np.flatnonzero((nn != EMPTY) & (_code_of(nn, spos, scode, big) != big))

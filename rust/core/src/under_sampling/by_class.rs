@@ -328,8 +328,12 @@ impl<'a, F: Float> ByClass<'a, F> {
         Ok(out)
     }
 
-    /// The copies among the rows (see [`Copies`]) when `n_queries` rows are to be searched.
+    /// The copies among the rows (see [`Copies`]) when `n_queries` rows are to be searched (once
+    /// found, for any number).
     fn copies(&self, n_queries: usize) -> Option<&Copies> {
+        if let Some(found) = self.copies.get() {
+            return found.as_ref();
+        }
         if n_queries < COPIES_FROM {
             return None;
         }
