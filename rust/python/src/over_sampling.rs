@@ -28,6 +28,7 @@ fn smote_impl<'py, F: Float + numpy::Element>(
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let (n, d) = (x.shape()[0], x.shape()[1]);
     let total = checked_sum(&n_new, "SMOTE")?;
+    check_segments(segments, total)?;
     let out = alloc_rows::<F>(py, checked_sum(&[n, total], "SMOTE")?, d)?;
     let mut pairs = segments.map(|_| vec![[0usize; 2]; total]);
     {
@@ -51,22 +52,31 @@ fn smote_impl<'py, F: Float + numpy::Element>(
         })?;
     }
     if let (Some(seg), Some(pairs)) = (segments, pairs) {
-        let mut w = seg.readwrite();
-        let mut a = w.as_array_mut();
-        if a.dim() != (total, 2) {
-            return Err(crate::common::Error(
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "segments must have shape ({total}, 2), got {:?}",
-                    a.dim()
-                )),
-            ));
-        }
-        for (mut r, p) in a.outer_iter_mut().zip(pairs) {
-            r[0] = p[0] as i64;
-            r[1] = p[1] as i64;
-        }
+        write_segments(seg, &pairs);
     }
     Ok(out)
+}
+
+/// Checks that `segments`, when given, has one row per new row: shape `(n, 2)`.
+fn check_segments(segments: Option<&Bound<'_, PyArray2<i64>>>, n: usize) -> Res<()> {
+    match segments.map(|s| s.dims()) {
+        Some(dim) if dim != ndarray::Dim([n, 2]) => Err(crate::common::Error(
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "segments must have shape ({n}, 2), got {:?}",
+                (dim[0], dim[1])
+            )),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Each new row's two rows into `segments` (of the shape [`check_segments`] checked).
+fn write_segments(segments: &Bound<'_, PyArray2<i64>>, pairs: &[[usize; 2]]) {
+    let mut w = segments.readwrite();
+    for (mut r, p) in w.as_array_mut().outer_iter_mut().zip(pairs) {
+        r[0] = p[0] as i64;
+        r[1] = p[1] as i64;
+    }
 }
 
 /// SMOTE: `X` followed by `n_new[c]` synthetic rows of each class code `c`. With `segments` (an
@@ -227,16 +237,7 @@ fn smote_block_impl<'py, F: Float + numpy::Element>(
 ) -> Res<Bound<'py, PyArray2<F>>> {
     let d = class_x.shape()[1];
     checked_bytes(&[n, d, std::mem::size_of::<F>()], "SMOTE's new rows")?;
-    if let Some(seg) = segments {
-        if seg.shape() != [n, 2] {
-            return Err(crate::common::Error(
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "segments must have shape ({n}, 2), got {:?}",
-                    seg.shape()
-                )),
-            ));
-        }
-    }
+    check_segments(segments, n)?;
     let xv = class_x.as_array();
     let mut pairs = segments.map(|_| vec![[0usize; 2]; n]);
     let out = run(py, n_threads, || {
@@ -254,11 +255,7 @@ fn smote_block_impl<'py, F: Float + numpy::Element>(
         Ok(column_major(&buf, n, d))
     })?;
     if let (Some(seg), Some(pairs)) = (segments, pairs) {
-        let mut w = seg.readwrite();
-        for (mut r, p) in w.as_array_mut().outer_iter_mut().zip(pairs) {
-            r[0] = p[0] as i64;
-            r[1] = p[1] as i64;
-        }
+        write_segments(seg, &pairs);
     }
     Ok(out.into_pyarray(py))
 }

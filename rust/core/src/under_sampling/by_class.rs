@@ -344,7 +344,7 @@ impl<'a, F: Float> ByClass<'a, F> {
     /// others, each in the order of `qs`.
     fn split_copies(&self, qs: Vec<usize>, k: usize) -> (Vec<usize>, Vec<usize>) {
         match self.copies(qs.len()) {
-            Some(c) => qs.into_iter().partition(|&q| c.nearest(q, k).is_some()),
+            Some(c) => qs.into_iter().partition(|&q| c.has(q, k)),
             None => (Vec::new(), qs),
         }
     }

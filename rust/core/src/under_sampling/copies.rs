@@ -95,14 +95,21 @@ impl Copies {
         })
     }
 
+    /// The rows equal to row `i` (itself included), ascending, when it has a copy.
+    fn group(&self, i: usize) -> Option<&[usize]> {
+        let g = *self.group.get(i)?;
+        (g != u32::MAX).then(|| &self.members[self.starts[g as usize]..self.starts[g as usize + 1]])
+    }
+
+    /// Whether row `i` has at least `k` copies (then [`Copies::nearest`] answers it).
+    pub(crate) fn has(&self, i: usize, k: usize) -> bool {
+        self.group(i).is_some_and(|rows| rows.len() > k)
+    }
+
     /// The `k` nearest other rows of row `i`, as (squared distance, row), when it has `k` copies:
     /// its `k` lowest copies, at distance 0.
     pub(crate) fn nearest(&self, i: usize, k: usize) -> Option<Vec<(f64, usize)>> {
-        let g = *self.group.get(i)?;
-        if g == u32::MAX {
-            return None;
-        }
-        let rows = &self.members[self.starts[g as usize]..self.starts[g as usize + 1]];
+        let rows = self.group(i)?;
         (rows.len() > k).then(|| {
             rows.iter()
                 .filter(|&&j| j != i)
