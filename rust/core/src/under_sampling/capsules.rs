@@ -335,6 +335,41 @@ impl Capsules {
         self.cap_bounds_body(v, de, lb, s)
     }
 
+    /// The squared distances of a block's queries (at most `BLOCK`) to every end, into
+    /// `de_blk` end-major (`BLOCK` queries an end; padding slots repeat the first query), so that
+    /// a capsule's bounds for all the block's queries read two contiguous runs, not gathers
+    /// (SMOTEENN on 1M `pca_cloud` rows: 85 s to 58 s). `de` is scratch.
+    #[inline(always)]
+    fn block_dists(&self, qs: &[Vec<f64>], de: &mut [f64], de_blk: &mut [f64]) {
+        for (j, v) in qs.iter().enumerate() {
+            dists_t(v, &self.ends_t, de);
+            for (e, &x) in de.iter().enumerate() {
+                de_blk[e * BLOCK + j] = x;
+            }
+        }
+        for j in qs.len()..BLOCK {
+            for e in 0..self.n_ends {
+                de_blk[e * BLOCK + j] = de_blk[e * BLOCK];
+            }
+        }
+    }
+
+    /// Capsule `t`'s lower bounds (squared) for the block's queries.
+    #[inline(always)]
+    fn block_lb(&self, de_blk: &[f64], t: usize, s: f64) -> [f64; BLOCK] {
+        let (a, b) = (self.a[t] as usize, self.b[t] as usize);
+        let (uu, iu) = (self.uu[t], self.iu[t]);
+        let da: &[f64; BLOCK] = de_blk[a * BLOCK..(a + 1) * BLOCK]
+            .try_into()
+            .expect("BLOCK values an end");
+        let db: &[f64; BLOCK] = de_blk[b * BLOCK..(b + 1) * BLOCK]
+            .try_into()
+            .expect("BLOCK values an end");
+        std::array::from_fn(|j| segment_lb(da[j], db[j], uu, iu, s))
+    }
+
+    /// Per capsule, a lower bound on the squared distance from `v` to its segment, in `lb`
+    /// (its rows are within its radius of the segment); `de` receives the distances to the ends.
     #[inline(always)]
     fn cap_bounds_body(&self, v: &[f64], de: &mut [f64], lb: &mut [f64], s: f64) {
         dists_t(v, &self.ends_t, de);
@@ -405,6 +440,8 @@ impl Capsules {
         let s = slack(d);
         let mut out = Vec::new();
         let mut de = vec![0.0; self.n_ends];
+        let mut de_blk = vec![0.0; self.n_ends * BLOCK];
+        let mut lb = vec![0.0; self.a.len()];
         let mut near: Vec<u32> = Vec::new();
         // Blocks of a panel's size: a tile's slots come in panel order, so a block's queries are
         // near each other (a whole tile of a heavy-tailed cloud is not).
@@ -436,54 +473,46 @@ impl Capsules {
                 .fold(0.0, f64::max)
                 .sqrt()
                 * (1.0 + s);
-            dists_t(&centre, &self.ends_t, &mut de);
+            // Every capsule's bound from the centre first (a loop that vectorises), then the
+            // near ones picked out.
+            self.cap_bounds_body(&centre, &mut de, &mut lb, s);
             near.clear();
-            for t in 0..self.a.len() {
-                let lb = segment_lb(
-                    de[self.a[t] as usize],
-                    de[self.b[t] as usize],
-                    self.uu[t],
-                    self.iu[t],
-                    s,
-                );
-                let far = spread + reach + self.rad[t];
+            for (t, (&lb, &rad)) in lb.iter().zip(&self.rad).enumerate() {
+                let far = spread + reach + rad;
                 if lb <= far * far * (1.0 + s) {
                     near.push(t as u32);
                 }
             }
-            for (v, &i) in qs.iter().zip(block) {
-                let sb = bound_sq[i].sqrt() * (1.0 + s);
-                dists_t(v, &self.ends_t, &mut de);
-                // Capsules in runs of 64 without an early exit (they vectorise), stopping after
-                // the first run with one within reach.
-                let mut within = false;
-                for run in near.chunks(64) {
-                    for &t in run {
-                        let t = t as usize;
-                        // SAFETY: `t` is a capsule (below `a.len()`, the length of `a`, `b`,
-                        // `uu` and `rad`) and its ends are below `n_ends`, the length of `de`
-                        // (checked when built); unchecked, the gathers vectorise.
-                        let (qa, qb, uu, iu, rad) = unsafe {
-                            (
-                                *de.get_unchecked(*self.a.get_unchecked(t) as usize),
-                                *de.get_unchecked(*self.b.get_unchecked(t) as usize),
-                                *self.uu.get_unchecked(t),
-                                *self.iu.get_unchecked(t),
-                                *self.rad.get_unchecked(t),
-                            )
-                        };
-                        let lb = segment_lb(qa, qb, uu, iu, s);
-                        let far = sb + rad;
-                        within |= lb <= far * far * (1.0 + s);
-                    }
-                    if within {
-                        break;
+            // Each near capsule tested against all the block's queries at once.
+            let mut sb = [0.0f64; BLOCK];
+            for (j, &i) in block.iter().enumerate() {
+                sb[j] = bound_sq[i].sqrt() * (1.0 + s);
+            }
+            self.block_dists(&qs, &mut de, &mut de_blk);
+            // Capsules in runs of 256, stopping after the first run that leaves no query of
+            // the block proven (each has a capsule within reach).
+            let mut within = [false; BLOCK];
+            for run in near.chunks(256) {
+                for &t in run {
+                    let t = t as usize;
+                    let lb = self.block_lb(&de_blk, t, s);
+                    let rad = self.rad[t];
+                    for j in 0..BLOCK {
+                        let far = sb[j] + rad;
+                        within[j] |= lb[j] <= far * far * (1.0 + s);
                     }
                 }
-                if !within {
-                    out.push(i);
+                if within[..block.len()].iter().all(|&w| w) {
+                    break;
                 }
             }
+            out.extend(
+                block
+                    .iter()
+                    .zip(within)
+                    .filter(|&(_, w)| !w)
+                    .map(|(&i, _)| i),
+            );
         }
         out
     }
