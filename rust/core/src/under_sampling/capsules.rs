@@ -415,17 +415,10 @@ impl Capsules {
     /// Per capsule, a lower bound on the squared distance from `v` to its segment, in `lb`
     /// (its rows are within its radius of the segment); `de` receives the distances to the ends.
     #[inline(always)]
-    fn cap_bounds_body(&self, v: &[f64], de: &mut [f64], lb: &mut [f64], s: f64) {
+    fn cap_bounds(&self, v: &[f64], de: &mut [f64], lb: &mut [f64], s: f64) {
         dists_t(v, &self.ends_t, de);
         for (t, out) in lb.iter_mut().enumerate() {
-            let seg = segment_lb(
-                de[self.a[t] as usize],
-                de[self.b[t] as usize],
-                self.uu[t],
-                self.iu[t],
-                s,
-            );
-            *out = seg;
+            *out = self.lb_of(de, t, s);
         }
     }
 
@@ -519,7 +512,7 @@ impl Capsules {
                 * (1.0 + s);
             // Every capsule's bound from the centre first (a loop that vectorises), then the
             // near ones picked out.
-            self.cap_bounds_body(&centre, &mut de, &mut lb, s);
+            self.cap_bounds(&centre, &mut de, &mut lb, s);
             near.clear();
             for (t, (&lb, &rad)) in lb.iter().zip(&self.rad).enumerate() {
                 let far = spread + reach + rad;
