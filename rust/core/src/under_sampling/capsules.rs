@@ -262,15 +262,27 @@ impl Capsules {
         }
         qs.par_chunks(64)
             .flat_map_iter(|chunk| {
-                let mut de = vec![0.0; self.n_ends];
+                let mut de_all = vec![0.0; self.n_ends * NEAREST_RUN];
                 let mut lb = vec![0.0; self.a.len()];
                 let mut order: Vec<u32> = Vec::new();
+                let mut vs: Vec<Vec<f64>> = Vec::new();
                 chunk
                     .iter()
-                    .map(|&qi| {
+                    .enumerate()
+                    .map(|(i, &qi)| {
                         let q = row(qi);
-                        let v: Vec<f64> = q.iter().map(|x| x.wide()).collect();
-                        self.ends_dists(&v, &mut de);
+                        let j = i % NEAREST_RUN;
+                        if j == 0 {
+                            // The distances of the next few queries, the ends read once for all.
+                            let run = &chunk[i..(i + NEAREST_RUN).min(chunk.len())];
+                            vs.clear();
+                            vs.extend(
+                                run.iter()
+                                    .map(|&r| row(r).iter().map(|x| x.wide()).collect()),
+                            );
+                            self.ends_dists(&vs, &mut de_all);
+                        }
+                        let de = &de_all[j * self.n_ends..(j + 1) * self.n_ends];
                         let mut best = (f64::INFINITY, usize::MAX);
                         // The capsule whose segment is nearest among those of the group whose
                         // end is nearest first: its rows' best bounds the rest.
@@ -282,7 +294,7 @@ impl Capsules {
                             .expect("a capsule");
                         let mut first = groups[g0].0;
                         for t in groups[g0].0..groups[g0].1 {
-                            lb[t] = self.lb_of(&de, t, s);
+                            lb[t] = self.lb_of(de, t, s);
                             if lb[t] < lb[first] {
                                 first = t;
                             }
@@ -325,7 +337,7 @@ impl Capsules {
                                 continue;
                             }
                             for t in t0..t1 {
-                                lb[t] = self.lb_of(&de, t, s);
+                                lb[t] = self.lb_of(de, t, s);
                                 let far = sb + self.rad[t];
                                 if t != first && lb[t] * (1.0 - s) <= far * far * (1.0 + s) {
                                     order.push(t as u32);
@@ -347,23 +359,23 @@ impl Capsules {
             .collect()
     }
 
-    /// The squared distances from `v` to every end, into `de` ([`dists_t`], compiled for
-    /// AVX-512 when the CPU has it).
-    fn ends_dists(&self, v: &[f64], de: &mut [f64]) {
+    /// The squared distances from each of `vs` to every end, into `de` (query-major: `vs[j]`'s
+    /// in `de[j * n_ends..]`), by [`dists_many`], compiled for AVX-512 when the CPU has it.
+    fn ends_dists(&self, vs: &[Vec<f64>], de: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         {
             /// # Safety
             /// The CPU must support AVX-512F.
             #[target_feature(enable = "avx512f,avx2,fma")]
-            unsafe fn avx512(v: &[f64], ends_t: &[f64], de: &mut [f64]) {
-                dists_t(v, ends_t, de)
+            unsafe fn avx512(vs: &[Vec<f64>], ends_t: &[f64], n: usize, de: &mut [f64]) {
+                dists_many(vs, ends_t, n, de)
             }
             if is_x86_feature_detected!("avx512f") {
                 // SAFETY: AVX-512F was detected.
-                return unsafe { avx512(v, &self.ends_t, de) };
+                return unsafe { avx512(vs, &self.ends_t, self.n_ends, de) };
             }
         }
-        dists_t(v, &self.ends_t, de)
+        dists_many(vs, &self.ends_t, self.n_ends, de)
     }
 
     /// Capsule `t`'s lower bound on the squared distance from a query whose squared distances to
@@ -382,17 +394,32 @@ impl Capsules {
     /// The squared distances of a block's queries (at most `BLOCK`) to every end, into
     /// `de_blk` end-major (`BLOCK` queries an end; padding slots repeat the first query), so that
     /// a capsule's bounds for all the block's queries read two contiguous runs, not gathers
-    /// (SMOTEENN on 1M `pca_cloud` rows: 85 s to 58 s). `de` is scratch.
+    /// (SMOTEENN on 1M `pca_cloud` rows: 85 s to 58 s); and those of `centre`, into `de`.
+    /// Each distance summed in feature order as [`dists_many`] sums it, the ends read
+    /// [`ENDS_RUN`] at a time for every query: the ends of 5,000 rows are 1.2 MB, more than a
+    /// core's L2, and reading them once per query streamed them from L3 seventeen times a block.
     #[inline(always)]
-    fn block_dists(&self, qs: &[Vec<f64>], de: &mut [f64], de_blk: &mut [f64]) {
-        for (j, v) in qs.iter().enumerate() {
-            dists_t(v, &self.ends_t, de);
-            for (e, &x) in de.iter().enumerate() {
-                de_blk[e * BLOCK + j] = x;
+    fn block_dists(&self, qs: &[Vec<f64>], centre: &[f64], de: &mut [f64], de_blk: &mut [f64]) {
+        let n = self.n_ends;
+        let mut e0 = 0;
+        while e0 + ENDS_RUN <= n {
+            for (j, v) in qs.iter().enumerate() {
+                let acc = run_dists(v, &self.ends_t, n, e0);
+                for (l, &x) in acc.iter().enumerate() {
+                    de_blk[(e0 + l) * BLOCK + j] = x;
+                }
             }
+            de[e0..e0 + ENDS_RUN].copy_from_slice(&run_dists(centre, &self.ends_t, n, e0));
+            e0 += ENDS_RUN;
+        }
+        for e in e0..n {
+            for (j, v) in qs.iter().enumerate() {
+                de_blk[e * BLOCK + j] = end_dist(v, &self.ends_t, n, e);
+            }
+            de[e] = end_dist(centre, &self.ends_t, n, e);
         }
         for j in qs.len()..BLOCK {
-            for e in 0..self.n_ends {
+            for e in 0..n {
                 de_blk[e * BLOCK + j] = de_blk[e * BLOCK];
             }
         }
@@ -412,11 +439,11 @@ impl Capsules {
         std::array::from_fn(|j| segment_lb(da[j], db[j], uu, iu, s))
     }
 
-    /// Per capsule, a lower bound on the squared distance from `v` to its segment, in `lb`
-    /// (its rows are within its radius of the segment); `de` receives the distances to the ends.
+    /// Per capsule, a lower bound on the squared distance to its segment from the point whose
+    /// squared distances to the ends are `de`, in `lb` (its rows are within its radius of the
+    /// segment).
     #[inline(always)]
-    fn cap_bounds(&self, v: &[f64], de: &mut [f64], lb: &mut [f64], s: f64) {
-        dists_t(v, &self.ends_t, de);
+    fn cap_bounds(&self, de: &[f64], lb: &mut [f64], s: f64) {
         for (t, out) in lb.iter_mut().enumerate() {
             *out = self.lb_of(de, t, s);
         }
@@ -510,9 +537,10 @@ impl Capsules {
                 .fold(0.0, f64::max)
                 .sqrt()
                 * (1.0 + s);
-            // Every capsule's bound from the centre first (a loop that vectorises), then the
-            // near ones picked out.
-            self.cap_bounds(&centre, &mut de, &mut lb, s);
+            // The block's and the centre's distances to the ends, then every capsule's bound
+            // from the centre (a loop that vectorises), the near ones picked out.
+            self.block_dists(&qs, &centre, &mut de, &mut de_blk);
+            self.cap_bounds(&de, &mut lb, s);
             near.clear();
             for (t, (&lb, &rad)) in lb.iter().zip(&self.rad).enumerate() {
                 let far = spread + reach + rad;
@@ -525,7 +553,6 @@ impl Capsules {
             for (j, &i) in block.iter().enumerate() {
                 sb[j] = bound_sq[i].sqrt() * (1.0 + s);
             }
-            self.block_dists(&qs, &mut de, &mut de_blk);
             // Capsules in runs of 256, stopping after the first run that leaves no query of
             // the block proven (each has a capsule within reach).
             // Per query, the least margin `lb - far^2 (1 + s)` over the capsules so far: one
@@ -557,31 +584,53 @@ impl Capsules {
     }
 }
 
-/// Squared distances from `v` to each point of `pts_t` (feature-major, `out.len()` points), summed
-/// in feature order; vectorises across points.
+/// Ends read together by [`dists_many`] and [`Capsules::block_dists`]: their sums are held in
+/// registers over all the features.
+const ENDS_RUN: usize = 32;
+
+/// Squared distances from `v` to the points `e0..e0 + ENDS_RUN` of `pts_t` (feature-major, `n`
+/// points), summed in feature order.
 #[inline(always)]
-fn dists_t(v: &[f64], pts_t: &[f64], out: &mut [f64]) {
-    // Thirty-two points at a time, their sums held in registers over all the features.
-    const W: usize = 32;
-    let n = out.len();
-    let mut e0 = 0;
-    while e0 + W <= n {
-        let mut acc = [0.0f64; W];
-        for (j, &qj) in v.iter().enumerate() {
-            let col = &pts_t[j * n + e0..j * n + e0 + W];
-            for l in 0..W {
-                acc[l] += (qj - col[l]) * (qj - col[l]);
-            }
+fn run_dists(v: &[f64], pts_t: &[f64], n: usize, e0: usize) -> [f64; ENDS_RUN] {
+    let mut acc = [0.0f64; ENDS_RUN];
+    for (j, &qj) in v.iter().enumerate() {
+        let col = &pts_t[j * n + e0..j * n + e0 + ENDS_RUN];
+        for l in 0..ENDS_RUN {
+            acc[l] += (qj - col[l]) * (qj - col[l]);
         }
-        out[e0..e0 + W].copy_from_slice(&acc);
-        e0 += W;
     }
-    for e in e0..n {
-        out[e] = v
-            .iter()
-            .enumerate()
-            .map(|(j, &qj)| (qj - pts_t[j * n + e]) * (qj - pts_t[j * n + e]))
-            .sum();
+    acc
+}
+
+/// Squared distance from `v` to point `e` of `pts_t` (feature-major, `n` points), summed in
+/// feature order.
+#[inline(always)]
+fn end_dist(v: &[f64], pts_t: &[f64], n: usize, e: usize) -> f64 {
+    v.iter()
+        .enumerate()
+        .map(|(j, &qj)| (qj - pts_t[j * n + e]) * (qj - pts_t[j * n + e]))
+        .sum()
+}
+
+/// Queries whose distances to the ends [`Capsules::nearest`] computes together.
+const NEAREST_RUN: usize = 8;
+
+/// Squared distances from each of `vs` to each point of `pts_t` (feature-major, `n` points),
+/// into `out` (query-major, `n` values a query, at least `vs.len() * n` values), summed in feature
+/// order; vectorises across points, and reads each run of points once for all the queries.
+#[inline(always)]
+fn dists_many(vs: &[Vec<f64>], pts_t: &[f64], n: usize, out: &mut [f64]) {
+    let mut e0 = 0;
+    while e0 + ENDS_RUN <= n {
+        for (j, v) in vs.iter().enumerate() {
+            out[j * n + e0..j * n + e0 + ENDS_RUN].copy_from_slice(&run_dists(v, pts_t, n, e0));
+        }
+        e0 += ENDS_RUN;
+    }
+    for (j, v) in vs.iter().enumerate() {
+        for e in e0..n {
+            out[j * n + e] = end_dist(v, pts_t, n, e);
+        }
     }
 }
 
