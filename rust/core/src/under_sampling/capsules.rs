@@ -240,142 +240,193 @@ impl Capsules {
 
     /// The nearest row of the capsules to each data row in `qs`, as (exact squared distance by
     /// [`exact_sq_dist`], row), least by (distance, row): the capsule whose segment is nearest
-    /// first, then every capsule whose segment lies within the best distance found plus its
-    /// radius, nearest segment first.
+    /// among those of the nearest first end first, then every capsule whose segment lies within
+    /// the best distance found plus its radius, nearest segment first. Queries go in blocks of
+    /// [`BLOCK`], each capsule's bounds computed for the whole block at once: on 1M `pca_cloud`
+    /// rows a query visits three capsules of 25,000, so the cost is the bounds, and bounds
+    /// computed one query and one end-group at a time (scalar, gathered) took 10.4 s for 278k
+    /// queries.
     pub(crate) fn nearest<F: Float>(&self, x: ArrayView2<F>, qs: &[usize]) -> Vec<(f64, usize)> {
         let data = x.as_slice().expect("row-major data");
-        let d = self.d;
-        let s = slack(d);
-        let row = |i: usize| &data[i * d..(i + 1) * d];
-        // The capsules grouped by their first end `a` (they are sorted by it), with the largest
-        // distance from `a` of a row of the group: `|b - a| + rad`, rounded up.
-        let mut groups: Vec<(usize, usize, f64)> = Vec::new();
+        // The capsules grouped by their first end `a` (they are sorted by it), for the first
+        // guess of each query.
+        let mut heads: Vec<(usize, usize)> = Vec::new();
         for t in 0..self.a.len() {
-            let r = self.uu[t].sqrt() * (1.0 + s) + self.rad[t];
-            match groups.last_mut() {
-                Some(g) if self.a[g.0] == self.a[t] => {
-                    g.1 = t + 1;
-                    g.2 = g.2.max(r * (1.0 + s));
-                }
-                _ => groups.push((t, t + 1, r * (1.0 + s))),
+            match heads.last_mut() {
+                Some(g) if self.a[g.0] == self.a[t] => g.1 = t + 1,
+                _ => heads.push((t, t + 1)),
             }
         }
-        qs.par_chunks(64)
-            .flat_map_iter(|chunk| {
-                let mut de_all = vec![0.0; self.n_ends * NEAREST_RUN];
-                let mut lb = vec![0.0; self.a.len()];
-                let mut order: Vec<u32> = Vec::new();
-                let mut vs: Vec<Vec<f64>> = Vec::new();
-                chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &qi)| {
-                        let q = row(qi);
-                        let j = i % NEAREST_RUN;
-                        if j == 0 {
-                            // The distances of the next few queries, the ends read once for all.
-                            let run = &chunk[i..(i + NEAREST_RUN).min(chunk.len())];
-                            vs.clear();
-                            vs.extend(
-                                run.iter()
-                                    .map(|&r| row(r).iter().map(|x| x.wide()).collect()),
-                            );
-                            self.ends_dists(&vs, &mut de_all);
-                        }
-                        let de = &de_all[j * self.n_ends..(j + 1) * self.n_ends];
-                        let mut best = (f64::INFINITY, usize::MAX);
-                        // The capsule whose segment is nearest among those of the group whose
-                        // end is nearest first: its rows' best bounds the rest.
-                        let g0 = (0..groups.len())
-                            .min_by(|&g, &h| {
-                                de[self.a[groups[g].0] as usize]
-                                    .total_cmp(&de[self.a[groups[h].0] as usize])
-                            })
-                            .expect("a capsule");
-                        let mut first = groups[g0].0;
-                        for t in groups[g0].0..groups[g0].1 {
-                            lb[t] = self.lb_of(de, t, s);
-                            if lb[t] < lb[first] {
-                                first = t;
-                            }
-                        }
-                        let visit = |t: usize, best: &mut (f64, usize)| {
-                            let (qa, qb) = (de[self.a[t] as usize], de[self.b[t] as usize]);
-                            let uu = self.uu[t];
-                            let span = self.starts[t]..self.starts[t + 1];
-                            for (&r, &(f, e)) in
-                                self.members[span.clone()].iter().zip(&self.places[span])
-                            {
-                                // |q - (a + f u)|^2 = (1 - f) qa + f qb - f (1 - f) uu for any
-                                // point of the line; the slack covers the three terms' errors.
-                                let pos = (1.0 - f) * qa + f * qb;
-                                let cross = f * (1.0 - f) * uu;
-                                let on = (pos - cross - 4.0 * s * (pos + cross)).max(0.0);
-                                let gap = (on.sqrt() * (1.0 - s) - e).max(0.0);
-                                if gap * gap * (1.0 - s) > best.0 * (1.0 + s) {
-                                    continue;
-                                }
-                                let c = (exact_sq_dist(q, row(r)), r);
-                                if c < *best {
-                                    *best = c;
-                                }
-                            }
-                        };
-                        visit(first, &mut best);
-                        // A capsule holds no row at or below the best when its segment is
-                        // farther than the best's distance plus its radius.
-                        let reach = |best: f64| best.sqrt() * (1.0 + s);
-                        let sb = reach(best.0);
-                        order.clear();
-                        for &(t0, t1, r) in &groups {
-                            // Every row of the group's capsules lies within `r` of their
-                            // common end `a`: none is within `sb` when `|q - a| - r > sb`.
-                            let far = sb + r;
-                            if de[self.a[t0] as usize] * (1.0 - s) * (1.0 - s) * (1.0 - s)
-                                > far * far
-                            {
-                                continue;
-                            }
-                            for t in t0..t1 {
-                                lb[t] = self.lb_of(de, t, s);
-                                let far = sb + self.rad[t];
-                                if t != first && lb[t] * (1.0 - s) <= far * far * (1.0 + s) {
-                                    order.push(t as u32);
-                                }
-                            }
-                        }
-                        order.sort_unstable_by(|&i, &j| lb[i as usize].total_cmp(&lb[j as usize]));
-                        for &t in &order {
-                            let far = reach(best.0) + self.rad[t as usize];
-                            if lb[t as usize] * (1.0 - s) > far * far * (1.0 + s) {
-                                continue;
-                            }
-                            visit(t as usize, &mut best);
-                        }
-                        best
-                    })
-                    .collect::<Vec<_>>()
-            })
+        qs.par_chunks(BLOCK * 16)
+            .flat_map_iter(|chunk| self.nearest_chunk(data, &heads, chunk))
             .collect()
     }
 
-    /// The squared distances from each of `vs` to every end, into `de` (query-major: `vs[j]`'s
-    /// in `de[j * n_ends..]`), by [`dists_many`], compiled for AVX-512 when the CPU has it.
-    fn ends_dists(&self, vs: &[Vec<f64>], de: &mut [f64]) {
+    /// [`Capsules::nearest`] for one chunk of queries, compiled for the widest vectors the CPU
+    /// has (the same operations in the same order on each: the same answer).
+    fn nearest_chunk<F: Float>(
+        &self,
+        data: &[F],
+        heads: &[(usize, usize)],
+        chunk: &[usize],
+    ) -> Vec<(f64, usize)> {
         #[cfg(target_arch = "x86_64")]
         {
             /// # Safety
             /// The CPU must support AVX-512F.
             #[target_feature(enable = "avx512f,avx2,fma")]
-            unsafe fn avx512(vs: &[Vec<f64>], ends_t: &[f64], n: usize, de: &mut [f64]) {
-                dists_many(vs, ends_t, n, de)
+            unsafe fn avx512<F: Float>(
+                c: &Capsules,
+                data: &[F],
+                heads: &[(usize, usize)],
+                chunk: &[usize],
+            ) -> Vec<(f64, usize)> {
+                c.nearest_body(data, heads, chunk)
+            }
+            /// # Safety
+            /// The CPU must support AVX2.
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<F: Float>(
+                c: &Capsules,
+                data: &[F],
+                heads: &[(usize, usize)],
+                chunk: &[usize],
+            ) -> Vec<(f64, usize)> {
+                c.nearest_body(data, heads, chunk)
             }
             if is_x86_feature_detected!("avx512f") {
                 // SAFETY: AVX-512F was detected.
-                return unsafe { avx512(vs, &self.ends_t, self.n_ends, de) };
+                return unsafe { avx512(self, data, heads, chunk) };
+            }
+            if is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 was detected.
+                return unsafe { avx2(self, data, heads, chunk) };
             }
         }
-        dists_many(vs, &self.ends_t, self.n_ends, de)
+        self.nearest_body(data, heads, chunk)
+    }
+
+    #[inline(always)]
+    fn nearest_body<F: Float>(
+        &self,
+        data: &[F],
+        heads: &[(usize, usize)],
+        chunk: &[usize],
+    ) -> Vec<(f64, usize)> {
+        let d = self.d;
+        let s = slack(d);
+        let row = |i: usize| &data[i * d..(i + 1) * d];
+        let mut out = Vec::with_capacity(chunk.len());
+        let mut de_blk = vec![0.0; self.n_ends * BLOCK];
+        let mut order: Vec<Vec<(f64, u32)>> = vec![Vec::new(); BLOCK];
+        // A capsule holds no row at or below the best when its segment is farther than the
+        // best's distance plus its radius.
+        let reach = |best: f64| best.sqrt() * (1.0 + s);
+        for block in chunk.chunks(BLOCK) {
+            let qs: Vec<Vec<f64>> = block
+                .iter()
+                .map(|&i| row(i).iter().map(|v| v.wide()).collect())
+                .collect();
+            self.block_dists(&qs, None, &mut de_blk);
+            let mut best = [(f64::INFINITY, usize::MAX); BLOCK];
+            let mut first = [usize::MAX; BLOCK];
+            // Padding slots reach nothing.
+            let mut sb = [f64::NEG_INFINITY; BLOCK];
+            for (j, &qi) in block.iter().enumerate() {
+                let de = |e: u32| de_blk[e as usize * BLOCK + j];
+                // The capsule whose segment is nearest among those of the nearest first end:
+                // its rows' best bounds the rest.
+                let g0 = heads
+                    .iter()
+                    .min_by(|g, h| de(self.a[g.0]).total_cmp(&de(self.a[h.0])))
+                    .expect("a capsule");
+                let lb =
+                    |t: usize| segment_lb(de(self.a[t]), de(self.b[t]), self.uu[t], self.iu[t], s);
+                let mut f = g0.0;
+                for t in g0.0..g0.1 {
+                    if lb(t) < lb(f) {
+                        f = t;
+                    }
+                }
+                first[j] = f;
+                let (qa, qb) = (de(self.a[f]), de(self.b[f]));
+                self.visit(row(qi), qa, qb, f, &row, &mut best[j]);
+                sb[j] = reach(best[j].0);
+            }
+            // Every capsule's bounds for the block; the few within a query's reach are listed
+            // for it.
+            for o in &mut order {
+                o.clear();
+            }
+            for t in 0..self.a.len() {
+                let lb = self.block_lb(&de_blk, t, s);
+                let rad = self.rad[t];
+                let mut hit = 0u32;
+                for j in 0..BLOCK {
+                    let far = sb[j] + rad;
+                    hit |= u32::from(lb[j] * (1.0 - s) <= far * far * (1.0 + s)) << j;
+                }
+                while hit != 0 {
+                    let j = hit.trailing_zeros() as usize;
+                    hit &= hit - 1;
+                    if j < block.len() && t != first[j] {
+                        order[j].push((lb[j], t as u32));
+                    }
+                }
+            }
+            for (j, &qi) in block.iter().enumerate() {
+                let mut b = best[j];
+                let o = &mut order[j];
+                o.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+                for &(lb, t) in o.iter() {
+                    let t = t as usize;
+                    let far = reach(b.0) + self.rad[t];
+                    if lb * (1.0 - s) > far * far * (1.0 + s) {
+                        continue;
+                    }
+                    let (qa, qb) = (
+                        de_blk[self.a[t] as usize * BLOCK + j],
+                        de_blk[self.b[t] as usize * BLOCK + j],
+                    );
+                    self.visit(row(qi), qa, qb, t, &row, &mut b);
+                }
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    /// The rows of capsule `t` nearer to `q` than `best` (by (distance, row)) make it theirs;
+    /// `qa` and `qb` are `q`'s squared distances to the capsule's ends. A row is skipped when its
+    /// place on the segment proves it no nearer than the best.
+    #[inline(always)]
+    fn visit<'r, F: Float + 'r>(
+        &self,
+        q: &[F],
+        qa: f64,
+        qb: f64,
+        t: usize,
+        row: &impl Fn(usize) -> &'r [F],
+        best: &mut (f64, usize),
+    ) {
+        let s = slack(self.d);
+        let uu = self.uu[t];
+        let span = self.starts[t]..self.starts[t + 1];
+        for (&r, &(f, e)) in self.members[span.clone()].iter().zip(&self.places[span]) {
+            // |q - (a + f u)|^2 = (1 - f) qa + f qb - f (1 - f) uu for any point of the line;
+            // the slack covers the three terms' errors.
+            let pos = (1.0 - f) * qa + f * qb;
+            let cross = f * (1.0 - f) * uu;
+            let on = (pos - cross - 4.0 * s * (pos + cross)).max(0.0);
+            let gap = (on.sqrt() * (1.0 - s) - e).max(0.0);
+            if gap * gap * (1.0 - s) > best.0 * (1.0 + s) {
+                continue;
+            }
+            let c = (exact_sq_dist(q, row(r)), r);
+            if c < *best {
+                *best = c;
+            }
+        }
     }
 
     /// Capsule `t`'s lower bound on the squared distance from a query whose squared distances to
@@ -395,11 +446,16 @@ impl Capsules {
     /// `de_blk` end-major (`BLOCK` queries an end; padding slots repeat the first query), so that
     /// a capsule's bounds for all the block's queries read two contiguous runs, not gathers
     /// (SMOTEENN on 1M `pca_cloud` rows: 85 s to 58 s); and those of `centre`, into `de`.
-    /// Each distance summed in feature order as [`dists_many`] sums it, the ends read
+    /// Each distance summed in feature order, the ends read
     /// [`ENDS_RUN`] at a time for every query: the ends of 5,000 rows are 1.2 MB, more than a
     /// core's L2, and reading them once per query streamed them from L3 seventeen times a block.
     #[inline(always)]
-    fn block_dists(&self, qs: &[Vec<f64>], centre: &[f64], de: &mut [f64], de_blk: &mut [f64]) {
+    fn block_dists(
+        &self,
+        qs: &[Vec<f64>],
+        mut centre: Option<(&[f64], &mut [f64])>,
+        de_blk: &mut [f64],
+    ) {
         let n = self.n_ends;
         let mut e0 = 0;
         while e0 + ENDS_RUN <= n {
@@ -409,14 +465,18 @@ impl Capsules {
                     de_blk[(e0 + l) * BLOCK + j] = x;
                 }
             }
-            de[e0..e0 + ENDS_RUN].copy_from_slice(&run_dists(centre, &self.ends_t, n, e0));
+            if let Some((c, de)) = centre.as_mut() {
+                de[e0..e0 + ENDS_RUN].copy_from_slice(&run_dists(c, &self.ends_t, n, e0));
+            }
             e0 += ENDS_RUN;
         }
         for e in e0..n {
             for (j, v) in qs.iter().enumerate() {
                 de_blk[e * BLOCK + j] = end_dist(v, &self.ends_t, n, e);
             }
-            de[e] = end_dist(centre, &self.ends_t, n, e);
+            if let Some((c, de)) = centre.as_mut() {
+                de[e] = end_dist(c, &self.ends_t, n, e);
+            }
         }
         for j in qs.len()..BLOCK {
             for e in 0..n {
@@ -539,7 +599,7 @@ impl Capsules {
                 * (1.0 + s);
             // The block's and the centre's distances to the ends, then every capsule's bound
             // from the centre (a loop that vectorises), the near ones picked out.
-            self.block_dists(&qs, &centre, &mut de, &mut de_blk);
+            self.block_dists(&qs, Some((&centre, &mut de)), &mut de_blk);
             self.cap_bounds(&de, &mut lb, s);
             near.clear();
             for (t, (&lb, &rad)) in lb.iter().zip(&self.rad).enumerate() {
@@ -584,7 +644,7 @@ impl Capsules {
     }
 }
 
-/// Ends read together by [`dists_many`] and [`Capsules::block_dists`]: their sums are held in
+/// Ends read together by [`Capsules::block_dists`]: their sums are held in
 /// registers over all the features.
 const ENDS_RUN: usize = 32;
 
@@ -610,28 +670,6 @@ fn end_dist(v: &[f64], pts_t: &[f64], n: usize, e: usize) -> f64 {
         .enumerate()
         .map(|(j, &qj)| (qj - pts_t[j * n + e]) * (qj - pts_t[j * n + e]))
         .sum()
-}
-
-/// Queries whose distances to the ends [`Capsules::nearest`] computes together.
-const NEAREST_RUN: usize = 8;
-
-/// Squared distances from each of `vs` to each point of `pts_t` (feature-major, `n` points),
-/// into `out` (query-major, `n` values a query, at least `vs.len() * n` values), summed in feature
-/// order; vectorises across points, and reads each run of points once for all the queries.
-#[inline(always)]
-fn dists_many(vs: &[Vec<f64>], pts_t: &[f64], n: usize, out: &mut [f64]) {
-    let mut e0 = 0;
-    while e0 + ENDS_RUN <= n {
-        for (j, v) in vs.iter().enumerate() {
-            out[j * n + e0..j * n + e0 + ENDS_RUN].copy_from_slice(&run_dists(v, pts_t, n, e0));
-        }
-        e0 += ENDS_RUN;
-    }
-    for (j, v) in vs.iter().enumerate() {
-        for e in e0..n {
-            out[j * n + e] = end_dist(v, pts_t, n, e);
-        }
-    }
 }
 
 #[cfg(test)]
