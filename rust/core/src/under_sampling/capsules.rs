@@ -30,6 +30,9 @@ const MIN_ROWS_PER_CAPSULE: usize = 4;
 /// Queries tested together against the capsules' bounds (a panel of the query class's index).
 const BLOCK: usize = 16;
 
+/// `f64` lanes of a vector register (AVX-512): a block's bounds are computed a vector at a time.
+const LANES: usize = 8;
+
 /// A segment between two ends and the radius around it that holds every row grouped on it.
 struct Cap {
     a: u32,
@@ -360,6 +363,7 @@ impl Capsules {
             }
             for t in 0..self.a.len() {
                 let lb = self.block_lb(&de_blk, t, s);
+                let lb = lb.as_flattened();
                 let rad = self.rad[t];
                 let mut hit = 0u32;
                 for j in 0..BLOCK {
@@ -485,18 +489,26 @@ impl Capsules {
         }
     }
 
-    /// Capsule `t`'s lower bounds (squared) for the block's queries.
+    /// Capsule `t`'s lower bounds (squared) for the block's queries, in vectors of [`LANES`]
+    /// (so written, the compiler keeps each in one register; a flat array of 16 was split into
+    /// vectors of 4, 8, 2 and 2).
     #[inline(always)]
-    fn block_lb(&self, de_blk: &[f64], t: usize, s: f64) -> [f64; BLOCK] {
+    fn block_lb(&self, de_blk: &[f64], t: usize, s: f64) -> [[f64; LANES]; BLOCK / LANES] {
         let (a, b) = (self.a[t] as usize, self.b[t] as usize);
         let (uu, iu) = (self.uu[t], self.iu[t]);
-        let da: &[f64; BLOCK] = de_blk[a * BLOCK..(a + 1) * BLOCK]
-            .try_into()
-            .expect("BLOCK values an end");
-        let db: &[f64; BLOCK] = de_blk[b * BLOCK..(b + 1) * BLOCK]
-            .try_into()
-            .expect("BLOCK values an end");
-        std::array::from_fn(|j| segment_lb(da[j], db[j], uu, iu, s))
+        let da = &de_blk[a * BLOCK..(a + 1) * BLOCK];
+        let db = &de_blk[b * BLOCK..(b + 1) * BLOCK];
+        let mut out = [[0.0; LANES]; BLOCK / LANES];
+        for (h, o) in out.iter_mut().enumerate() {
+            let (da, db) = (
+                &da[h * LANES..(h + 1) * LANES],
+                &db[h * LANES..(h + 1) * LANES],
+            );
+            for l in 0..LANES {
+                o[l] = segment_lb(da[l], db[l], uu, iu, s);
+            }
+        }
+        out
     }
 
     /// Per capsule, a lower bound on the squared distance to its segment from the point whose
@@ -617,26 +629,31 @@ impl Capsules {
             // the block proven (each has a capsule within reach).
             // Per query, the least margin `lb - far^2 (1 + s)` over the capsules so far: one
             // within reach makes it at most 0 (a minimum vectorises where flags did not).
-            let mut margin = [f64::INFINITY; BLOCK];
+            let mut margin = [[f64::INFINITY; LANES]; BLOCK / LANES];
             for run in near.chunks(256) {
                 for &t in run {
                     let t = t as usize;
                     let lb = self.block_lb(&de_blk, t, s);
                     let rad = self.rad[t];
-                    for j in 0..BLOCK {
-                        let far = sb[j] + rad;
-                        margin[j] = margin[j].min(lb[j] - far * far * (1.0 + s));
+                    for ((mg, lb), sb) in margin.iter_mut().zip(&lb).zip(sb.chunks_exact(LANES)) {
+                        for l in 0..LANES {
+                            let far = sb[l] + rad;
+                            mg[l] = mg[l].min(lb[l] - far * far * (1.0 + s));
+                        }
                     }
                 }
-                if margin[..block.len()].iter().all(|&m| m <= 0.0) {
+                if margin.as_flattened()[..block.len()]
+                    .iter()
+                    .all(|&m| m <= 0.0)
+                {
                     break;
                 }
             }
             out.extend(
                 block
                     .iter()
-                    .zip(margin)
-                    .filter(|&(_, m)| m > 0.0)
+                    .zip(margin.as_flattened())
+                    .filter(|&(_, &m)| m > 0.0)
                     .map(|(&i, _)| i),
             );
         }
