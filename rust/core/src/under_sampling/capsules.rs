@@ -333,8 +333,8 @@ impl Capsules {
             self.block_dists(&qs, None, &mut de_blk);
             let mut best = [(f64::INFINITY, usize::MAX); BLOCK];
             let mut first = [usize::MAX; BLOCK];
-            // Padding slots reach nothing.
-            let mut sb = [f64::NEG_INFINITY; BLOCK];
+            // Padding slots reach nothing: every comparison with NaN is false.
+            let mut sb = [f64::NAN; BLOCK];
             for (j, &qi) in block.iter().enumerate() {
                 let de = |e: u32| de_blk[e as usize * BLOCK + j];
                 // The capsule whose segment is nearest among those of the nearest first end:
@@ -436,10 +436,10 @@ impl Capsules {
     /// The squared distances of a block's queries (at most `BLOCK`) to every end, into
     /// `de_blk` end-major (`BLOCK` queries an end; padding slots repeat the first query), so that
     /// a capsule's bounds for all the block's queries read two contiguous runs, not gathers
-    /// (SMOTEENN on 1M `pca_cloud` rows: 85 s to 58 s); and those of `centre`, into `de`.
-    /// Each distance summed in feature order, the ends read
-    /// [`ENDS_RUN`] at a time for every query: the ends of 5,000 rows are 1.2 MB, more than a
-    /// core's L2, and reading them once per query streamed them from L3 seventeen times a block.
+    /// (SMOTEENN on 1M `pca_cloud` rows: 85 s to 58 s); and, when given, those of `centre`
+    /// into `de`. Each distance is summed in feature order; the ends are read [`ENDS_RUN`] at a
+    /// time for every query: the ends of 5,000 rows are 1.2 MB, more than a core's L2, and
+    /// reading them once per query streamed them from L3 seventeen times a block.
     #[inline(always)]
     fn block_dists(
         &self,
@@ -450,7 +450,7 @@ impl Capsules {
         let n = self.n_ends;
         let mut e0 = 0;
         // A run's distances gathered end-major in a small array first (in L1, no bound checks),
-        // then stored an end at a time.
+        // then stored whole.
         let mut tile = [[0.0f64; BLOCK]; ENDS_RUN];
         while e0 + ENDS_RUN <= n {
             for (j, v) in qs.iter().enumerate().take(BLOCK) {
