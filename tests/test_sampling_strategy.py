@@ -69,6 +69,8 @@ _LABEL_CASES = [
     *(np.random.default_rng(0).integers(-5, 5, 1000).astype(t) for t in ("i1", "i2", "i4", "i8")),
     # Above the core's block size, so its counts and codes run in parallel blocks.
     *(np.random.default_rng(1).integers(0, 7, 300_000).astype(t) for t in ("u1", "u2", "u4", "u8")),
+    # Parallel blocks, and values absent from the span between the extremes (codes are ranks).
+    np.random.default_rng(4).integers(-3, 4, 300_000).astype("i4") * 3,
     np.random.default_rng(2).integers(0, 2, 100).astype(bool),
     np.array([2**64 - 1, 5, 2**64 - 1], dtype=np.uint64),  # a span too wide for the table
     np.array([2**64 - 1, 2**64 - 5001, 2**64 - 1], dtype=np.uint64),
@@ -96,3 +98,4 @@ def test_label_codes_equal_np_unique(y):
     np.testing.assert_array_equal(codes, ref_codes.reshape(-1))
     assert counts.dtype == ref_counts.dtype
     np.testing.assert_array_equal(counts, ref_counts)
+

@@ -121,6 +121,8 @@ pub fn dense_label_codes<T: Label>(
     const BLOCK: usize = 1 << 16;
     // Counting per block needs tables per block: a wide span is counted serially.
     const PARALLEL_SPAN: usize = 1 << 12;
+    // Spans counted slot by slot from a block's codes.
+    const FEW_SLOTS: usize = 8;
     if codes.len() != y.len() {
         return Err(CoreError::Shape(format!(
             "{} codes for {} labels",
@@ -171,13 +173,32 @@ pub fn dense_label_codes<T: Label>(
         t.truncate(span);
         t
     };
-    let table = if span <= PARALLEL_SPAN && y.len() > BLOCK {
-        y.par_chunks(BLOCK)
-            .map(count)
-            .reduce_with(|mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-                a
+    let add = |mut a: Vec<usize>, b: Vec<usize>| {
+        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+        a
+    };
+    // A small span is counted in parallel blocks, each block also writing its labels' slots as
+    // codes while it is in cache: when every value of the span occurs (labels 0..C-1, the usual
+    // case), a slot is the code and `y` is read once more only for the bounds.
+    let parallel = span <= PARALLEL_SPAN && y.len() > BLOCK;
+    let table = if parallel {
+        codes
+            .par_chunks_mut(BLOCK)
+            .zip(y.par_chunks(BLOCK))
+            .map(|(out, c)| {
+                for (o, &v) in out.iter_mut().zip(c) {
+                    *o = slot(v) as u32;
+                }
+                if span > FEW_SLOTS {
+                    return count(c);
+                }
+                // A pass over the block's slots per slot, compared 16 at a time, beats the
+                // tables' one increment a label for a few classes.
+                (0..span as u32)
+                    .map(|s| out.iter().map(|&o| u32::from(o == s)).sum::<u32>() as usize)
+                    .collect()
             })
+            .reduce_with(add)
             .expect("y is not empty")
     } else {
         count(y)
@@ -191,14 +212,23 @@ pub fn dense_label_codes<T: Label>(
             counts.push(n);
         }
     }
-    codes
-        .par_chunks_mut(BLOCK)
-        .zip(y.par_chunks(BLOCK))
-        .for_each(|(out, c)| {
-            for (o, &v) in out.iter_mut().zip(c) {
-                *o = lut[slot(v)];
+    if !parallel {
+        codes
+            .par_chunks_mut(BLOCK)
+            .zip(y.par_chunks(BLOCK))
+            .for_each(|(out, c)| {
+                for (o, &v) in out.iter_mut().zip(c) {
+                    *o = lut[slot(v)];
+                }
+            });
+    } else if offsets.len() < span {
+        // Some value of the span does not occur: slots to ranks.
+        codes.par_chunks_mut(BLOCK).for_each(|out| {
+            for o in out.iter_mut() {
+                *o = lut[*o as usize];
             }
         });
+    }
     Ok(Some(DenseLabels {
         lo: lo.wide(),
         offsets,
@@ -263,6 +293,18 @@ mod tests {
         for (c, &n) in d.counts.iter().enumerate() {
             assert_eq!(n, y.iter().filter(|&&v| v == values[c]).count());
         }
+        // Every value of the span present (the codes are the slots, no remap), in parallel
+        // blocks, one class only in the last block.
+        let mut y: Vec<i8> = (0..200_000).map(|i| (i % 4) as i8 - 1).collect();
+        y[199_999] = 3;
+        let mut codes = vec![u32::MAX; y.len()];
+        let d = dense_label_codes(&y, 1 << 20, &mut codes).unwrap().unwrap();
+        assert_eq!((d.lo, d.offsets.clone()), (-1, vec![0, 1, 2, 3, 4]));
+        assert_eq!(d.counts, vec![50_000, 50_000, 50_000, 49_999, 1]);
+        assert!(y
+            .iter()
+            .zip(&codes)
+            .all(|(&v, &c)| c as i64 == i64::from(v) + 1));
         // A wide span (serial count) and one past the table's limit.
         let y = [u64::MAX, 3, u64::MAX - 5000, 3];
         let mut codes = [9u32; 4];
