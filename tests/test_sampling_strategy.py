@@ -99,3 +99,17 @@ def test_label_codes_equal_np_unique(y):
     assert counts.dtype == ref_counts.dtype
     np.testing.assert_array_equal(counts, ref_counts)
 
+
+@pytest.mark.parametrize("y", _LABEL_CASES, ids=lambda y: f"{y.dtype.str}-{y.size}")
+def test_grown_labels_are_y_then_each_class_repeated(y):
+    """An over-sampler's output labels (integer labels made by the core, others by numpy): y,
+    then each class repeated its number of new rows, in class order, of y's dtype."""
+    from equipoise.over_sampling._smote import _grown_labels
+    from equipoise.utils._validation import encode_labels
+
+    classes, _, counts = encode_labels(y)
+    n_new = [int(i * 3 + (i % 2) * 70_000) for i in range(len(classes))]
+    got = _grown_labels(y, classes, n_new)
+    want = np.concatenate([y, np.repeat(classes, n_new)])
+    assert got.dtype == y.dtype
+    np.testing.assert_array_equal(got, want)

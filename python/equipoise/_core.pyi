@@ -16,6 +16,7 @@ __all__ = [
     "chunk_knn",
     "default_threads",
     "edited_nearest_neighbours",
+    "grown_labels",
     "hnsw_build",
     "hnsw_defaults",
     "index_memory_bytes",
@@ -48,6 +49,12 @@ def check_finite(x: npt.NDArray[np.floating], n_threads: int = 0) -> None: ...
 def label_codes(
     y: npt.NDArray[np.integer], max_span: int, n_threads: int = 0
 ) -> tuple[list[int], list[int], int, npt.NDArray[np.uint32]] | None: ...
+def grown_labels(
+    y: npt.NDArray[np.integer],
+    classes: npt.NDArray[np.integer],
+    n_new: list[int],
+    n_threads: int = 0,
+) -> npt.NDArray[np.integer] | None: ...
 def default_threads() -> int: ...
 def _panic_for_test() -> None: ...
 

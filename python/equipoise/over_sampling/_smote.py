@@ -32,8 +32,13 @@ from equipoise.utils._messages import class_too_small
 from equipoise.utils._validation import seed_from, threads_from
 
 
-def _grown_labels(y, classes, n_new):
-    """``y`` followed by ``n_new[c]`` copies of each class, filled in place (one allocation)."""
+def _grown_labels(y, classes, n_new, n_threads=0):
+    """``y`` followed by ``n_new[c]`` copies of each class, filled in place (one allocation;
+    integer labels by the core, in parallel)."""
+    if y.dtype.kind in "iu" and y.dtype.isnative and classes.dtype == y.dtype:
+        out = _core.grown_labels(np.ascontiguousarray(y), classes, list(n_new), n_threads)
+        if out is not None:
+            return out
     out = np.empty(len(y) + sum(n_new), dtype=y.dtype)
     out[: len(y)] = y
     pos = len(y)
@@ -174,7 +179,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         if new_rows_only:
             # A frame keeps its own rows: only the new ones are made (no copy of X).
             new = _core.smote_new_rows(Xf, codes, len(classes), n_new, k, graphs, seed, threads)
-            y_res = _grown_labels(y, classes, n_new)
+            y_res = _grown_labels(y, classes, n_new, threads)
             new = np.asfortranarray(new)  # contiguous columns for the frame's per-column casts
             return _frames.NewRows([new[:, j] for j in range(new.shape[1])]), y_res
         # SMOTEENN and SMOTETomek ask for each new row's segment (its two rows of X): a hint
@@ -186,7 +191,7 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads, segments)
         if Xf is not X:
             out = np.vstack([X, out[X.shape[0] :].astype(X.dtype)])
-        return out, _grown_labels(y, classes, n_new)
+        return out, _grown_labels(y, classes, n_new, threads)
 
     def _resample_sparse(self, X, y, classes, codes, counts):
         # Only the rows of the grown classes are made dense (the minority classes, small); the new

@@ -236,6 +236,39 @@ pub fn dense_label_codes<T: Label>(
     }))
 }
 
+/// `y` followed by `n` copies of each `(value, n)` of `fill`, in order, written into `out` (of
+/// length `y.len()` plus the copies) in parallel blocks: an over-sampler's output labels.
+pub fn grown_labels<T: Copy + Send + Sync>(
+    y: &[T],
+    fill: &[(T, usize)],
+    out: &mut [T],
+) -> Result<()> {
+    use rayon::prelude::*;
+    const BLOCK: usize = 1 << 16;
+    let total = y.len() + fill.iter().map(|&(_, n)| n).sum::<usize>();
+    if out.len() != total {
+        return Err(CoreError::Shape(format!(
+            "{} output labels for {total}",
+            out.len()
+        )));
+    }
+    let (head, mut rest) = out.split_at_mut(y.len());
+    let mut parts: Vec<(&mut [T], Option<T>)> = head.chunks_mut(BLOCK).map(|c| (c, None)).collect();
+    for &(v, n) in fill {
+        let (mine, r) = rest.split_at_mut(n);
+        rest = r;
+        parts.extend(mine.chunks_mut(BLOCK).map(|c| (c, Some(v))));
+    }
+    parts
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(i, (c, v))| match v {
+            Some(v) => c.fill(v),
+            None => c.copy_from_slice(&y[i * BLOCK..i * BLOCK + c.len()]),
+        });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +299,19 @@ mod tests {
                 "class code 9 is out of range for 4 classes".into()
             ))
         );
+    }
+
+    #[test]
+    fn grown_labels_are_y_then_each_class_repeated() {
+        let y: Vec<i32> = (0..150_001).map(|i| i % 3).collect();
+        let fill = [(7, 70_000), (0, 0), (-2, 3)];
+        let mut out = vec![99; y.len() + 70_003];
+        grown_labels(&y, &fill, &mut out).unwrap();
+        let mut want = y.clone();
+        want.extend(std::iter::repeat_n(7, 70_000));
+        want.extend([-2, -2, -2]);
+        assert_eq!(out, want);
+        assert!(grown_labels(&y, &fill, &mut out[1..]).is_err());
     }
 
     #[test]

@@ -124,6 +124,67 @@ fn label_codes<'py>(
     ))
 }
 
+fn grown_labels_impl<'py, T: numpy::Element + Copy + Send + Sync>(
+    py: Python<'py>,
+    y: PyReadonlyArray1<'py, T>,
+    classes: &Bound<'py, PyAny>,
+    n_new: &[usize],
+    n_threads: usize,
+) -> Res<Option<Bound<'py, PyArray1<T>>>> {
+    let Ok(classes) = classes.extract::<PyReadonlyArray1<'py, T>>() else {
+        return Ok(None);
+    };
+    let classes = crate::common::slice_of(&classes);
+    if classes.len() != n_new.len() {
+        return Err(CoreError::Shape(format!(
+            "{} classes for {} counts",
+            classes.len(),
+            n_new.len()
+        ))
+        .into());
+    }
+    let fill: Vec<(T, usize)> = classes.iter().copied().zip(n_new.iter().copied()).collect();
+    let y = crate::common::slice_of(&y);
+    let total = crate::common::checked_sum(
+        &[y.len(), crate::common::checked_sum(n_new, "labels")?],
+        "labels",
+    )?;
+    // SAFETY: integers have no invalid bit patterns, and the array reaches Python only after
+    // the core wrote every label (on an error it is dropped unread).
+    let out = unsafe { PyArray1::<T>::new(py, [total], false) };
+    {
+        let mut w = out.readwrite();
+        let buf = w.as_slice_mut().expect("fresh array is contiguous");
+        run(py, n_threads, || {
+            core::classes::grown_labels(&y, &fill, buf)
+        })?;
+    }
+    Ok(Some(out))
+}
+
+/// An over-sampler's output labels: `y`, then `n_new[c]` copies of `classes[c]` for each class
+/// in order (`classes` of `y`'s dtype); None for a dtype the core does not take.
+#[pyfunction]
+#[pyo3(signature = (y, classes, n_new, n_threads=0))]
+fn grown_labels<'py>(
+    py: Python<'py>,
+    y: &Bound<'py, PyAny>,
+    classes: &Bound<'py, PyAny>,
+    n_new: Vec<usize>,
+    n_threads: usize,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    macro_rules! try_dtype {
+        ($($t:ty),*) => {
+            $(if let Ok(a) = y.extract::<PyReadonlyArray1<'py, $t>>() {
+                return Ok(grown_labels_impl(py, a, classes, &n_new, n_threads)?
+                    .map(|o| o.into_any()));
+            })*
+        };
+    }
+    try_dtype!(i64, i32, i16, i8, u64, u32, u16, u8);
+    Ok(None)
+}
+
 /// The number of threads used when `n_jobs` is None.
 #[pyfunction]
 fn default_threads() -> usize {
@@ -143,6 +204,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(take_rows, m)?)?;
     m.add_function(wrap_pyfunction!(check_finite, m)?)?;
     m.add_function(wrap_pyfunction!(label_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(grown_labels, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     Ok(())
