@@ -22,12 +22,14 @@ pub fn class_rows(codes: &[u32], n_classes: usize) -> Result<Vec<Vec<usize>>> {
     Ok(rows)
 }
 
+/// Labels or codes a parallel pass over labels takes at a time.
+const BLOCK: usize = 1 << 16;
+
 /// [`class_rows`] for the classes with `wanted[c]` only (the others get an empty list), in one
 /// parallel pass over `codes`; every code is still checked against `n_classes`. For a sampler that
 /// grows a few small classes of a large input, whose largest class's rows it never reads.
 pub fn class_rows_of(codes: &[u32], n_classes: usize, wanted: &[bool]) -> Result<Vec<Vec<usize>>> {
     use rayon::prelude::*;
-    const BLOCK: usize = 1 << 16;
     let slots: Vec<usize> = wanted
         .iter()
         .enumerate()
@@ -118,7 +120,6 @@ pub fn dense_label_codes<T: Label>(
     codes: &mut [u32],
 ) -> Result<Option<DenseLabels>> {
     use rayon::prelude::*;
-    const BLOCK: usize = 1 << 16;
     // Counting per block needs tables per block: a wide span is counted serially.
     const PARALLEL_SPAN: usize = 1 << 12;
     // Spans counted slot by slot from a block's codes.
@@ -244,7 +245,6 @@ pub fn grown_labels<T: Copy + Send + Sync>(
     out: &mut [T],
 ) -> Result<()> {
     use rayon::prelude::*;
-    const BLOCK: usize = 1 << 16;
     let total = y.len() + fill.iter().map(|&(_, n)| n).sum::<usize>();
     if out.len() != total {
         return Err(CoreError::Shape(format!(

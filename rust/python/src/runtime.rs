@@ -74,6 +74,19 @@ fn check_finite(py: Python<'_>, x: &Bound<'_, PyAny>, n_threads: usize) -> PyRes
     Ok(())
 }
 
+/// Returns `$body` from the enclosing function with `$a` bound to `$y` as a 1-D array of the first
+/// integer type (of the types labels are coded in) it extracts as; falls through otherwise.
+macro_rules! return_for_int_labels {
+    ($y:expr, |$a:ident| $body:expr) => {
+        return_for_int_labels!(@types $y, $a, $body, i64, i32, i16, i8, u64, u32, u16, u8)
+    };
+    (@types $y:expr, $a:ident, $body:expr, $($t:ty),*) => {
+        $(if let Ok($a) = $y.extract::<PyReadonlyArray1<'_, $t>>() {
+            return $body;
+        })*
+    };
+}
+
 /// [`core::classes::dense_label_codes`] as Python receives it: (offsets, counts, lo, codes).
 type LabelCodes<'py> = (Vec<u64>, Vec<usize>, i128, Bound<'py, PyArray1<u32>>);
 
@@ -111,14 +124,7 @@ fn label_codes<'py>(
     max_span: u64,
     n_threads: usize,
 ) -> PyResult<Option<LabelCodes<'py>>> {
-    macro_rules! try_dtype {
-        ($($t:ty),*) => {
-            $(if let Ok(a) = y.extract::<PyReadonlyArray1<'py, $t>>() {
-                return Ok(label_codes_impl(py, a, max_span, n_threads)?);
-            })*
-        };
-    }
-    try_dtype!(i64, i32, i16, i8, u64, u32, u16, u8);
+    return_for_int_labels!(y, |a| Ok(label_codes_impl(py, a, max_span, n_threads)?));
     Err(pyo3::exceptions::PyTypeError::new_err(
         "labels must be a 1-D array of integers",
     ))
@@ -173,15 +179,10 @@ fn grown_labels<'py>(
     n_new: Vec<usize>,
     n_threads: usize,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    macro_rules! try_dtype {
-        ($($t:ty),*) => {
-            $(if let Ok(a) = y.extract::<PyReadonlyArray1<'py, $t>>() {
-                return Ok(grown_labels_impl(py, a, classes, &n_new, n_threads)?
-                    .map(|o| o.into_any()));
-            })*
-        };
-    }
-    try_dtype!(i64, i32, i16, i8, u64, u32, u16, u8);
+    return_for_int_labels!(y, |a| Ok(grown_labels_impl(
+        py, a, classes, &n_new, n_threads
+    )?
+    .map(|o| o.into_any())));
     Ok(None)
 }
 
