@@ -36,7 +36,7 @@ def _grown_labels(y, classes, n_new, n_threads=0):
     """``y`` followed by ``n_new[c]`` copies of each class, filled in place (one allocation;
     integer labels by the core, in parallel)."""
     if y.dtype.kind in "iu" and y.dtype.isnative and classes.dtype == y.dtype:
-        out = _core.grown_labels(np.ascontiguousarray(y), classes, list(n_new), n_threads)
+        out = _core.grown_labels(y, classes, list(n_new), n_threads)  # any strides
         if out is not None:
             return out
     out = np.empty(len(y) + sum(n_new), dtype=y.dtype)
