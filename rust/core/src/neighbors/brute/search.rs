@@ -698,7 +698,18 @@ impl<F: Float> BruteForce<'_, F> {
     /// A query stops as soon as pass 1 proves `k` rows under the bound, so rows deep inside their
     /// class cost little even where tile bounds cannot prune (the cleaning samplers' last stage,
     /// with the bound the distance to the nearest row of another class).
-    pub fn self_within(&self, rows: &[usize], bound_sq: &[f64], k: usize) -> Vec<Within> {
+    ///
+    /// With `max_tiles`, each task searches only that many tiles, the nearest to its queries'
+    /// centroid first: a query that has not found `k` rows strictly within its bound there is
+    /// left incomplete (for [`super::Projected`] to settle at a fraction of the cost).
+    pub fn self_within(
+        &self,
+        rows: &[usize],
+        bound_sq: &[f64],
+        k: usize,
+        max_tiles: Option<usize>,
+    ) -> Vec<Within> {
+        let capped = max_tiles.is_some_and(|m| m < self.tiles.len());
         let kind = Kernel::detect();
         let caches = Caches::new(self.d);
         // Larger tasks than a k-NN search's. A bounded search's queries stop one by one, so a
@@ -732,12 +743,36 @@ impl<F: Float> BruteForce<'_, F> {
                         (self.pass1_ceiling(b, &e), lo)
                     })
                     .unzip();
-                let (cands, _) = self.pass1(cache, t, k, kind, Some(&hi), Some(&lo), None, None);
+                let nearest_tiles: Option<Vec<usize>> = capped.then(|| {
+                    let qrows: Vec<&[F]> = t.iter().map(|q| q.row).collect();
+                    let (c, _) = centroid_radius(&qrows, self.d);
+                    let mut order: Vec<(f64, usize)> = (0..self.tiles.len())
+                        .map(|i| {
+                            let ct = &self.centroids[i * self.d..(i + 1) * self.d];
+                            let s: f64 = ct.iter().zip(&c).map(|(a, b)| (a - b) * (a - b)).sum();
+                            (s, i)
+                        })
+                        .collect();
+                    let m = max_tiles.unwrap_or(usize::MAX);
+                    order.select_nth_unstable_by(m, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    order[..m].iter().map(|o| o.1).collect()
+                });
+                let (cands, _) = self.pass1(
+                    cache,
+                    t,
+                    k,
+                    kind,
+                    Some(&hi),
+                    Some(&lo),
+                    nearest_tiles.as_deref(),
+                    None,
+                );
                 t.iter()
                     .zip(cands)
                     .map(|(q, c)| {
-                        // Fewer than k candidates: every row within the bound is among them.
-                        let complete = c.len() < k;
+                        // Fewer than k candidates: every row within the bound is among them
+                        // (when every tile was searched).
+                        let complete = c.len() < k && !capped;
                         let mut near: Vec<(f64, usize)> = c
                             .iter()
                             .map(|&(_, j)| (exact_sq_dist(q.row, self.row(j)), j))

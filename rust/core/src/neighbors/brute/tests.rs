@@ -507,7 +507,7 @@ fn check_adversarial<F: Float>(x: &Array2<F>, k: usize) {
             })
             .collect();
         let all: Vec<usize> = (0..n).collect();
-        let within = bf.self_within(&all, &bound, k);
+        let within = bf.self_within(&all, &bound, k, None);
         for i in 0..n {
             let mut inside: Vec<(f64, usize)> = (0..n)
                 .filter(|&j| j != i)
