@@ -51,6 +51,14 @@ for dtype in (np.float32, np.float64):
     # The cleaners' capsules around SMOTE's segments have vector and portable builds too (a 2%
     # minority: about 50 new rows a segment, so the grown class is seen as capsules).
     X2, y2 = make_fraud(3000, minority=0.02, seed=4, dtype=dtype)
+    # ENN's last stage counts the rows its capped bounded search leaves with the projected scan
+    # (vector and portable builds), when many rows are open: a continuous cloud, 10% minority.
+    rng = np.random.default_rng(5)
+    X3 = (rng.standard_normal((6000, 12)) * np.linspace(2.0, 0.3, 12)).astype(dtype)
+    y3 = (rng.random(6000) < 0.1).astype(np.int64)
+    X3[y3 == 1, :3] += dtype(1.0)
+    enn3 = EditedNearestNeighbours(n_neighbors=3)
+    out[name, "enn_cloud"] = enn3.fit_resample(X3, y3)[1], enn3.sample_indices_
     out[name, "smoteenn"] = SMOTEENN(random_state=0).fit_resample(X2, y2)
     out[name, "smotetomek"] = SMOTETomek(random_state=0).fit_resample(X2, y2)
 sys.stdout.buffer.write(pickle.dumps(out))

@@ -14,6 +14,9 @@
 //!    ends (`docs/design.md`, "SMOTE's segments").
 //! 3. **Decide**: the few rows left get their exact `k` nearest rows over all classes (each class's
 //!    index searched exactly, the lists merged by (squared distance, row)), and the rule is applied.
+//!    ENN's "all" rule first tries a search bounded by the nearest row of another class, and
+//!    counts what that search leaves with a scan over the class's leading principal components
+//!    ([`Projected`]; `docs/design.md`, "Counting past the nearest tiles").
 //!
 //! Ties are ranked by row index everywhere (a subset index ranks by position, which follows the row
 //! order), so the answer is the one a full scan ranked by (distance, row) gives.
@@ -29,7 +32,7 @@ use super::EnnRule;
 use crate::classes::class_rows;
 use crate::error::{CoreError, Result};
 use crate::float::Float;
-use crate::neighbors::{exact_sq_dist, BruteForce, KnnIndex};
+use crate::neighbors::{exact_sq_dist, BruteForce, KnnIndex, Projected};
 
 /// Rows known to lie between two other rows: row `first + i` on the segment of rows
 /// `pairs[i]` (SMOTE's new rows, from SMOTEENN and SMOTETomek). Only a hint: the distances are
@@ -80,6 +83,53 @@ const NEAR_TILES: usize = 6;
 /// Rows of a class from which its bound takes [`NEAR_TILES`] tiles whatever the other classes'
 /// size (1M rows of `gaussian`: ENN 17.3 s with its own tile, 15.1 s with 6).
 const NEAR_TILES_FROM: usize = 1 << 18;
+
+/// Open rows (at least [`PROJECTED_FROM`] and one in `PROJECTED_SHARE` of the class) from which
+/// ENN's last stage caps its bounded search and counts the rows it leaves with [`Projected`]:
+/// building the projection reads the whole class (30 ms for 1M rows), more than a few open rows
+/// cost where the tiles prune (1M `manifold` rows: 3,721 open rows, their bounded search 20 ms).
+const PROJECTED_FROM: usize = 256;
+const PROJECTED_SHARE: usize = 64;
+
+/// Share of a class's tiles (one in `WITHIN_SHARE`, at least [`WITHIN_MIN`]) the capped bounded
+/// search of ENN's last stage visits before leaving a row to [`Projected`].
+const WITHIN_SHARE: usize = 64;
+const WITHIN_MIN: usize = 4;
+
+/// Open rows of a class of `n` rows from which ENN's last stage uses [`Projected`].
+#[cfg(not(test))]
+fn projected_from(n: usize) -> usize {
+    PROJECTED_FROM.max(n / PROJECTED_SHARE)
+}
+
+#[cfg(not(test))]
+fn within_tiles(n_tiles: usize) -> usize {
+    (n_tiles / WITHIN_SHARE).max(WITHIN_MIN)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// `(open rows, tiles)` from which a test's ENN uses the projection and how many tiles its
+    /// capped search visits (0 tiles: the defaults).
+    static TEST_PROJECTED: std::cell::Cell<(usize, usize)> =
+        const { std::cell::Cell::new((PROJECTED_FROM, 0)) };
+}
+
+#[cfg(test)]
+fn projected_from(n: usize) -> usize {
+    match TEST_PROJECTED.with(|c| c.get()) {
+        (_, 0) => PROJECTED_FROM.max(n / PROJECTED_SHARE),
+        (from, _) => from,
+    }
+}
+
+#[cfg(test)]
+fn within_tiles(n_tiles: usize) -> usize {
+    match TEST_PROJECTED.with(|c| c.get().1) {
+        0 => (n_tiles / WITHIN_SHARE).max(WITHIN_MIN),
+        t => t,
+    }
+}
 
 #[cfg(not(test))]
 fn panel_budget() -> usize {
@@ -485,8 +535,11 @@ impl<F: Float> ByClass<'_, F> {
 
     /// Stage 3 of ENN's "all" rule for the open rows of class `c`: the nearest row of another
     /// class, then a search of `c`'s own index bounded by that distance, which stops as soon as `k`
-    /// rows of `c` are proven nearer. Returns per open row `Some(kept)` where that decides it,
-    /// `None` where only the full neighbour list can (near-ties within pass 1's rounding).
+    /// rows of `c` are proven nearer. With many open rows (and a class whose leading components
+    /// hold most of its spread) that search visits only the tiles nearest each group of rows,
+    /// and [`Projected`] counts exactly, for the rows it leaves, the rows of `c` that rank before
+    /// the foreign row. Returns per open row `Some(kept)` where that decides it, `None` where only
+    /// the full neighbour list can (near-ties within pass 1's rounding).
     fn all_rule(&self, c: usize, open: &[usize], k: usize) -> Result<Vec<Option<bool>>> {
         // An empty class has no open rows (and no index).
         let Some(own) = self.index[c].as_ref().filter(|_| !open.is_empty()) else {
@@ -499,8 +552,15 @@ impl<F: Float> ByClass<'_, F> {
             .map(|&i| ids.binary_search(&i).expect("row of its class"))
             .collect();
         let bound: Vec<f64> = near.iter().map(|n| n.0).collect();
-        let found = own.self_within(&pos, &bound, k);
-        Ok(found
+        // Many open rows: the bounded search stops after the nearest tiles, and the rows it
+        // leaves (those ENN removes, for which it would compute most of the class's distances)
+        // are counted by the projected scan.
+        let projected = (open.len() >= projected_from(ids.len()))
+            .then(|| Projected::new(own))
+            .flatten();
+        let cap = projected.as_ref().map(|_| within_tiles(own.n_tiles()));
+        let found = own.self_within(&pos, &bound, k, cap);
+        let mut out: Vec<Option<bool>> = found
             .iter()
             .zip(&near)
             .map(|(w, &(m, jm))| {
@@ -518,7 +578,18 @@ impl<F: Float> ByClass<'_, F> {
                     None
                 }
             })
-            .collect())
+            .collect();
+        if let Some(pr) = &projected {
+            let rest: Vec<usize> = (0..out.len()).filter(|&s| out[s].is_none()).collect();
+            let qs: Vec<(usize, f64, usize)> = rest
+                .iter()
+                .map(|&s| (pos[s], near[s].0, near[s].1))
+                .collect();
+            for (&s, c) in rest.iter().zip(pr.count_before(&qs, k)) {
+                out[s] = Some(c >= k);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -1080,6 +1151,68 @@ mod tests {
             pairs: &too_many,
         };
         assert!(tomek_link_mask(x.view(), &codes, 2, &t, Some(a)).is_err());
+    }
+
+    /// A continuous cloud of decreasing scales with a minority on its shoulder, far from the
+    /// origin or not, in `f32` and `f64`: ENN with its bounded search capped at one tile, so that
+    /// the projected scan counts nearly every open row (ties from copies included), answers as a
+    /// full scan does, under both rules and for k = 1, 3 and 5.
+    #[test]
+    fn projected_counts_decide_enn_as_a_full_scan() {
+        let mut s = Stream::new(11, Purpose::Smote, 16, 0);
+        let n = 3000;
+        for (offset, f64_data, d) in [
+            (0.0, false, 12),
+            (300.0, false, 12),
+            (0.0, true, 12),
+            (0.0, false, 3),
+        ] {
+            let mut x = Array2::<f32>::zeros((n, d));
+            let mut codes = vec![0u32; n];
+            for i in 0..n {
+                let minority = i % 9 == 0;
+                codes[i] = minority as u32;
+                for j in 0..d {
+                    let scale = 2.0 * (0.2f64).powf(j as f64 / (d - 1) as f64);
+                    let shift = if minority && j < 3 { 1.5 * scale } else { 0.0 };
+                    x[[i, j]] = (s.normal() * scale + shift + offset) as f32;
+                }
+                if i % 50 == 7 {
+                    let r = x.row(i - 1).to_owned();
+                    x.row_mut(i).assign(&r);
+                }
+            }
+            let t = [true, true];
+            TEST_PROJECTED.with(|c| c.set((0, 1)));
+            for k in [1, 3, 5] {
+                for kind in [EnnRule::All, EnnRule::Mode] {
+                    let got = if f64_data {
+                        let x64 = x.mapv(|v| v as f64);
+                        enn_keep_mask(x64.view(), &codes, 2, &t, k, kind, None).unwrap()
+                    } else {
+                        enn_keep_mask(x.view(), &codes, 2, &t, k, kind, None).unwrap()
+                    };
+                    let mut removed = 0;
+                    for i in 0..n {
+                        let labels: Vec<u32> = scan(&x, i, k).iter().map(|&j| codes[j]).collect();
+                        let want = match kind {
+                            EnnRule::All => labels.iter().all(|&l| l == codes[i]),
+                            EnnRule::Mode => {
+                                let mut sc = Vec::new();
+                                mode_code(labels.into_iter(), &mut sc) == codes[i]
+                            }
+                        };
+                        removed += !want as usize;
+                        assert_eq!(got[i], want, "offset {offset} k={k} {kind:?} row {i}");
+                    }
+                    assert!(
+                        removed > 20,
+                        "{removed} rows removed: the test must remove some"
+                    );
+                }
+            }
+            TEST_PROJECTED.with(|c| c.set((PROJECTED_FROM, 0)));
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@
 mod build;
 mod kernel;
 mod pack;
+mod projected;
 mod rounding;
 mod search;
 #[cfg(target_arch = "x86_64")]
@@ -31,6 +32,8 @@ mod tests;
 use std::borrow::Cow;
 
 use ndarray::ArrayView2;
+
+pub use projected::Projected;
 
 use super::{KnnIndex, Neighbors};
 use crate::error::{CoreError, Result};
@@ -183,6 +186,11 @@ impl<'a, F: Float> BruteForce<'a, F> {
     fn row(&self, i: usize) -> &[F] {
         let g = self.ids.as_ref().map_or(i, |v| v[i]);
         &self.data[g * self.d..(g + 1) * self.d]
+    }
+
+    /// Number of tiles (leaves of the split tree).
+    pub fn n_tiles(&self) -> usize {
+        self.tiles.len()
     }
 
     /// Bytes held by the index beyond the data it borrows.
