@@ -29,6 +29,7 @@
 
 use rayon::prelude::*;
 
+use super::kernel::Kernel;
 use super::{BruteForce, LEAF};
 use crate::float::Float;
 use crate::neighbors::exact_sq_dist;
@@ -162,7 +163,7 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
             })
             .collect();
         let mut z = vec![f32::INFINITY; n_blocks * p * BLOCK];
-        let kind = Kind::detect();
+        let kind = Kernel::detect();
         let data = &index.data[..];
         let r2 = z
             .par_chunks_mut(p * BLOCK)
@@ -184,8 +185,8 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
                         let g = slot_row[b * BLOCK + w];
                         (g != usize::MAX).then(|| &data[g * d..(g + 1) * d])
                     });
-                    // SAFETY: `Kind::detect` chose an instruction set this CPU has.
-                    unsafe { kind.project_block(&rows, &mu, &basis, ct, zb) }
+                    // SAFETY: `Kernel::detect` chose an instruction set this CPU has.
+                    unsafe { project_block_for(kind, &rows, &mu, &basis, ct, zb) }
                 },
             )
             .reduce(|| 0f64, f64::max);
@@ -234,10 +235,10 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
     /// row): how many other indexed rows rank strictly before `(m, jm)` by (exact squared
     /// distance, data row), counted up to `k`.
     pub fn count_before(&self, queries: &[(usize, f64, usize)], k: usize) -> Vec<usize> {
-        self.count_with(queries, k, Kind::detect())
+        self.count_with(queries, k, Kernel::detect())
     }
 
-    fn count_with(&self, queries: &[(usize, f64, usize)], k: usize, kind: Kind) -> Vec<usize> {
+    fn count_with(&self, queries: &[(usize, f64, usize)], k: usize, kind: Kernel) -> Vec<usize> {
         // Tasks of rows near each other in tile order, so that their boxes agree.
         let mut by_slot: Vec<usize> = (0..queries.len()).collect();
         by_slot.sort_unstable_by_key(|&q| self.index.tile_of[queries[q].0]);
@@ -262,7 +263,7 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
         &self,
         qs: impl Iterator<Item = (usize, f64, usize)>,
         k: usize,
-        kind: Kind,
+        kind: Kernel,
     ) -> Vec<usize> {
         let d = self.index.d;
         let mut c = vec![0f64; d];
@@ -298,8 +299,9 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
                 break;
             }
             let t = (first_tile + i) % nt;
-            // SAFETY: `Kind::detect` chose an instruction set this CPU has.
-            unsafe { kind.tile(self, t, &mut st, &mut scratch, k) };
+            // SAFETY: `kind` is an instruction set this CPU has (`Kernel::detect`, or a test's
+            // `Kernel::all_supported`).
+            unsafe { tile_for(kind, self, t, &mut st, &mut scratch, k) };
         }
         st.iter().map(|q| q.count.min(k)).collect()
     }
@@ -583,88 +585,45 @@ fn jacobi(mut a: Vec<f64>, d: usize) -> (Vec<f64>, Vec<f64>) {
     ((0..d).map(|i| a[i * d + i]).collect(), v)
 }
 
-/// The instruction set the scan is compiled for, chosen at run time.
-#[derive(Clone, Copy)]
-enum Kind {
-    Portable,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
+/// [`project_block`] compiled for `kind`'s instruction set.
+///
+/// # Safety
+/// The CPU must support the instruction set `kind` names.
+unsafe fn project_block_for<F: Float>(
+    kind: Kernel,
+    rows: &[Option<&[F]>; BLOCK],
+    mu: &[f64],
+    basis: &[f64],
+    ct: &mut [f64],
+    zb: &mut [f32],
+) -> f64 {
+    match kind {
+        Kernel::Portable => project_block(rows, mu, basis, ct, zb),
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => project_block_avx2(rows, mu, basis, ct, zb),
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => project_block_avx512(rows, mu, basis, ct, zb),
+    }
 }
 
-impl Kind {
-    fn detect() -> Self {
+/// [`Projected::tile_body`] compiled for `kind`'s instruction set.
+///
+/// # Safety
+/// The CPU must support the instruction set `kind` names.
+unsafe fn tile_for<F: Float>(
+    kind: Kernel,
+    pr: &Projected<F>,
+    t: usize,
+    st: &mut [QueryState],
+    sc: &mut Scratch,
+    k: usize,
+) {
+    match kind {
+        Kernel::Portable => pr.tile_body::<Portable>(t, st, sc, k),
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::env::var_os("EQUIPOISE_PORTABLE_KERNEL").is_some() {
-                return Kind::Portable;
-            }
-            if is_x86_feature_detected!("avx512f") {
-                return Kind::Avx512;
-            }
-            if is_x86_feature_detected!("avx2") {
-                return Kind::Avx2;
-            }
-        }
-        Kind::Portable
-    }
-
-    /// [`project_block`] compiled for this instruction set.
-    ///
-    /// # Safety
-    /// The CPU must support the instruction set `self` names.
-    unsafe fn project_block<F: Float>(
-        self,
-        rows: &[Option<&[F]>; BLOCK],
-        mu: &[f64],
-        basis: &[f64],
-        ct: &mut [f64],
-        zb: &mut [f32],
-    ) -> f64 {
-        match self {
-            Kind::Portable => project_block(rows, mu, basis, ct, zb),
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx2 => project_block_avx2(rows, mu, basis, ct, zb),
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx512 => project_block_avx512(rows, mu, basis, ct, zb),
-        }
-    }
-
-    /// Every instruction set this CPU can run (the tests compare them).
-    #[cfg(test)]
-    fn all_supported() -> Vec<Kind> {
-        #[allow(unused_mut)]
-        let mut out = vec![Kind::Portable];
+        Kernel::Avx2 => tile_avx2(pr, t, st, sc, k),
         #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx2") {
-                out.push(Kind::Avx2);
-            }
-            if is_x86_feature_detected!("avx512f") {
-                out.push(Kind::Avx512);
-            }
-        }
-        out
-    }
-
-    /// # Safety
-    /// The CPU must support the instruction set `self` names.
-    unsafe fn tile<F: Float>(
-        self,
-        pr: &Projected<F>,
-        t: usize,
-        st: &mut [QueryState],
-        sc: &mut Scratch,
-        k: usize,
-    ) {
-        match self {
-            Kind::Portable => pr.tile_body::<Portable>(t, st, sc, k),
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx2 => tile_avx2(pr, t, st, sc, k),
-            #[cfg(target_arch = "x86_64")]
-            Kind::Avx512 => tile_avx512(pr, t, st, sc, k),
-        }
+        Kernel::Avx512 => tile_avx512(pr, t, st, sc, k),
     }
 }
 
@@ -860,7 +819,7 @@ mod tests {
                 qs.push((q, m, n));
                 want.push(c);
             }
-            for kind in Kind::all_supported() {
+            for kind in Kernel::all_supported() {
                 assert_eq!(pr.count_with(&qs, usize::MAX, kind), want, "d={d}");
                 let capped: Vec<usize> = want.iter().map(|&c| c.min(3)).collect();
                 assert_eq!(pr.count_with(&qs, 3, kind), capped, "d={d}");
