@@ -86,8 +86,9 @@ const NEAR_TILES_FROM: usize = 1 << 18;
 
 /// Open rows (at least [`PROJECTED_FROM`] and one in `PROJECTED_SHARE` of the class) from which
 /// ENN's last stage caps its bounded search and counts the rows it leaves with [`Projected`]:
-/// building the projection reads the whole class (30 ms for 1M rows), more than a few open rows
-/// cost where the tiles prune (1M `manifold` rows: 3,721 open rows, their bounded search 20 ms).
+/// building the projection reads the whole class (about 80 ms for 1M rows of 30 features), more
+/// than a few open rows cost where the tiles prune (1M `manifold` rows: 3,721 open rows, their
+/// whole bounded search 39 ms).
 const PROJECTED_FROM: usize = 256;
 const PROJECTED_SHARE: usize = 64;
 
