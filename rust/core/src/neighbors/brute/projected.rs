@@ -326,7 +326,7 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
             return;
         }
         // Groups of GROUP live queries: their components side by side, their thresholds (-inf
-        // in empty slots and once a query has counted k rows: it passes nothing).
+        // in a group's empty slots: they pass nothing).
         let n_groups = sc.live.len().div_ceil(GROUP);
         sc.zq.clear();
         sc.zq.resize(n_groups * GROUP * COMPONENTS, 0.0);
@@ -377,10 +377,8 @@ impl<'i, 'a, F: Float> Projected<'i, 'a, F> {
             }
             let dd = exact_sq_dist(&data[q.row * d..(q.row + 1) * d], &data[g * d..(g + 1) * d]);
             if dd < q.m || (dd == q.m && g < q.jm) {
+                // A query that reaches k here leaves the live list at the next tile.
                 q.count += 1;
-                if q.count >= k {
-                    sc.thr[s] = f32::NEG_INFINITY;
-                }
             }
         }
         sc.cand.clear();
