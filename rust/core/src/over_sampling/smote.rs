@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::error::{CoreError, Result};
 use crate::float::Float;
-use crate::neighbors::{BruteForce, KnnIndex};
+use crate::neighbors::self_neighbors;
 use crate::rng::{Purpose, Stream, CHUNK};
 use crate::validate::check_finite;
 
@@ -44,7 +44,7 @@ pub fn smote_class_neighbors<F: Float>(
         });
     }
     let class_x = gather(x, rows);
-    Ok(BruteForce::new(class_x.view()).query_self(k)?.indices)
+    Ok(self_neighbors(class_x.view(), k)?.indices)
 }
 
 /// A class to grow: its rows gathered contiguously and their neighbour graph.
@@ -174,7 +174,7 @@ fn prepare<F: Float>(
                         needed: k + 1,
                     });
                 }
-                BruteForce::new(class_x.view()).query_self(k)?.indices
+                self_neighbors(class_x.view(), k)?.indices
             }
         };
         // Row-major, as `generate` reads it (a graph handed in may be column-major).

@@ -19,6 +19,7 @@
 //! instruction set.
 
 mod build;
+mod dense;
 mod kernel;
 mod pack;
 mod projected;
@@ -128,6 +129,23 @@ pub struct BruteForce<'a, F: Float> {
     /// For an index over some rows of `data` ([`BruteForce::subset`]): the data row of each
     /// indexed row, ascending. Indices in and out of the index are positions in this list.
     ids: Option<Vec<usize>>,
+}
+
+/// The exact `k` nearest other rows of every row of `data` (itself excluded by index), ranked by
+/// (distance, row): the answer of `BruteForce::new(data).query_self(k)`, found for a small set by
+/// one pass over its pairs without building the index (`dense.rs`).
+pub fn self_neighbors<F: Float>(data: ArrayView2<'_, F>, k: usize) -> Result<Neighbors> {
+    let (n, d) = data.dim();
+    if n <= dense::DENSE_MAX {
+        let rows: Cow<[F]> = match data.to_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(data.iter().copied().collect()),
+        };
+        if dense::takes(&rows, n, d) {
+            return dense::self_knn(&rows, n, d, k, kernel::Kernel::detect());
+        }
+    }
+    BruteForce::new(data).query_self(k)
 }
 
 impl<'a, F: Float> BruteForce<'a, F> {

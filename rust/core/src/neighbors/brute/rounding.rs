@@ -74,7 +74,12 @@ impl ErrBound {
     /// (rounded up).
     pub(super) fn of_row<F: Float>(q: &[F], max_norm: f64) -> Self {
         let qn: f64 = q.iter().map(|v| v.wide() * v.wide()).sum();
-        Self::new::<F>(q.len(), qn * (1.0 + REL), max_norm)
+        Self::of_sq_norm::<F>(q.len(), qn, max_norm)
+    }
+
+    /// [`ErrBound::of_row`] from the shifted row's squared norm as it sums it (`d` features).
+    pub(super) fn of_sq_norm<F: Float>(d: usize, qn: f64, max_norm: f64) -> Self {
+        Self::new::<F>(d, qn * (1.0 + REL), max_norm)
     }
 
     /// A lower bound on the true squared distance of a point whose pass-1 value is `p`:

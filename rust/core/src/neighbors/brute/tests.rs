@@ -796,3 +796,54 @@ fn heavy_tailed_feature_keeps_the_bulk_provable() {
         assert_eq!(got.row(i).to_vec(), want[i], "row {i}");
     }
 }
+
+/// The small-set search of `dense.rs` against the tiled index, on five kinds of rows (30
+/// features, 5 neighbours, this machine's threads), and which one `self_neighbors` picks:
+/// `cargo test --release -p equipoise-core dense_report -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn dense_report() {
+    let d = 30;
+    // iid Gaussian; 20 clusters; a 2-d curve with a little noise; decreasing variances; 50
+    // distinct rows.
+    for fam in ["gaussian", "clustered", "manifold", "variances", "copies"] {
+        for n in [300usize, 1000, 3000, 5000, 8192, 16000] {
+            let mut s = crate::rng::Stream::new(3, crate::rng::Purpose::Smote, 9, 0);
+            let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
+            let basis: Vec<f64> = (0..3 * d).map(|_| s.normal()).collect();
+            let x = Array2::from_shape_fn((n, d), |(i, j)| match fam {
+                "gaussian" => s.normal() as f32,
+                "clustered" => (centers[(i % 20) * d + j] + s.normal()) as f32,
+                "manifold" => {
+                    let t = (i as f64 * 0.618).sin();
+                    (basis[j] * t + basis[d + j] * (i as f64 * 0.3).cos() + 0.01 * s.normal())
+                        as f32
+                }
+                "variances" => (s.normal() * 3.0 / (1.0 + j as f64)) as f32,
+                _ => ((i % 50) as f64 + 0.0 * s.normal()) as f32 + j as f32,
+            });
+            let mut best = [f64::INFINITY; 2];
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                let a = BruteForce::new(x.view()).query_self(5).unwrap();
+                best[0] = best[0].min(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                let b = super::dense::self_knn(x.as_slice().unwrap(), n, d, 5, Kernel::detect())
+                    .unwrap();
+                best[1] = best[1].min(t.elapsed().as_secs_f64());
+                assert_eq!(a, b);
+            }
+            let picked = if super::dense::takes(x.as_slice().unwrap(), n, d) {
+                "dense"
+            } else {
+                "tiled"
+            };
+            eprintln!(
+                "{fam:10} {n:6} rows: tiled {:8.3} ms, dense {:8.3} ms ({:.2}x); picks {picked}",
+                best[0] * 1e3,
+                best[1] * 1e3,
+                best[0] / best[1]
+            );
+        }
+    }
+}

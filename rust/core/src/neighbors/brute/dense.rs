@@ -1,0 +1,696 @@
+//! The self search of a small set of rows: every pair of rows once, no index.
+//!
+//! For a few thousand rows (SMOTE's minority class, the usual case) the tiled search of
+//! [`BruteForce::query_self`](super::BruteForce) spends more than the distances cost: a 5,000-row,
+//! 30-feature class took 2.3 ms to index and 15 ms to search on one core, where its 12.5M pairs are
+//! 0.75 GFLOP, about 3 ms at one core's FMA peak. Tiles prune nothing there (in 30 dimensions every
+//! row is about as far from every other), so this search computes each pair once with the same
+//! register tiles ([`PanelDists`]): the upper triangle of the distance matrix, in blocks of `MQ`
+//! rows against panels of `PANEL` rows, each distance offered to both rows' candidate lists (a
+//! vector compare against the panel's thresholds first, so only the few below them reach scalar
+//! code). Pass 2 and its proof are the tiled search's: the candidates ranked by their exact `f64`
+//! distances, kept when pass 1's rounding bound ([`ErrBound`]) proves no other row can rank among
+//! them; a row it cannot prove (near-ties: copies of a row) gets a direct scan, or, when there
+//! are many, the tiled index's search. [`takes`] sends sets the tiled index searches faster
+//! (structure its bounds prune, many copies) to it.
+//!
+//! Parallel without copies of the lists: the rows are cut into `2T` groups (`T` workers) and the
+//! pairs of groups are taken in rounds where no group appears twice (a round-robin tournament,
+//! then a round of each group with itself), so each worker of a round holds the lists of its
+//! groups alone. Which worker saw which pair never changes the answer, the exact ranking by
+//! (distance, row), so it is the same for any number of threads. (One set of lists per worker,
+//! merged at the end, made 1.8 times the insertions: each set fills on its own.)
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use super::build::{shift, sq_norm};
+use super::kernel::{Kernel, PanelDists, Portable};
+use super::rounding::ErrBound;
+use super::search::keep_for;
+use super::{Neighbors, PANEL};
+use crate::error::Result;
+use crate::float::Float;
+use crate::neighbors::{check_k, exact_sq_dist, KnnIndex};
+
+/// Most rows the search takes; a larger set goes through the tiled index, whose bounds start to
+/// prune on data with any structure (see [`takes`]).
+pub(super) const DENSE_MAX: usize = 8192;
+
+/// Rows that share a neighbour list (copies of one vector) and that list, as (distance, row).
+type Settled = (Vec<usize>, Vec<(f64, usize)>);
+
+/// Pending rows (pass 1 could not prove their lists) above `1 / PENDING_SHARE` of the rows go to
+/// the tiled index rather than to direct scans.
+const PENDING_SHARE: usize = 64;
+
+/// Rows of a group boundary: a multiple of `PANEL` and of every kernel's `MQ` (12, 8, 6, 4, 3).
+const UNIT: usize = 48;
+
+/// The rows as the register tiles read them, shifted by the set's centre and padded to a
+/// multiple of [`UNIT`]: panels of `PANEL` rows feature-major (`panels[(p * d + j) * PANEL + w]`),
+/// blocks of `mq` rows transposed (`qt[(b * d + j) * mq + q]`), the rows' squared norms in `F`
+/// (`+inf` for padding), and each row's rounding bound.
+struct Layout<F> {
+    d: usize,
+    mq: usize,
+    panels: Vec<F>,
+    qt: Vec<F>,
+    norms: Vec<F>,
+    errs: Vec<ErrBound>,
+}
+
+impl<F: Float> Layout<F> {
+    fn new(data: &[F], n: usize, d: usize, mq: usize) -> Self {
+        // The mean (any centre keeps pass 1's bound, which counts the shift's rounding; the
+        // tiled index's per-feature medians, chosen for its bounds, cost 0.5 ms here, a tenth
+        // of a 5,000-row search).
+        let mut sum = vec![0f64; d];
+        for r in data.chunks_exact(d) {
+            for (s, &v) in sum.iter_mut().zip(r) {
+                *s += v.wide();
+            }
+        }
+        let centre: Vec<F> = sum.iter().map(|&s| F::narrow(s / n as f64)).collect();
+        let slots = n.div_ceil(UNIT) * UNIT;
+        let mut norms = vec![F::infinity(); slots];
+        let mut wide = vec![0f64; slots];
+        let mut panels = vec![F::zero(); slots * d];
+        let mut qt = vec![F::zero(); slots * d];
+        // One unit of rows per task: its panels, blocks, norms.
+        panels
+            .par_chunks_mut(UNIT * d)
+            .zip(qt.par_chunks_mut(UNIT * d))
+            .zip(norms.par_chunks_mut(UNIT).zip(wide.par_chunks_mut(UNIT)))
+            .enumerate()
+            .for_each(|(u, ((pan, qtu), (nu, wu)))| {
+                let mut s = vec![F::zero(); d];
+                for r in 0..UNIT.min(n - u * UNIT) {
+                    let i = u * UNIT + r;
+                    for (c, v) in s.iter_mut().zip(shift(&data[i * d..(i + 1) * d], &centre)) {
+                        *c = v;
+                    }
+                    nu[r] = sq_norm(s.iter().copied());
+                    wu[r] = s.iter().map(|c| c.wide() * c.wide()).sum();
+                    let (p, w) = (r / PANEL, r % PANEL);
+                    let (b, q) = (r / mq, r % mq);
+                    for (j, &c) in s.iter().enumerate() {
+                        pan[(p * d + j) * PANEL + w] = c;
+                        qtu[(b * d + j) * mq + q] = c;
+                    }
+                }
+            });
+        // The bound's `M`: every shifted row's squared norm (the queries are the rows).
+        let max_norm = wide.iter().fold(0f64, |m, &v| m.max(v)) * (1.0 + 1e-9);
+        let errs = wide[..n]
+            .par_iter()
+            .map(|&w| ErrBound::of_sq_norm::<F>(d, w, max_norm))
+            .collect();
+        Layout {
+            d,
+            mq,
+            panels,
+            qt,
+            norms,
+            errs,
+        }
+    }
+}
+
+/// Every row's candidates as one worker has found them: per row, at most `keep` (pass-1
+/// distance, row) in no order, and a threshold a new candidate must be under: the largest
+/// value once the list is full (`+inf` before, `-inf` for padding slots). A full list replaces
+/// its largest entry in place and finds the next largest by a pass of selects with no branch
+/// on the values: a sorted insertion, whose loop exit the branch predictor misses, cost twice
+/// as much on a 5,000-row class (50 insertions a row, in whatever order the rows come).
+struct Lists<F> {
+    keep: usize,
+    /// The first row of the group (lists are indexed from it).
+    start: usize,
+    thr: Vec<F>,
+    cands: Vec<(F, usize)>,
+    lens: Vec<u32>,
+    /// Position of the largest entry of each full list.
+    top: Vec<u32>,
+}
+
+impl<F: Float> Lists<F> {
+    /// The lists of rows `start..end` (slots past `n` are padding).
+    fn new(start: usize, end: usize, n: usize, keep: usize) -> Self {
+        let len = end - start;
+        let real = n.clamp(start, end) - start;
+        let mut thr = vec![F::neg_infinity(); len];
+        thr[..real].iter_mut().for_each(|t| *t = F::infinity());
+        Lists {
+            keep,
+            start,
+            thr,
+            cands: vec![(F::zero(), usize::MAX); len * keep],
+            lens: vec![0; len],
+            top: vec![0; len],
+        }
+    }
+
+    fn list(&self, r: usize) -> &[(F, usize)] {
+        &self.cands[r * self.keep..r * self.keep + self.lens[r] as usize]
+    }
+
+    /// Set row `r`'s threshold and largest entry from its (full) list.
+    #[inline(always)]
+    fn find_top(&mut self, r: usize) {
+        let c = &self.cands[r * self.keep..(r + 1) * self.keep];
+        let (mut m, mut at) = (c[0].0, 0u32);
+        for (e, v) in c.iter().enumerate().skip(1) {
+            let gt = v.0 > m;
+            m = if gt { v.0 } else { m };
+            at = if gt { e as u32 } else { at };
+        }
+        self.thr[r] = m;
+        self.top[r] = at;
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, r: usize, dv: F, j: usize) {
+        // The threshold may have dropped since the compare that found this distance.
+        if dv >= self.thr[r] {
+            return;
+        }
+        let keep = self.keep;
+        let len = self.lens[r] as usize;
+        if len < keep {
+            self.cands[r * keep + len] = (dv, j);
+            self.lens[r] = len as u32 + 1;
+            if len + 1 == keep {
+                self.find_top(r);
+            }
+        } else {
+            self.cands[r * keep + self.top[r] as usize] = (dv, j);
+            self.find_top(r);
+        }
+    }
+}
+
+/// Bits `w` of a panel starting at row `j0` that are rows after row `i` (each pair is offered
+/// once, from the block of its first row).
+#[inline(always)]
+fn after(i: usize, j0: usize) -> u32 {
+    let full = (1u32 << PANEL) - 1;
+    if i < j0 {
+        full
+    } else if i + 1 - j0 >= PANEL {
+        0
+    } else {
+        (full << (i + 1 - j0)) & full
+    }
+}
+
+/// A piece of work: the rows of group `rows` against the rows of group `cols` (a later group),
+/// or against its own later rows (`cols` None). Each pair's distance goes to both rows' lists.
+struct Pairs<'l, F> {
+    rows: &'l mut Lists<F>,
+    cols: Option<&'l mut Lists<F>>,
+}
+
+/// The pairs of block `b` (rows `b * MQ ..`) with the rows of `pr.cols` (or with the later rows
+/// of its own group), offered to both rows' lists.
+#[inline(always)]
+fn block<F: Float, const MQ: usize, K: PanelDists>(
+    lay: &Layout<F>,
+    b: usize,
+    pr: &mut Pairs<'_, F>,
+) {
+    let d = lay.d;
+    let i0 = b * MQ;
+    let qt = &lay.qt[b * d * MQ..(b + 1) * d * MQ];
+    let qn = &lay.norms[i0..i0 + MQ];
+    let r0 = i0 - pr.rows.start;
+    let (p_start, p_end) = match &pr.cols {
+        Some(c) => (c.start / PANEL, (c.start + c.thr.len()) / PANEL),
+        None => (i0 / PANEL, (pr.rows.start + pr.rows.thr.len()) / PANEL),
+    };
+    let mut dist = [[F::zero(); PANEL]; MQ];
+    for p in p_start..p_end {
+        let j0 = p * PANEL;
+        let panel = &lay.panels[p * d * PANEL..(p + 1) * d * PANEL];
+        let pn = &lay.norms[j0..j0 + PANEL];
+        let cols: &mut Lists<F> = match pr.cols.as_deref_mut() {
+            Some(c) => c,
+            None => pr.rows,
+        };
+        let c0 = j0 - cols.start;
+        // SAFETY: the slices hold the sizes `dists` and `below` read (`d * PANEL`, `d * MQ`,
+        // `PANEL`, `MQ`); the caller runs `K` only where the CPU has its instruction set.
+        let (hits, below) = unsafe {
+            let hits =
+                K::dists::<F, MQ>(panel, pn, qt, qn, &pr.rows.thr[r0..r0 + MQ], d, &mut dist);
+            let cols: &Lists<F> = match pr.cols.as_deref() {
+                Some(c) => c,
+                None => pr.rows,
+            };
+            (hits, K::below::<F, MQ>(&dist, &cols.thr[c0..c0 + PANEL]))
+        };
+        // The queries with a hit either way, found without a branch per query.
+        let mut qs = 0u32;
+        for q in 0..MQ {
+            qs |= (((hits[q] | below[q]) != 0) as u32) << q;
+        }
+        let own = pr.cols.is_none() && j0 < i0 + MQ;
+        while qs != 0 {
+            let q = qs.trailing_zeros() as usize;
+            qs &= qs - 1;
+            let i = i0 + q;
+            let valid = if own { after(i, j0) } else { u32::MAX };
+            let mut h = hits[q] & valid;
+            while h != 0 {
+                let w = h.trailing_zeros() as usize;
+                h &= h - 1;
+                pr.rows.offer(r0 + q, dist[q][w], j0 + w);
+            }
+            let mut h = below[q] & valid;
+            let cols: &mut Lists<F> = match pr.cols.as_deref_mut() {
+                Some(c) => c,
+                None => pr.rows,
+            };
+            while h != 0 {
+                let w = h.trailing_zeros() as usize;
+                h &= h - 1;
+                cols.offer(c0 + w, dist[q][w], i);
+            }
+        }
+    }
+}
+
+/// Every block of `pr.rows`'s group with the register tiles `K`.
+#[inline(always)]
+fn blocks<F: Float, const MQ: usize, K: PanelDists>(lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
+    debug_assert_eq!(lay.mq, MQ);
+    let (start, len) = (pr.rows.start, pr.rows.thr.len());
+    for b in start / MQ..(start + len) / MQ {
+        if crate::cancel::requested() {
+            return;
+        }
+        block::<F, MQ, K>(lay, b, pr);
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX-512F (and AVX2, FMA).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn blocks_avx512<F: Float, const MQ: usize>(lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
+    blocks::<F, MQ, super::simd::Avx512>(lay, pr)
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn blocks_avx2<F: Float, const MQ: usize>(lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
+    blocks::<F, MQ, super::simd::Avx2>(lay, pr)
+}
+
+fn run_blocks<F: Float>(kind: Kernel, lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
+    let wide = std::mem::size_of::<F>() == 8;
+    match kind {
+        Kernel::Portable => blocks::<F, 4, Portable>(lay, pr),
+        // SAFETY: `Kernel::detect` chose these only where the CPU has the features they enable.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe {
+            if wide {
+                blocks_avx2::<F, 3>(lay, pr)
+            } else {
+                blocks_avx2::<F, 6>(lay, pr)
+            }
+        },
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe {
+            if wide {
+                blocks_avx512::<F, 8>(lay, pr)
+            } else {
+                blocks_avx512::<F, 12>(lay, pr)
+            }
+        },
+    }
+}
+
+/// The rounds of the search over `g` groups: each a set of (group, later group or itself)
+/// with no group twice, every pair of groups once (the circle method of round-robin
+/// tournaments, `g` even), then every group with itself.
+fn rounds(g: usize) -> Vec<Vec<(usize, usize)>> {
+    let mut out = Vec::new();
+    if g >= 2 {
+        for r in 0..g - 1 {
+            // Group g - 1 stays; the others turn one place a round.
+            let pos = |i: usize| if i == g - 1 { g - 1 } else { (i + r) % (g - 1) };
+            out.push(
+                (0..g / 2)
+                    .map(|i| {
+                        let (a, b) = (pos(i), pos(g - 1 - i));
+                        (a.min(b), a.max(b))
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out.push((0..g).map(|x| (x, x)).collect());
+    out
+}
+
+/// The exact `k` nearest other rows of each of the `n` rows of `data` (row-major, `d > 0`
+/// features), ranked by (distance, row), searched with the instruction set `kind`.
+pub(super) fn self_knn<F: Float>(
+    data: &[F],
+    n: usize,
+    d: usize,
+    k: usize,
+    kind: Kernel,
+) -> Result<Neighbors> {
+    let available = check_k(n, k, true)?;
+    let keep = keep_for(k, available);
+    let mq = kind.mq::<F>();
+    let lay = Layout::new(data, n, d, mq);
+    // `2T` groups of whole units (a single group for one worker or a few units).
+    let units = lay.norms.len() / UNIT;
+    let g = match (2 * rayon::current_num_threads()).min(units) {
+        0 | 1 => 1,
+        g => g - g % 2,
+    };
+    let edge = |x: usize| x * units / g * UNIT;
+    let groups: Vec<Mutex<Lists<F>>> = (0..g)
+        .map(|x| Mutex::new(Lists::new(edge(x), edge(x + 1), n, keep)))
+        .collect();
+    for round in rounds(g) {
+        round.par_iter().for_each(|&(x, y)| {
+            if crate::cancel::requested() {
+                return;
+            }
+            // No group appears twice in a round: the locks are never waited on.
+            let mut rows = lock(&groups[x]);
+            if x == y {
+                run_blocks(
+                    kind,
+                    &lay,
+                    &mut Pairs {
+                        rows: &mut rows,
+                        cols: None,
+                    },
+                );
+            } else {
+                let mut cols = lock(&groups[y]);
+                run_blocks(
+                    kind,
+                    &lay,
+                    &mut Pairs {
+                        rows: &mut rows,
+                        cols: Some(&mut cols),
+                    },
+                );
+            }
+        });
+    }
+    let lists: Vec<Lists<F>> = groups
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    let group_of = |i: usize| {
+        let x = lists.partition_point(|l| l.start <= i) - 1;
+        (&lists[x], i - lists[x].start)
+    };
+    crate::cancel::check()?;
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    // Pass 2: each row's candidates ranked exactly; kept when pass 1's bound proves that every
+    // other row lies farther than the k-th (each row left out has a pass-1 distance at least its
+    // list's last).
+    let ranked: Vec<Option<Vec<(f64, usize)>>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (l, r) = group_of(i);
+            let cand = l.list(r);
+            let mut exact: Vec<(f64, usize)> = cand
+                .iter()
+                .map(|&(_, j)| (exact_sq_dist(row(i), row(j)), j))
+                .collect();
+            exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let proven = cand.len() == available || {
+                cand.len() == keep && {
+                    // The largest pass-1 value of the list: every row left out is at least it.
+                    let last = l.thr[r].wide();
+                    exact[k - 1].0 * (1.0 + 1e-12) + 1e-300 < lay.errs[i].dist_above(last)
+                }
+            };
+            proven.then(|| {
+                exact.truncate(k);
+                exact
+            })
+        })
+        .collect();
+    // The rows pass 1 could not settle (near-ties) and their lists, as (distance, row): a few go
+    // to a direct scan, one per distinct vector (copies of a row share it: the k + 1 nearest of
+    // every row, each copy then dropping itself); many, to the tiled index, whose range pass
+    // settles near-ties without a scan (thousands of copies of a row made the scans quadratic).
+    let pending: Vec<usize> = (0..n).filter(|&i| ranked[i].is_none()).collect();
+    let scanned: Vec<Settled> = if pending.len() * PENDING_SHARE > n {
+        let x = ndarray::ArrayView2::from_shape((n, d), data).expect("n x d rows");
+        let nb = super::BruteForce::new(x).query_self_rows(&pending, k)?;
+        pending
+            .iter()
+            .enumerate()
+            .map(|(t, &i)| {
+                let list = nb
+                    .distances
+                    .row(t)
+                    .iter()
+                    .copied()
+                    .zip(nb.indices.row(t).iter().copied())
+                    .collect();
+                (vec![i], list)
+            })
+            .collect()
+    } else {
+        let mut groups: HashMap<Vec<u64>, Vec<usize>> = HashMap::new();
+        for &i in &pending {
+            let key = row(i).iter().map(|v| v.wide().to_bits()).collect();
+            groups.entry(key).or_default().push(i);
+        }
+        let groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups
+            .into_par_iter()
+            .map(|members| {
+                let q = row(members[0]);
+                let kk = (k + 1).min(n);
+                let mut all: Vec<(f64, usize)> =
+                    (0..n).map(|j| (exact_sq_dist(q, row(j)), j)).collect();
+                let cmp =
+                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if kk < n {
+                    all.select_nth_unstable_by(kk - 1, cmp);
+                    all.truncate(kk);
+                }
+                all.sort_unstable_by(cmp);
+                all.iter_mut().for_each(|p| p.0 = p.0.sqrt());
+                (members, all)
+            })
+            .collect()
+    };
+    crate::cancel::check()?;
+    let mut indices = Array2::<usize>::zeros((n, k));
+    let mut distances = Array2::<f64>::zeros((n, k));
+    // Lists of (distance, row), `k` (or more: a shared scan's, holding the row itself) a row.
+    let mut put = |i: usize, list: &mut dyn Iterator<Item = (f64, usize)>| {
+        for (t, (dist, j)) in list.take(k).enumerate() {
+            indices[[i, t]] = j;
+            distances[[i, t]] = dist;
+        }
+    };
+    for (i, r) in ranked.iter().enumerate() {
+        if let Some(list) = r {
+            put(i, &mut list.iter().map(|&(dd, j)| (dd.sqrt(), j)));
+        }
+    }
+    for (members, all) in &scanned {
+        for &i in members {
+            put(i, &mut all.iter().copied().filter(|p| p.1 != i));
+        }
+    }
+    Ok(Neighbors { indices, distances })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether [`self_knn`] is the faster search for `n` rows of `d` features: a small set, with no
+/// structure for the tiled index's bounds to prune nor copies for pass 1 to leave unproven.
+///
+/// Measured against the tiled search (5 neighbours, 2 threads, 30 features): 1.5-2x faster on iid
+/// Gaussian rows up to 16k rows and on a cloud of decreasing variances up to 8k; up to 3.5x slower
+/// on a low-dimensional manifold or rows with many copies, where the tiled index prunes and
+/// settles copies in its range pass. The probe tells them apart: for 16 rows, the distance to the
+/// nearest of 512 others over the median distance to them, whose median is about 0.7 for iid
+/// Gaussian rows in 30 dimensions, 0.35 for SMOTE's minority of `pca_cloud`, under 0.2 for a
+/// manifold or clusters and 0 with copies (`benches/data_families.py`).
+pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
+    if n > DENSE_MAX || d == 0 || n < 2 {
+        return false;
+    }
+    if n <= UNIT {
+        return true;
+    }
+    let row = |i: usize| &data[i * d..(i + 1) * d];
+    let (nq, ns) = (16.min(n), 512.min(n));
+    let mut ratios: Vec<f64> = (0..nq)
+        .map(|a| {
+            let q = a * n / nq;
+            let mut dists: Vec<f64> = (0..ns)
+                .map(|b| b * n / ns)
+                .filter(|&j| j != q)
+                .map(|j| exact_sq_dist(row(q), row(j)))
+                .collect();
+            let mid = dists.len() / 2;
+            let (lo, &mut median, _) = dists.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+            let nearest = lo.iter().copied().fold(median, f64::min);
+            if median > 0.0 {
+                (nearest / median).sqrt()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    ratios.sort_by(|a, b| a.total_cmp(b));
+    ratios[nq / 2] >= PROBE_MIN
+}
+
+/// The probe's ratio above which the search takes a set (see [`takes`]).
+const PROBE_MIN: f64 = 0.25;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::neighbors::BruteForce;
+    use crate::threads::run_with_threads;
+    use ndarray::Array2;
+    use proptest::prelude::*;
+
+    /// Every row's k nearest other rows by a direct scan, ranked by (exact f64 distance, row):
+    /// an independent reference.
+    fn scan<F: Float>(x: &Array2<F>, k: usize) -> Vec<Vec<(f64, usize)>> {
+        let row = |j: usize| x.row(j).to_slice().unwrap();
+        (0..x.nrows())
+            .map(|i| {
+                let mut v: Vec<(f64, usize)> = (0..x.nrows())
+                    .filter(|&j| j != i)
+                    .map(|j| (exact_sq_dist(row(i), row(j)).sqrt(), j))
+                    .collect();
+                v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                v.truncate(k);
+                v
+            })
+            .collect()
+    }
+
+    fn check<F: Float>(
+        x: &Array2<F>,
+        k: usize,
+        threads: usize,
+    ) -> std::result::Result<(), TestCaseError> {
+        let (n, d) = x.dim();
+        let want = scan(x, k);
+        for kind in Kernel::all_supported() {
+            let got = run_with_threads(threads, || self_knn(x.as_slice().unwrap(), n, d, k, kind))
+                .unwrap()
+                .unwrap();
+            for i in 0..n {
+                let g: Vec<(f64, usize)> = got
+                    .distances
+                    .row(i)
+                    .iter()
+                    .copied()
+                    .zip(got.indices.row(i).iter().copied())
+                    .collect();
+                prop_assert_eq!(
+                    &g,
+                    &want[i],
+                    "row {} kernel {:?} threads {}",
+                    i,
+                    kind,
+                    threads
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Every pair of groups in exactly one round, no group twice in a round.
+    #[test]
+    fn rounds_pair_every_two_groups_once() {
+        for g in [1usize, 2, 4, 6, 8, 12, 16] {
+            let mut seen = vec![vec![0; g]; g];
+            for round in rounds(g) {
+                let mut used = vec![false; g];
+                for (x, y) in round {
+                    assert!(x <= y);
+                    assert!(!used[x] && !used[y], "group twice in a round of {g}");
+                    used[x] = true;
+                    used[y] = true;
+                    seen[x][y] += 1;
+                }
+            }
+            for x in 0..g {
+                for y in x..g {
+                    assert_eq!(seen[x][y], 1, "groups {x}, {y} of {g}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Gaussian rows, near the origin or far from it (where pass 1's rounding is coarse), in
+        /// `f32` and `f64`, with every kernel and 1 to 5 workers (groups of 48 rows: up to 10).
+        #[test]
+        fn matches_a_direct_scan(
+            n in 2usize..700, d in 1usize..40, k in 1usize..9, seed in 0u64..1000,
+            far in 0usize..3, threads in 1usize..6,
+        ) {
+            let k = k.min(n - 1);
+            let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 3, 0);
+            let off = [0.0, 300.0, 1e4][far];
+            let x64 = Array2::from_shape_fn((n, d), |_| s.normal() + off);
+            let x32 = x64.mapv(|v| v as f32);
+            check(&x64, k, threads)?;
+            check(&x32, k, threads)?;
+        }
+
+        /// Few distinct values: ties at every rank and copies of rows (pass 1 cannot separate
+        /// them, so the direct scan settles them).
+        #[test]
+        fn ties_and_copies_match_a_direct_scan(
+            n in 2usize..400, d in 1usize..6, k in 1usize..8, seed in 0u64..1000, threads in 1usize..4,
+        ) {
+            let k = k.min(n - 1);
+            let mut s = crate::rng::Stream::new(seed, crate::rng::Purpose::Smote, 4, 0);
+            let x = Array2::from_shape_fn((n, d), |_| s.below(3) as f32 * 0.5);
+            check(&x, k, threads)?;
+        }
+    }
+
+    /// A SMOTE-sized class: the same answer as the tiled search, for any number of threads.
+    #[test]
+    fn a_5000_row_class_as_the_tiled_search() {
+        let (n, d) = (5000, 30);
+        let mut s = crate::rng::Stream::new(5, crate::rng::Purpose::Smote, 5, 0);
+        let x = Array2::from_shape_fn((n, d), |(_, j)| (s.normal() * (1.0 + j as f64)) as f32);
+        let tiled = BruteForce::new(x.view()).query_self(5).unwrap();
+        for threads in [1, 2, 3, 8] {
+            let got = run_with_threads(threads, || {
+                self_knn(x.as_slice().unwrap(), n, d, 5, Kernel::detect())
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(got, tiled, "threads {threads}");
+        }
+    }
+}
