@@ -324,7 +324,7 @@ fn generate_rows<F: Float>(
 ) {
     let (d, cx, per_row, nbrs) = (g.d, g.cx, g.per_row, g.nbrs);
     let pairs = nbrs.len() as u64;
-    let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk);
+    let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk).fast();
     for (i, o) in block.chunks_mut(d).enumerate() {
         let p = s.below(pairs) as usize;
         let r = p / per_row;
