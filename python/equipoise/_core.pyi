@@ -70,6 +70,19 @@ def smote(
     n_threads: int = 0,
     segments: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.floating]: ...
+def smote_labeled(
+    x: npt.NDArray[np.floating],
+    codes: npt.NDArray[np.uint32],
+    n_classes: int,
+    n_new: list[int],
+    k: int,
+    graphs: list[npt.NDArray[np.int64] | None],
+    seed: int,
+    y: npt.NDArray[np.integer],
+    classes: npt.NDArray[np.integer],
+    n_threads: int = 0,
+    segments: npt.NDArray[np.int64] | None = None,
+) -> tuple[npt.NDArray[np.floating], npt.NDArray[np.integer]] | None: ...
 def smote_block(
     class_x: npt.NDArray[np.floating],
     graph: npt.NDArray[np.int64],

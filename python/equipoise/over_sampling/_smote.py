@@ -188,10 +188,19 @@ class SMOTE(SamplerMixin, BaseOverSampler):
         if getattr(self, "_record_segments", False):
             segments = np.empty((sum(n_new), 2), dtype=np.int64)
             self._segments_ = segments
-        out = _core.smote(Xf, codes, len(classes), n_new, k, graphs, seed, threads, segments)
+        args = (Xf, codes, len(classes), n_new, k, graphs, seed)
+        both = None
+        if y.dtype.kind in "iu" and y.dtype.isnative and classes.dtype == y.dtype:
+            # Integer labels are written by the core beside the rows, in the same call.
+            both = _core.smote_labeled(*args, y, classes, threads, segments)
+        if both is not None:
+            out, y_res = both
+        else:
+            out = _core.smote(*args, threads, segments)
+            y_res = _grown_labels(y, classes, n_new, threads)
         if Xf is not X:
             out = np.vstack([X, out[X.shape[0] :].astype(X.dtype)])
-        return out, _grown_labels(y, classes, n_new, threads)
+        return out, y_res
 
     def _resample_sparse(self, X, y, classes, codes, counts):
         # Only the rows of the grown classes are made dense (the minority classes, small); the new

@@ -193,7 +193,11 @@ mod tests {
         }
         let n = n as f64;
         assert!((su / n - 0.5).abs() < 0.005 && (s2 / n - 1.0 / 3.0).abs() < 0.005);
-        assert!(seen.iter().all(|&c| (c as f64 - n / 7.0).abs() < 0.03 * n / 7.0), "{seen:?}");
+        assert!(
+            seen.iter()
+                .all(|&c| (c as f64 - n / 7.0).abs() < 0.03 * n / 7.0),
+            "{seen:?}"
+        );
     }
 
     #[test]
