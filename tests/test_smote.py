@@ -163,3 +163,42 @@ def test_input_is_not_modified(load):
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
     np.testing.assert_array_equal(out_f, out_c)  # a Fortran-ordered view gives the same rows
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_],
+)
+@pytest.mark.parametrize("strided", [False, True])
+def test_labels_made_beside_the_rows_are_y_then_each_grown_class(dtype, strided, monkeypatch):
+    # Integer labels are written by the core in SMOTE's own call (`_core.smote_labeled`); other
+    # dtypes (bool here, float below) take a separate pass. Both must give y followed by each
+    # grown class's value once per new row, in y's dtype, beside the same rows.
+    from equipoise import _core
+
+    made = []
+    labeled = _core.smote_labeled
+
+    def spy(*args, **kwargs):
+        out = labeled(*args, **kwargs)
+        made.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_core, "smote_labeled", spy)
+    rng = np.random.default_rng(3)
+    n = 1200
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    p = [0.8, 0.2] if dtype is np.bool_ else [0.7, 0.2, 0.1]
+    y_full = np.arange(len(p)).astype(dtype)[rng.choice(len(p), 2 * n, p=p)]
+    y = y_full[::2] if strided else y_full[:n]
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    assert made == ([] if dtype is np.bool_ else [True])
+    classes, counts = np.unique(y, return_counts=True)
+    new = [counts.max() - c for c in counts]
+    assert y_res.dtype == y.dtype
+    np.testing.assert_array_equal(y_res, np.concatenate([y, np.repeat(classes, new)]))
+    np.testing.assert_array_equal(X_res[:n], X)
+    # The rows are those of the separate path (float labels), the labels its labels.
+    X_sep, y_sep = SMOTE(random_state=0).fit_resample(X, y.astype(np.float64))
+    np.testing.assert_array_equal(X_res, X_sep)
+    np.testing.assert_array_equal(y_res, y_sep.astype(y.dtype))
