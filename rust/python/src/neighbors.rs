@@ -140,6 +140,18 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
                 ask(&Scan::parallel(xv), qv, rows, k)
             })?
         }
+        // Every row's neighbours among the others, by the tiled brute force: a small set is
+        // searched without its index (`self_neighbors`), the same answer.
+        (IndexKind::Auto | IndexKind::Exact, _)
+            if qv.is_none()
+                && rows.is_none()
+                && kind.resolve(xv.nrows(), xv.ncols()) == IndexKind::Exact =>
+        {
+            run(py, n_threads, || {
+                core::validate::check_finite(xv)?;
+                core::neighbors::self_neighbors(xv, k)
+            })?
+        }
         _ => run(py, n_threads, || {
             core::validate::check_finite(xv)?;
             let index = build_index(kind, xv, &p)?;
