@@ -14,19 +14,34 @@ use crate::common::{
 };
 use crate::with_features;
 
-fn smote_impl<'py, F: Float + numpy::Element>(
-    py: Python<'py>,
-    x: PyReadonlyArray2<'py, F>,
-    codes: &[u32],
+/// What a SMOTE call asks of the core beside `x`: each row's class code, the number of classes,
+/// the rows to make per class, `k`, the neighbour graphs handed in, the seed and the threads.
+struct SmoteArgs<'a> {
+    codes: &'a [u32],
     n_classes: usize,
     n_new: Vec<usize>,
     k: usize,
     graphs: Vec<Option<Array2<usize>>>,
     seed: u64,
     n_threads: usize,
+}
+
+fn smote_impl<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, F>,
+    a: SmoteArgs<'_>,
     segments: Option<&Bound<'py, PyArray2<i64>>>,
     beside: impl FnOnce() -> core::Result<()> + Send,
 ) -> Res<Bound<'py, PyArray2<F>>> {
+    let SmoteArgs {
+        codes,
+        n_classes,
+        n_new,
+        k,
+        graphs,
+        seed,
+        n_threads,
+    } = a;
     let (n, d) = (x.shape()[0], x.shape()[1]);
     let total = checked_sum(&n_new, "SMOTE")?;
     check_segments(segments, total)?;
@@ -105,17 +120,19 @@ fn smote<'py>(
     segments: Option<Bound<'py, PyArray2<i64>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let codes = slice_of(&codes);
-    let graphs = graphs_of(&graphs)?;
-    Ok(with_features!(x, |a| smote_impl(
-        py,
-        a,
-        &codes,
+    let args = SmoteArgs {
+        codes: &codes,
         n_classes,
         n_new,
         k,
-        graphs,
+        graphs: graphs_of(&graphs)?,
         seed,
         n_threads,
+    };
+    Ok(with_features!(x, |a| smote_impl(
+        py,
+        a,
+        args,
         segments.as_ref(),
         || Ok(())
     )?
@@ -125,52 +142,25 @@ fn smote<'py>(
 /// [`smote`] and its output labels in one call: `y` followed by `n_new[c]` copies of
 /// `classes[c]`, written beside the rows (a separate call after it took 0.8-1.4 ms of a 1M-row
 /// SMOTE's 22, most of it faulting in the labels' fresh pages on one thread at a time).
-#[allow(clippy::too_many_arguments)]
 fn smote_labeled_impl<'py, F: Float + numpy::Element, T: numpy::Element + Copy + Send + Sync>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, F>,
-    codes: &[u32],
-    n_classes: usize,
-    n_new: Vec<usize>,
-    k: usize,
-    graphs: Vec<Option<Array2<usize>>>,
-    seed: u64,
-    n_threads: usize,
+    args: SmoteArgs<'_>,
     segments: Option<&Bound<'py, PyArray2<i64>>>,
     y: &PyReadonlyArray1<'py, T>,
     classes: &PyReadonlyArray1<'py, T>,
 ) -> Res<Bound<'py, PyAny>> {
-    let classes = slice_of(classes);
-    if classes.len() != n_new.len() {
-        return Err(core::CoreError::Shape(format!(
-            "{} classes for {} counts",
-            classes.len(),
-            n_new.len()
-        ))
-        .into());
-    }
-    let fill: Vec<(T, usize)> = classes.iter().copied().zip(n_new.iter().copied()).collect();
     let ys = slice_of(y);
-    let total = checked_sum(&[ys.len(), checked_sum(&n_new, "labels")?], "labels")?;
+    let (fill, total) = crate::runtime::label_fill(&slice_of(classes), &args.n_new, ys.len())?;
     // SAFETY: integers have no invalid bit patterns, and the array reaches Python only after the
     // core wrote every label (on an error it is dropped unread).
     let y_out = unsafe { PyArray1::<T>::new(py, [total], false) };
     let out = {
         let mut w = y_out.readwrite();
         let ybuf = w.as_slice_mut().expect("fresh array is contiguous");
-        smote_impl(
-            py,
-            x,
-            codes,
-            n_classes,
-            n_new,
-            k,
-            graphs,
-            seed,
-            n_threads,
-            segments,
-            move || core::classes::grown_labels(&ys, &fill, ybuf),
-        )?
+        smote_impl(py, x, args, segments, move || {
+            core::classes::grown_labels(&ys, &fill, ybuf)
+        })?
     };
     Ok(pyo3::types::PyTuple::new(py, [out.into_any(), y_out.into_any()])?.into_any())
 }
@@ -201,17 +191,19 @@ fn smote_labeled<'py>(
                 classes.extract::<PyReadonlyArray1<'py, $t>>(),
             ) {
                 let codes = slice_of(&codes);
-                let graphs = graphs_of(&graphs)?;
-                return Ok(Some(with_features!(x, |a| smote_labeled_impl(
-                    py,
-                    a,
-                    &codes,
+                let args = SmoteArgs {
+                    codes: &codes,
                     n_classes,
                     n_new,
                     k,
-                    graphs,
+                    graphs: graphs_of(&graphs)?,
                     seed,
                     n_threads,
+                };
+                return Ok(Some(with_features!(x, |a| smote_labeled_impl(
+                    py,
+                    a,
+                    args,
                     segments.as_ref(),
                     &ya,
                     &ca

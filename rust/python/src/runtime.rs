@@ -130,6 +130,27 @@ fn label_codes<'py>(
     ))
 }
 
+/// An over-sampler's output labels as [`core::classes::grown_labels`] takes them: `(classes[c],
+/// n_new[c])` for each class, and their number with the `n` labels of `y` before them.
+pub(crate) fn label_fill<T: Copy>(
+    classes: &[T],
+    n_new: &[usize],
+    n: usize,
+) -> Res<(Vec<(T, usize)>, usize)> {
+    if classes.len() != n_new.len() {
+        return Err(CoreError::Shape(format!(
+            "{} classes for {} counts",
+            classes.len(),
+            n_new.len()
+        ))
+        .into());
+    }
+    let fill = classes.iter().copied().zip(n_new.iter().copied()).collect();
+    let total =
+        crate::common::checked_sum(&[n, crate::common::checked_sum(n_new, "labels")?], "labels")?;
+    Ok((fill, total))
+}
+
 fn grown_labels_impl<'py, T: numpy::Element + Copy + Send + Sync>(
     py: Python<'py>,
     y: PyReadonlyArray1<'py, T>,
@@ -140,21 +161,8 @@ fn grown_labels_impl<'py, T: numpy::Element + Copy + Send + Sync>(
     let Ok(classes) = classes.extract::<PyReadonlyArray1<'py, T>>() else {
         return Ok(None);
     };
-    let classes = crate::common::slice_of(&classes);
-    if classes.len() != n_new.len() {
-        return Err(CoreError::Shape(format!(
-            "{} classes for {} counts",
-            classes.len(),
-            n_new.len()
-        ))
-        .into());
-    }
-    let fill: Vec<(T, usize)> = classes.iter().copied().zip(n_new.iter().copied()).collect();
     let y = crate::common::slice_of(&y);
-    let total = crate::common::checked_sum(
-        &[y.len(), crate::common::checked_sum(n_new, "labels")?],
-        "labels",
-    )?;
+    let (fill, total) = label_fill(&crate::common::slice_of(&classes), n_new, y.len())?;
     // SAFETY: integers have no invalid bit patterns, and the array reaches Python only after
     // the core wrote every label (on an error it is dropped unread).
     let out = unsafe { PyArray1::<T>::new(py, [total], false) };
