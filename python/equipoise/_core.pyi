@@ -32,6 +32,7 @@ __all__ = [
     "smote",
     "smote_block",
     "smote_chunk_rows",
+    "smote_labeled",
     "smote_new_rows",
     "smoten",
     "smotenc",
