@@ -120,8 +120,8 @@ impl<F: Float> Layout<F> {
     }
 }
 
-/// Every row's candidates as one worker has found them: per row, at most `keep` (pass-1
-/// distance, row) in no order, and a threshold a new candidate must be under: the largest
+/// The candidates of one group's rows (a worker of a round holds them alone): per row, at most
+/// `keep` (pass-1 distance, row) in no order, and a threshold a new candidate must be under: the largest
 /// value once the list is full (`+inf` before, `-inf` for padding slots). A full list replaces
 /// its largest entry in place and finds the next largest by a pass of selects with no branch
 /// on the values: a sorted insertion, whose loop exit the branch predictor misses, cost twice
