@@ -111,6 +111,113 @@ macro_rules! label {
 }
 label!(i8 => i64, i16 => i64, i32 => i64, i64 => i64, u8 => u64, u16 => u64, u32 => u64, u64 => u64);
 
+/// The instruction set the per-block passes of [`dense_label_codes`] run with. The crate is
+/// built for baseline x86_64, whose SSE2 has no 64-bit integer compare or narrowing: on 1M
+/// `int64` labels the bounds and the slots took 1.1-2.1 ms of the call, 0.3 ms with the
+/// CPU's own instructions.
+#[derive(Clone, Copy)]
+enum Isa {
+    Base,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512bw")
+            {
+                return Isa::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Base
+    }
+
+    /// Every instruction set of the passes this CPU runs.
+    #[cfg(test)]
+    fn supported() -> Vec<Self> {
+        let mut all = vec![Isa::Base];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") {
+                all.push(Isa::Avx2);
+            }
+            if matches!(Isa::detect(), Isa::Avx512) {
+                all.push(Isa::Avx512);
+            }
+        }
+        all
+    }
+
+    /// The smallest and largest label of a block (not empty).
+    fn bounds<T: Label>(self, c: &[T]) -> (T, T) {
+        #[inline(always)]
+        fn body<T: Label>(c: &[T]) -> (T, T) {
+            let lo = c.iter().copied().min().expect("blocks are not empty");
+            let hi = c.iter().copied().max().expect("blocks are not empty");
+            (lo, hi)
+        }
+        match self {
+            Isa::Base => body(c),
+            // SAFETY (both): `detect` found the instruction sets the functions enable.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2<T: Label>(c: &[T]) -> (T, T) {
+                    body(c)
+                }
+                unsafe { avx2(c) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx2")]
+                unsafe fn avx512<T: Label>(c: &[T]) -> (T, T) {
+                    body(c)
+                }
+                unsafe { avx512(c) }
+            }
+        }
+    }
+
+    /// Each label's slot (its offset from the label whose bits are `base`) into `out`.
+    fn slots<T: Label>(self, c: &[T], base: u64, out: &mut [u32]) {
+        #[inline(always)]
+        fn body<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
+            for (o, &v) in out.iter_mut().zip(c) {
+                *o = v.bits().wrapping_sub(base) as u32;
+            }
+        }
+        match self {
+            Isa::Base => body(c, base, out),
+            // SAFETY (both): `detect` found the instruction sets the functions enable.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => {
+                #[target_feature(enable = "avx2")]
+                unsafe fn avx2<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
+                    body(c, base, out)
+                }
+                unsafe { avx2(c, base, out) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx2")]
+                unsafe fn avx512<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
+                    body(c, base, out)
+                }
+                unsafe { avx512(c, base, out) }
+            }
+        }
+    }
+}
+
 /// [`DenseLabels`] of `y`, each label's code (the rank of its value among the distinct values)
 /// written to `codes`, in parallel passes over blocks of `y`; `None` (and `codes` untouched) when
 /// the values span more than `max_span` (a table of that many slots maps values to codes).
@@ -131,13 +238,10 @@ pub fn dense_label_codes<T: Label>(
             y.len()
         )));
     }
+    let isa = Isa::detect();
     let Some((lo, hi)) = y
         .par_chunks(BLOCK)
-        .map(|c| {
-            let lo = c.iter().copied().min().expect("blocks are not empty");
-            let hi = c.iter().copied().max().expect("blocks are not empty");
-            (lo, hi)
-        })
+        .map(|c| isa.bounds(c))
         .reduce_with(|a, b| (a.0.min(b.0), a.1.max(b.1)))
     else {
         return Ok(Some(DenseLabels {
@@ -187,9 +291,7 @@ pub fn dense_label_codes<T: Label>(
             .par_chunks_mut(BLOCK)
             .zip(y.par_chunks(BLOCK))
             .map(|(out, c)| {
-                for (o, &v) in out.iter_mut().zip(c) {
-                    *o = slot(v) as u32;
-                }
+                isa.slots(c, base, out);
                 if span > FEW_SLOTS {
                     return count(c);
                 }
@@ -312,6 +414,42 @@ mod tests {
         want.extend([-2, -2, -2]);
         assert_eq!(out, want);
         assert!(grown_labels(&y, &fill, &mut out[1..]).is_err());
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bounds_and_slots() {
+        fn check<T: Label + std::fmt::Debug>(y: &[T]) {
+            // An independent reference: a plain fold, and the slots by `wide`.
+            let lo = y.iter().copied().fold(y[0], std::cmp::min);
+            let hi = y.iter().copied().fold(y[0], std::cmp::max);
+            let base = lo.bits();
+            let want: Vec<u32> = y.iter().map(|v| (v.wide() - lo.wide()) as u32).collect();
+            for isa in Isa::supported() {
+                assert_eq!(isa.bounds(y), (lo, hi));
+                let mut got = vec![7u32; y.len()];
+                isa.slots(y, base, &mut got);
+                assert_eq!(got, want);
+            }
+        }
+        // Lengths that are no multiple of a vector, each type's extremes among other values.
+        for n in [1usize, 3, 17, 1001] {
+            let pick = |i: usize| (i * 7919 % 1000) as i64 - 500;
+            let v64: Vec<i64> = (0..n)
+                .map(|i| match i % 5 {
+                    1 => i64::MIN + 3,
+                    3 => i64::MAX,
+                    _ => pick(i),
+                })
+                .collect();
+            check(&v64);
+            check(&v64.iter().map(|&v| v as u64).collect::<Vec<_>>());
+            check(&v64.iter().map(|&v| v as i32).collect::<Vec<_>>());
+            check(&v64.iter().map(|&v| v as u32).collect::<Vec<_>>());
+            check(&v64.iter().map(|&v| v as i16).collect::<Vec<_>>());
+            check(&v64.iter().map(|&v| v as u16).collect::<Vec<_>>());
+            check(&v64.iter().map(|&v| v as i8).collect::<Vec<_>>());
+            check(&v64.iter().map(|&v| v as u8).collect::<Vec<_>>());
+        }
     }
 
     #[test]
