@@ -1,6 +1,7 @@
 //! Class bookkeeping shared by every sampler: which rows belong to which class code.
 
 use crate::error::{CoreError, Result};
+use crate::isa::Isa;
 
 /// Row indices of each class, in row order: `rows[c]` lists the rows whose code is `c`. A code
 /// `>= n_classes` is an error.
@@ -111,109 +112,66 @@ macro_rules! label {
 }
 label!(i8 => i64, i16 => i64, i32 => i64, i64 => i64, u8 => u64, u16 => u64, u32 => u64, u64 => u64);
 
-/// The instruction set the per-block passes of [`dense_label_codes`] run with. The crate is
-/// built for baseline x86_64, whose SSE2 has no 64-bit integer compare or narrowing: on 1M
-/// `int64` labels the bounds and the slots took 1.1-2.1 ms of the call, 0.3 ms with the
-/// CPU's own instructions.
-#[derive(Clone, Copy)]
-enum Isa {
-    Base,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
+// The per-block passes of `dense_label_codes`, compiled for each instruction set
+// (`crate::isa`): baseline x86_64 (SSE2) has no 64-bit integer compare or narrowing, and on 1M
+// `int64` labels the bounds and the slots took 1.1-2.1 ms of the call, 0.36-0.39 ms with AVX-512.
+
+/// The smallest and largest label of a block (not empty).
+fn block_bounds<T: Label>(isa: Isa, c: &[T]) -> (T, T) {
+    #[inline(always)]
+    fn body<T: Label>(c: &[T]) -> (T, T) {
+        let lo = c.iter().copied().min().expect("blocks are not empty");
+        let hi = c.iter().copied().max().expect("blocks are not empty");
+        (lo, hi)
+    }
+    match isa {
+        Isa::Baseline => body(c),
+        // SAFETY (both): `Isa::detect` found the instruction sets the functions enable.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<T: Label>(c: &[T]) -> (T, T) {
+                body(c)
+            }
+            unsafe { avx2(c) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            #[target_feature(enable = "avx512f,avx2")]
+            unsafe fn avx512<T: Label>(c: &[T]) -> (T, T) {
+                body(c)
+            }
+            unsafe { avx512(c) }
+        }
+    }
 }
 
-impl Isa {
-    fn detect() -> Self {
+/// Each label's slot (its offset from the label whose bits are `base`) into `out`.
+fn block_slots<T: Label>(isa: Isa, c: &[T], base: u64, out: &mut [u32]) {
+    #[inline(always)]
+    fn body<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
+        for (o, &v) in out.iter_mut().zip(c) {
+            *o = v.bits().wrapping_sub(base) as u32;
+        }
+    }
+    match isa {
+        Isa::Baseline => body(c, base, out),
+        // SAFETY (both): `Isa::detect` found the instruction sets the functions enable.
         #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512vl")
-                && is_x86_feature_detected!("avx512bw")
-            {
-                return Isa::Avx512;
+        Isa::Avx2 => {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
+                body(c, base, out)
             }
-            if is_x86_feature_detected!("avx2") {
-                return Isa::Avx2;
-            }
+            unsafe { avx2(c, base, out) }
         }
-        Isa::Base
-    }
-
-    /// Every instruction set of the passes this CPU runs.
-    #[cfg(test)]
-    fn supported() -> Vec<Self> {
-        let mut all = vec![Isa::Base];
         #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx2") {
-                all.push(Isa::Avx2);
+        Isa::Avx512 => {
+            #[target_feature(enable = "avx512f,avx2")]
+            unsafe fn avx512<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
+                body(c, base, out)
             }
-            if matches!(Isa::detect(), Isa::Avx512) {
-                all.push(Isa::Avx512);
-            }
-        }
-        all
-    }
-
-    /// The smallest and largest label of a block (not empty).
-    fn bounds<T: Label>(self, c: &[T]) -> (T, T) {
-        #[inline(always)]
-        fn body<T: Label>(c: &[T]) -> (T, T) {
-            let lo = c.iter().copied().min().expect("blocks are not empty");
-            let hi = c.iter().copied().max().expect("blocks are not empty");
-            (lo, hi)
-        }
-        match self {
-            Isa::Base => body(c),
-            // SAFETY (both): `detect` found the instruction sets the functions enable.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2<T: Label>(c: &[T]) -> (T, T) {
-                    body(c)
-                }
-                unsafe { avx2(c) }
-            }
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => {
-                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx2")]
-                unsafe fn avx512<T: Label>(c: &[T]) -> (T, T) {
-                    body(c)
-                }
-                unsafe { avx512(c) }
-            }
-        }
-    }
-
-    /// Each label's slot (its offset from the label whose bits are `base`) into `out`.
-    fn slots<T: Label>(self, c: &[T], base: u64, out: &mut [u32]) {
-        #[inline(always)]
-        fn body<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
-            for (o, &v) in out.iter_mut().zip(c) {
-                *o = v.bits().wrapping_sub(base) as u32;
-            }
-        }
-        match self {
-            Isa::Base => body(c, base, out),
-            // SAFETY (both): `detect` found the instruction sets the functions enable.
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                #[target_feature(enable = "avx2")]
-                unsafe fn avx2<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
-                    body(c, base, out)
-                }
-                unsafe { avx2(c, base, out) }
-            }
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => {
-                #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx2")]
-                unsafe fn avx512<T: Label>(c: &[T], base: u64, out: &mut [u32]) {
-                    body(c, base, out)
-                }
-                unsafe { avx512(c, base, out) }
-            }
+            unsafe { avx512(c, base, out) }
         }
     }
 }
@@ -241,7 +199,7 @@ pub fn dense_label_codes<T: Label>(
     let isa = Isa::detect();
     let Some((lo, hi)) = y
         .par_chunks(BLOCK)
-        .map(|c| isa.bounds(c))
+        .map(|c| block_bounds(isa, c))
         .reduce_with(|a, b| (a.0.min(b.0), a.1.max(b.1)))
     else {
         return Ok(Some(DenseLabels {
@@ -291,7 +249,7 @@ pub fn dense_label_codes<T: Label>(
             .par_chunks_mut(BLOCK)
             .zip(y.par_chunks(BLOCK))
             .map(|(out, c)| {
-                isa.slots(c, base, out);
+                block_slots(isa, c, base, out);
                 if span > FEW_SLOTS {
                     return count(c);
                 }
@@ -425,9 +383,9 @@ mod tests {
             let base = lo.bits();
             let want: Vec<u32> = y.iter().map(|v| (v.wide() - lo.wide()) as u32).collect();
             for isa in Isa::supported() {
-                assert_eq!(isa.bounds(y), (lo, hi));
+                assert_eq!(block_bounds(isa, y), (lo, hi));
                 let mut got = vec![7u32; y.len()];
-                isa.slots(y, base, &mut got);
+                block_slots(isa, y, base, &mut got);
                 assert_eq!(got, want);
             }
         }

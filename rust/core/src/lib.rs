@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod classes;
 pub mod error;
 pub mod float;
+mod isa;
 pub mod neighbors;
 pub mod over_sampling;
 pub mod rng;

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::{KnnIndex, Neighbors};
 use crate::error::{CoreError, Result};
 use crate::float::Float;
+use crate::isa::Isa;
 
 /// Most `queries x rows x features` multiply-adds a call hands to [`Scan`] (a 300-row self-query
 /// in 10 dimensions is 0.9M). The bindings' `kneighbors` uses it; the samplers' own searches
@@ -145,31 +146,6 @@ impl<'a, F: Float> Scan<'a, F> {
 /// The longest block of rows [`nearest`] keeps in registers (eight AVX-512 vectors of `f64`); the
 /// columns are padded to a multiple of it.
 const MAX_ROWS: usize = 64;
-
-/// The widest vectors this CPU has, detected once per search.
-#[derive(Clone, Copy)]
-enum Isa {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Isa {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f") {
-                return Isa::Avx512;
-            }
-            if is_x86_feature_detected!("avx2") {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Baseline
-    }
-}
 
 /// The `k` nearest of the `n` rows to `qw` (not `excl`), ranked by (distance, row), into `best`;
 /// `acc[r]` takes the squared distance to row `r` of the feature-major `cols` (`cols[f * np + r]`,
@@ -351,22 +327,6 @@ mod tests {
     use crate::rng::{Purpose, Stream};
     use proptest::prelude::*;
 
-    /// Every instruction set this CPU runs.
-    fn isas() -> Vec<Isa> {
-        #[allow(unused_mut)]
-        let mut out = vec![Isa::Baseline];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx2") {
-                out.push(Isa::Avx2);
-            }
-            if is_x86_feature_detected!("avx512f") {
-                out.push(Isa::Avx512);
-            }
-        }
-        out
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// On every instruction set, [`nearest`] gives each row's `exact_sq_dist`, bit for bit,
@@ -396,7 +356,7 @@ mod tests {
             let k = k.min(want.len());
             prop_assume!(k > 0);
             want.truncate(k);
-            for isa in isas() {
+            for isa in Isa::supported() {
                 let (mut acc, mut best) = (vec![0f64; np], Vec::new());
                 nearest(isa, &q, &cols, n, excl, k, &mut acc, &mut best);
                 for (j, r) in rows.iter().enumerate() {
