@@ -525,13 +525,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Whether [`self_knn`] is the faster search for `n` rows of `d` features: a small set, with no
 /// structure for the tiled index's bounds to prune nor copies for pass 1 to leave unproven.
 ///
-/// Measured against the tiled search (5 neighbours, 2 threads, 30 features): 1.5-2x faster on iid
-/// Gaussian rows up to 16k rows and on a cloud of decreasing variances up to 8k; up to 3.5x slower
-/// on a low-dimensional manifold or rows with many copies, where the tiled index prunes and
-/// settles copies in its range pass. The probe tells them apart: for 16 rows, the distance to the
-/// nearest of 512 others over the median distance to them, whose median is about 0.7 for iid
-/// Gaussian rows in 30 dimensions, 0.35 for SMOTE's minority of `pca_cloud`, under 0.2 for a
-/// manifold or clusters and 0 with copies (`benches/data_families.py`).
+/// The probe: for 16 rows, the distance to the nearest of 512 others over the median distance
+/// to them (the median over the 16 rows), about `512^(-1/m)` for rows spread over `m`
+/// dimensions: 0.7 for iid Gaussian rows in 30, 0.3 for SMOTE's minority of `pca_cloud`, 0.17-0.19
+/// for its minority of `manifold` (a 4-d manifold) and of `clustered`, 0.14-0.16 on a 3-d
+/// manifold, 0.02-0.06 on a 2-d one, 0 with copies (`benches/data_families.py`). Measured
+/// against the tiled search (5 neighbours, 2 threads, 30 features; both searches forced): dense
+/// faster from the 5-d manifold down to the 3-d one (1.2-1.8x at 1,500 to 5,500 rows; the 3-d
+/// one 7% slower at 8k), the tiled index faster on the 2-d manifolds from 3,000 rows (up to 1.3x
+/// at 8k) and with copies (1.4-1.9x), dense faster on everything below 2,048 rows but copies.
+/// So: dense from a ratio of 0.25, from 0.1 up to 6,144 rows, from above 0 up to 2,048 rows.
 pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
     if n > DENSE_MAX || d == 0 || n < 2 {
         return false;
@@ -560,11 +563,17 @@ pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
         })
         .collect();
     ratios.sort_by(|a, b| a.total_cmp(b));
-    ratios[nq / 2] >= PROBE_MIN
+    let r = ratios[nq / 2];
+    r >= PROBE_MIN || (r >= PROBE_LOW && n <= MID_SET) || (r > 0.0 && n <= SMALL_SET)
 }
 
-/// The probe's ratio above which the search takes a set (see [`takes`]).
+/// The probe's ratio from which the search takes a set of any size (see [`takes`]).
 const PROBE_MIN: f64 = 0.25;
+/// The probe's ratio from which it takes a set of at most [`MID_SET`] rows.
+const PROBE_LOW: f64 = 0.1;
+const MID_SET: usize = 6144;
+/// Rows up to which it takes any set but one of copies.
+const SMALL_SET: usize = 2048;
 
 #[cfg(test)]
 mod tests {

@@ -804,13 +804,41 @@ fn heavy_tailed_feature_keeps_the_bulk_provable() {
 #[ignore]
 fn dense_report() {
     let d = 30;
-    // iid Gaussian; 20 clusters; a 2-d curve with a little noise; decreasing variances; 50
-    // distinct rows.
-    for fam in ["gaussian", "clustered", "manifold", "variances", "copies"] {
+    // iid Gaussian; 20 clusters; a 2-d curve with a little noise; 3-d and 4-d curved manifolds
+    // (as `benches/data_families.py`'s `manifold`); decreasing variances; 50 distinct rows.
+    let families = [
+        "gaussian",
+        "clustered",
+        "manifold",
+        "latent3",
+        "latent4",
+        "variances",
+        "copies",
+    ];
+    for fam in families {
         for n in [300usize, 1000, 3000, 5000, 8192, 16000] {
             let mut s = crate::rng::Stream::new(3, crate::rng::Purpose::Smote, 9, 0);
             let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
             let basis: Vec<f64> = (0..3 * d).map(|_| s.normal()).collect();
+            // The latent manifolds: tanh(z A) B * 3 + sin(z C) for a Gaussian z of m dimensions.
+            let m = match fam {
+                "latent3" => 3,
+                "latent4" => 4,
+                _ => 0,
+            };
+            let z: Vec<f64> = (0..n * m).map(|_| s.normal()).collect();
+            let a: Vec<f64> = (0..m * 12).map(|_| s.normal()).collect();
+            let b: Vec<f64> = (0..12 * d).map(|_| s.normal() / 12f64.sqrt()).collect();
+            let c: Vec<f64> = (0..m * d).map(|_| s.normal()).collect();
+            let latent = |i: usize, j: usize| {
+                let zi = &z[i * m..(i + 1) * m];
+                let h: f64 = (0..12)
+                    .map(|t| {
+                        (0..m).map(|u| zi[u] * a[u * 12 + t]).sum::<f64>().tanh() * b[t * d + j]
+                    })
+                    .sum();
+                h * 3.0 + (0..m).map(|u| zi[u] * c[u * d + j]).sum::<f64>().sin()
+            };
             let x = Array2::from_shape_fn((n, d), |(i, j)| match fam {
                 "gaussian" => s.normal() as f32,
                 "clustered" => (centers[(i % 20) * d + j] + s.normal()) as f32,
@@ -819,6 +847,7 @@ fn dense_report() {
                     (basis[j] * t + basis[d + j] * (i as f64 * 0.3).cos() + 0.01 * s.normal())
                         as f32
                 }
+                "latent3" | "latent4" => (latent(i, j) + 0.01 * s.normal()) as f32,
                 "variances" => (s.normal() * 3.0 / (1.0 + j as f64)) as f32,
                 _ => ((i % 50) as f64 + 0.0 * s.normal()) as f32 + j as f32,
             });
