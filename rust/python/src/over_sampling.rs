@@ -12,7 +12,7 @@ use crate::common::{
     alloc_rows, checked_bytes, checked_sum, codes_and_rows, column_major, graphs_of, indices_to_py,
     row_indices, run, slice_of, Res,
 };
-use crate::with_features;
+use crate::{return_for_int_labels, with_features};
 
 /// What a SMOTE call asks of the core beside `x`: each row's class code, the number of classes,
 /// the rows to make per class, `k`, the neighbour graphs handed in, the seed and the threads.
@@ -141,17 +141,21 @@ fn smote<'py>(
 
 /// [`smote`] and its output labels in one call: `y` followed by `n_new[c]` copies of
 /// `classes[c]`, written beside the rows (a separate call after it took 0.8-1.4 ms of a 1M-row
-/// SMOTE's 22, most of it faulting in the labels' fresh pages on one thread at a time).
+/// SMOTE's 22, most of it faulting in the labels' fresh pages on one thread at a time). None
+/// when `classes` is not of `y`'s dtype.
 fn smote_labeled_impl<'py, F: Float + numpy::Element, T: numpy::Element + Copy + Send + Sync>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, F>,
     args: SmoteArgs<'_>,
     segments: Option<&Bound<'py, PyArray2<i64>>>,
     y: &PyReadonlyArray1<'py, T>,
-    classes: &PyReadonlyArray1<'py, T>,
-) -> Res<Bound<'py, PyAny>> {
+    classes: &Bound<'py, PyAny>,
+) -> Res<Option<Bound<'py, PyAny>>> {
+    let Ok(classes) = classes.extract::<PyReadonlyArray1<'py, T>>() else {
+        return Ok(None);
+    };
     let ys = slice_of(y);
-    let (fill, total) = crate::runtime::label_fill(&slice_of(classes), &args.n_new, ys.len())?;
+    let (fill, total) = crate::runtime::label_fill(&slice_of(&classes), &args.n_new, ys.len())?;
     // SAFETY: integers have no invalid bit patterns, and the array reaches Python only after the
     // core wrote every label (on an error it is dropped unread).
     let y_out = unsafe { PyArray1::<T>::new(py, [total], false) };
@@ -162,7 +166,8 @@ fn smote_labeled_impl<'py, F: Float + numpy::Element, T: numpy::Element + Copy +
             core::classes::grown_labels(&ys, &fill, ybuf)
         })?
     };
-    Ok(pyo3::types::PyTuple::new(py, [out.into_any(), y_out.into_any()])?.into_any())
+    let both = pyo3::types::PyTuple::new(py, [out.into_any(), y_out.into_any()])?;
+    Ok(Some(both.into_any()))
 }
 
 /// [`smote`] with its output labels: `(X_res, y_res)`, or None when `y` and `classes` are not
@@ -184,34 +189,24 @@ fn smote_labeled<'py>(
     n_threads: usize,
     segments: Option<Bound<'py, PyArray2<i64>>>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    macro_rules! labels_of {
-        ($($t:ty),*) => {
-            $(if let (Ok(ya), Ok(ca)) = (
-                y.extract::<PyReadonlyArray1<'py, $t>>(),
-                classes.extract::<PyReadonlyArray1<'py, $t>>(),
-            ) {
-                let codes = slice_of(&codes);
-                let args = SmoteArgs {
-                    codes: &codes,
-                    n_classes,
-                    n_new,
-                    k,
-                    graphs: graphs_of(&graphs)?,
-                    seed,
-                    n_threads,
-                };
-                return Ok(Some(with_features!(x, |a| smote_labeled_impl(
-                    py,
-                    a,
-                    args,
-                    segments.as_ref(),
-                    &ya,
-                    &ca
-                )?)));
-            })*
-        };
-    }
-    labels_of!(i64, i32, i16, i8, u64, u32, u16, u8);
+    let codes = slice_of(&codes);
+    let args = SmoteArgs {
+        codes: &codes,
+        n_classes,
+        n_new,
+        k,
+        graphs: graphs_of(&graphs)?,
+        seed,
+        n_threads,
+    };
+    return_for_int_labels!(y, |ya| Ok(with_features!(x, |a| smote_labeled_impl(
+        py,
+        a,
+        args,
+        segments.as_ref(),
+        &ya,
+        classes
+    )?)));
     Ok(None)
 }
 

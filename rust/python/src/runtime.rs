@@ -76,6 +76,7 @@ fn check_finite(py: Python<'_>, x: &Bound<'_, PyAny>, n_threads: usize) -> PyRes
 
 /// Returns `$body` from the enclosing function with `$a` bound to `$y` as a 1-D array of the first
 /// integer type (of the types labels are coded in) it extracts as; falls through otherwise.
+#[macro_export]
 macro_rules! return_for_int_labels {
     ($y:expr, |$a:ident| $body:expr) => {
         return_for_int_labels!(@types $y, $a, $body, i64, i32, i16, i8, u64, u32, u16, u8)
