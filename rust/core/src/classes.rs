@@ -126,7 +126,8 @@ fn block_bounds<T: Label>(isa: Isa, c: &[T]) -> (T, T) {
     }
     match isa {
         Isa::Baseline => body(c),
-        // SAFETY (both): `Isa::detect` found the instruction sets the functions enable.
+        // SAFETY (both): the `Isa` came from `Isa::detect` (or `Isa::supported`, in the tests),
+        // which found the instruction sets the functions enable.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => {
             #[target_feature(enable = "avx2")]
@@ -156,7 +157,8 @@ fn block_slots<T: Label>(isa: Isa, c: &[T], base: u64, out: &mut [u32]) {
     }
     match isa {
         Isa::Baseline => body(c, base, out),
-        // SAFETY (both): `Isa::detect` found the instruction sets the functions enable.
+        // SAFETY (both): the `Isa` came from `Isa::detect` (or `Isa::supported`, in the tests),
+        // which found the instruction sets the functions enable.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => {
             #[target_feature(enable = "avx2")]
