@@ -599,17 +599,29 @@ pub(super) fn self_knn<F: Float>(
     let row = |i: usize| &data[i * d..(i + 1) * d];
     // Pass 2: each row's candidates ranked exactly; kept when pass 1's bound proves that every
     // other row lies farther than the k-th (each row left out has a pass-1 distance at least its
-    // list's last).
-    let ranked: Vec<Option<Vec<(f64, usize)>>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
+    // list's last). A proven row's list is written in place; the others stay pending.
+    let mut indices = Array2::<usize>::zeros((n, k));
+    let mut distances = Array2::<f64>::zeros((n, k));
+    let proven: Vec<bool> = indices
+        .as_slice_mut()
+        .expect("fresh arrays are contiguous")
+        .par_chunks_mut(k)
+        .zip(
+            distances
+                .as_slice_mut()
+                .expect("fresh arrays are contiguous")
+                .par_chunks_mut(k),
+        )
+        .enumerate()
+        .map_init(Vec::new, |exact, (i, (ids, dists))| {
             let (l, r) = group_of(i);
             let cand = l.list(r);
-            let mut exact: Vec<(f64, usize)> = cand
-                .iter()
-                .map(|&(_, j)| (exact_sq_dist(row(i), row(j)), j))
-                .collect();
-            exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            exact.clear();
+            exact.extend(
+                cand.iter()
+                    .map(|&(_, j)| (exact_sq_dist(row(i), row(j)), j)),
+            );
+            exact.sort_unstable_by(|a: &(f64, usize), b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let proven = cand.len() == available || {
                 cand.len() == keep && {
                     // The largest pass-1 value of the list: every row left out is at least it.
@@ -617,17 +629,21 @@ pub(super) fn self_knn<F: Float>(
                     exact[k - 1].0 * (1.0 + 1e-12) + 1e-300 < lay.errs[i].dist_above(last)
                 }
             };
-            proven.then(|| {
-                exact.truncate(k);
-                exact
-            })
+            if proven {
+                for ((id, dist), &(dd, j)) in ids.iter_mut().zip(dists.iter_mut()).zip(exact.iter())
+                {
+                    *id = j;
+                    *dist = dd.sqrt();
+                }
+            }
+            proven
         })
         .collect();
     // The rows pass 1 could not settle (near-ties) and their lists, as (distance, row): a few go
     // to a direct scan, one per distinct vector (copies of a row share it: the k + 1 nearest of
     // every row, each copy then dropping itself); many, to the tiled index, whose range pass
     // settles near-ties without a scan (thousands of copies of a row made the scans quadratic).
-    let pending: Vec<usize> = (0..n).filter(|&i| ranked[i].is_none()).collect();
+    let pending: Vec<usize> = (0..n).filter(|&i| !proven[i]).collect();
     let scanned: Vec<Settled> = if pending.len() * PENDING_SHARE > n {
         let x = ndarray::ArrayView2::from_shape((n, d), data).expect("n x d rows");
         let nb = super::BruteForce::new(x).query_self_rows(&pending, k)?;
@@ -672,23 +688,13 @@ pub(super) fn self_knn<F: Float>(
             .collect()
     };
     crate::cancel::check()?;
-    let mut indices = Array2::<usize>::zeros((n, k));
-    let mut distances = Array2::<f64>::zeros((n, k));
-    // Lists of (distance, row), `k` (or more: a shared scan's, holding the row itself) a row.
-    let mut put = |i: usize, list: &mut dyn Iterator<Item = (f64, usize)>| {
-        for (t, (dist, j)) in list.take(k).enumerate() {
-            indices[[i, t]] = j;
-            distances[[i, t]] = dist;
-        }
-    };
-    for (i, r) in ranked.iter().enumerate() {
-        if let Some(list) = r {
-            put(i, &mut list.iter().map(|&(dd, j)| (dd.sqrt(), j)));
-        }
-    }
+    // A shared scan's list holds the row itself (and `k + 1` rows): each copy drops itself.
     for (members, all) in &scanned {
         for &i in members {
-            put(i, &mut all.iter().copied().filter(|p| p.1 != i));
+            for (t, (dist, j)) in all.iter().copied().filter(|p| p.1 != i).take(k).enumerate() {
+                indices[[i, t]] = j;
+                distances[[i, t]] = dist;
+            }
         }
     }
     Ok(Neighbors { indices, distances })
