@@ -37,9 +37,12 @@ use crate::error::Result;
 use crate::float::Float;
 use crate::neighbors::{check_k, exact_sq_dist, KnnIndex};
 
-/// Most rows the search takes; a larger set goes through the tiled index, whose bounds start to
-/// prune on data with any structure (see [`takes`]).
-pub(super) const DENSE_MAX: usize = 8192;
+/// Most rows the search takes; a larger set goes through the tiled index (see [`takes`]).
+pub(super) const DENSE_MAX: usize = 1 << 17;
+
+/// Rows up to which the search takes sets with some structure; above, only sets the probe finds
+/// spread over many dimensions and without copies (see [`takes`]).
+const SMALL_MAX: usize = 8192;
 
 /// Rows that share a neighbour list (copies of one vector) and that list, as (distance, row).
 type Settled = (Vec<usize>, Vec<(f64, usize)>);
@@ -704,19 +707,29 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Whether [`self_knn`] is the faster search for `n` rows of `d` features: a small set, with no
+/// Whether [`self_knn`] is the faster search for `n` rows of `d` features: a set with no
 /// structure for the tiled index's bounds to prune nor copies for pass 1 to leave unproven.
 ///
 /// The probe: for 16 rows, the distance to the nearest of 512 others over the median distance
 /// to them (the median over the 16 rows), about `512^(-1/m)` for rows spread over `m`
-/// dimensions: 0.7 for iid Gaussian rows in 30, 0.3 for SMOTE's minority of `pca_cloud`, 0.17-0.19
-/// for its minority of `manifold` (a 4-d manifold) and of `clustered`, 0.14-0.16 on a 3-d
-/// manifold, 0.02-0.06 on a 2-d one, 0 with copies (`benches/data_families.py`). Measured
-/// against the tiled search (5 neighbours, 2 threads, 30 features; both searches forced): dense
-/// faster from the 5-d manifold down to the 3-d one (1.2-1.8x at 1,500 to 5,500 rows; the 3-d
-/// one 7% slower at 8k), the tiled index faster on the 2-d manifolds from 3,000 rows (up to 1.3x
-/// at 8k) and with copies (1.4-1.9x), dense faster on everything below 2,048 rows but copies.
-/// So: dense from a ratio of 0.25, from 0.1 up to 6,144 rows, from above 0 up to 2,048 rows.
+/// dimensions: 0.7 for iid Gaussian rows in 30, 0.6 for `pca_cloud`'s majority, 0.3 for SMOTE's
+/// minority of `pca_cloud`, 0.17-0.19 for its minority of `manifold` (a 4-d manifold) and of
+/// `clustered`, 0.14-0.16 on a 3-d manifold, 0.02-0.06 on a 2-d one, 0 with copies
+/// (`benches/data_families.py`). Measured against the tiled search (5 neighbours, 2 threads, 30
+/// features; both searches forced): dense faster from the 5-d manifold down to the 3-d one
+/// (1.2-1.8x at 1,500 to 5,500 rows; the 3-d one 7% slower at 8k), the tiled index faster on the
+/// 2-d manifolds from 3,000 rows (up to 1.3x at 8k) and with copies (1.4-1.9x), dense faster on
+/// everything below 2,048 rows but copies. So up to [`SMALL_MAX`] rows: dense from a ratio of
+/// 0.25, from 0.1 up to 6,144 rows, from above 0 up to 2,048 rows.
+///
+/// Above, the index's bounds prune more as the rows grow on any structure, and dense wins only
+/// where they prune nothing: 16k to 131k rows, dense 1.3-1.8x faster on iid Gaussian rows
+/// (probe 0.65-0.69) and on `pca_cloud`'s majority (0.60), slower from 16k or 32k rows on
+/// clusters (0.26-0.31; 0.31x at 131k), manifolds (0.24-0.25 and below; 0.23x), steeply
+/// decreasing variances (0.38-0.42; 0.73x at 65k), and even with `duplicates`' majority (0.58,
+/// but a share of its rows copies of others: 0.78x at 16k and 131k). So from [`SMALL_MAX`] to
+/// [`DENSE_MAX`] rows: dense from a ratio of 0.5 when at most 1/64 of the rows are copies of
+/// another (pass 1 leaves copies unproven, and beyond that share they go to the index anyway).
 pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
     if n > DENSE_MAX || d == 0 || n < 2 {
         return false;
@@ -724,6 +737,38 @@ pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
     if n <= UNIT {
         return true;
     }
+    let r = probe(data, n, d);
+    if n > SMALL_MAX {
+        return r >= PROBE_LARGE && copied_rows(data, n, d) * PENDING_SHARE <= n;
+    }
+    r >= PROBE_MIN || (r >= PROBE_LOW && n <= MID_SET) || (r > 0.0 && n <= SMALL_SET)
+}
+
+/// About how many of the `n` rows have an exact copy among the others (rows compared by a
+/// 64-bit hash of their bits: a collision may count a row or two too many).
+fn copied_rows<F: Float>(data: &[F], n: usize, d: usize) -> usize {
+    let mut hashes: Vec<u64> = data
+        .par_chunks_exact(d)
+        .map(|r| {
+            r.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &v| {
+                // `+ 0.0` makes -0 into +0: equal values, equal bits.
+                let x = (v + F::zero()).wide().to_bits();
+                (h ^ x).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29)
+            })
+        })
+        .collect();
+    hashes.par_sort_unstable();
+    debug_assert_eq!(hashes.len(), n);
+    hashes
+        .chunk_by(|a, b| a == b)
+        .filter(|g| g.len() > 1)
+        .map(<[u64]>::len)
+        .sum()
+}
+
+/// [`takes`]' probe: the median over 16 rows of the distance to the nearest of 512 others over
+/// the median distance to them (`n >= 2`, `d > 0`).
+pub(super) fn probe<F: Float>(data: &[F], n: usize, d: usize) -> f64 {
     let row = |i: usize| &data[i * d..(i + 1) * d];
     let (nq, ns) = (16.min(n), 512.min(n));
     let mut ratios: Vec<f64> = (0..nq)
@@ -745,11 +790,12 @@ pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
         })
         .collect();
     ratios.sort_by(|a, b| a.total_cmp(b));
-    let r = ratios[nq / 2];
-    r >= PROBE_MIN || (r >= PROBE_LOW && n <= MID_SET) || (r > 0.0 && n <= SMALL_SET)
+    ratios[nq / 2]
 }
 
-/// The probe's ratio from which the search takes a set of any size (see [`takes`]).
+/// The probe's ratio from which the search takes a set of more than [`SMALL_MAX`] rows.
+const PROBE_LARGE: f64 = 0.5;
+/// The probe's ratio from which the search takes a set of at most [`SMALL_MAX`] rows.
 const PROBE_MIN: f64 = 0.25;
 /// The probe's ratio from which it takes a set of at most [`MID_SET`] rows.
 const PROBE_LOW: f64 = 0.1;
@@ -920,6 +966,53 @@ mod tests {
                     "row {i} {kind:?}: {t} not below the 10% quantile"
                 );
             }
+        }
+    }
+
+    /// Above [`SMALL_MAX`] rows the search takes iid rows only: not clusters, not steeply
+    /// decreasing variances, not a set where 5% of the rows are copies of others.
+    #[test]
+    fn takes_large_sets_without_structure_or_copies() {
+        let (n, d) = (12_000, 30);
+        let mut s = crate::rng::Stream::new(11, crate::rng::Purpose::Smote, 8, 0);
+        let iid = Array2::from_shape_fn((n, d), |_| s.normal() as f32);
+        assert!(takes(iid.as_slice().unwrap(), n, d));
+        let mut copied = iid.clone();
+        for i in 0..n / 20 {
+            let src = copied.row(i * 7 + 1).to_owned();
+            copied.row_mut(i * 7).assign(&src);
+        }
+        assert_eq!(copied_rows(copied.as_slice().unwrap(), n, d), n / 10);
+        assert!(!takes(copied.as_slice().unwrap(), n, d));
+        let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
+        let clusters = Array2::from_shape_fn((n, d), |(i, j)| {
+            (centers[(i % 20) * d + j] + s.normal()) as f32
+        });
+        assert!(!takes(clusters.as_slice().unwrap(), n, d));
+        let steep = Array2::from_shape_fn((n, d), |(_, j)| {
+            (s.normal() * 3.0 / (1.0 + j as f64)) as f32
+        });
+        assert!(!takes(steep.as_slice().unwrap(), n, d));
+        // The same sets at 6,000 rows: all but the copies are small enough for the dense search.
+        let m = 6000;
+        assert!(takes(&clusters.as_slice().unwrap()[..m * d], m, d));
+        assert!(takes(&steep.as_slice().unwrap()[..m * d], m, d));
+    }
+
+    /// A set above [`SMALL_MAX`] rows: the same answer as the tiled search, on one or two threads.
+    #[test]
+    fn a_large_set_as_the_tiled_search() {
+        let (n, d) = (SMALL_MAX + 1000, 24);
+        let mut s = crate::rng::Stream::new(12, crate::rng::Purpose::Smote, 8, 1);
+        let x = Array2::from_shape_fn((n, d), |_| s.normal() as f32);
+        let tiled = BruteForce::new(x.view()).query_self(5).unwrap();
+        for threads in [1, 2] {
+            let got = run_with_threads(threads, || {
+                self_knn(x.as_slice().unwrap(), n, d, 5, Kernel::detect())
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(got, tiled, "threads {threads}");
         }
     }
 

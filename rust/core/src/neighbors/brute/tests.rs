@@ -816,7 +816,7 @@ fn dense_report() {
         "copies",
     ];
     for fam in families {
-        for n in [300usize, 1000, 3000, 5000, 8192, 16000] {
+        for n in [300usize, 1000, 3000, 5000, 8192, 16000, 32000, 65536] {
             let mut s = crate::rng::Stream::new(3, crate::rng::Purpose::Smote, 9, 0);
             let centers: Vec<f64> = (0..20 * d).map(|_| s.normal() * 3.0).collect();
             let basis: Vec<f64> = (0..3 * d).map(|_| s.normal()).collect();
@@ -852,7 +852,7 @@ fn dense_report() {
                 _ => ((i % 50) as f64 + 0.0 * s.normal()) as f32 + j as f32,
             });
             let mut best = [f64::INFINITY; 2];
-            for _ in 0..5 {
+            for _ in 0..if n > 20000 { 2 } else { 5 } {
                 let t = std::time::Instant::now();
                 let a = BruteForce::new(x.view()).query_self(5).unwrap();
                 best[0] = best[0].min(t.elapsed().as_secs_f64());
@@ -867,8 +867,9 @@ fn dense_report() {
             } else {
                 "tiled"
             };
+            let probe = super::dense::probe(x.as_slice().unwrap(), n, d);
             eprintln!(
-                "{fam:10} {n:6} rows: tiled {:8.3} ms, dense {:8.3} ms ({:.2}x); picks {picked}",
+                "{fam:10} {n:6} rows: tiled {:8.3} ms, dense {:8.3} ms ({:.2}x); probe {probe:.3}, picks {picked}",
                 best[0] * 1e3,
                 best[1] * 1e3,
                 best[0] / best[1]
