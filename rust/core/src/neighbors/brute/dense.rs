@@ -727,9 +727,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// (probe 0.65-0.69) and on `pca_cloud`'s majority (0.60), slower from 16k or 32k rows on
 /// clusters (0.26-0.31; 0.31x at 131k), manifolds (0.24-0.25 and below; 0.23x), steeply
 /// decreasing variances (0.38-0.42; 0.73x at 65k), and even with `duplicates`' majority (0.58,
-/// but a share of its rows copies of others: 0.78x at 16k and 131k). So from [`SMALL_MAX`] to
-/// [`DENSE_MAX`] rows: dense from a ratio of 0.5 when at most 1/64 of the rows are copies of
-/// another (pass 1 leaves copies unproven, and beyond that share they go to the index anyway).
+/// but a share of its rows copies of others: 0.78x at 16k and 131k). SMOTE's minorities of
+/// `pca_cloud` at 1%, 2% and 5% of 1M rows (probe 0.33; 10k, 20k, 50k rows): dense 1.61x,
+/// 1.23x, 1.11x faster; of `clustered` and `manifold` (0.17-0.18), the index from 20k rows
+/// (dense 0.46-0.78x). So from [`SMALL_MAX`] to [`DENSE_MAX`] rows: dense from a ratio of 0.5,
+/// from 0.3 up to 20,480 rows (steep variances, 0.4, are 1.15x faster dense at 16k, 0.92x at
+/// 32k), and only when at most 1/64 of the rows are copies of another (pass 1 leaves copies
+/// unproven, and beyond that share they go to the index anyway).
 pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
     if n > DENSE_MAX || d == 0 || n < 2 {
         return false;
@@ -739,7 +743,8 @@ pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
     }
     let r = probe(data, n, d);
     if n > SMALL_MAX {
-        return r >= PROBE_LARGE && copied_rows(data, n, d) * PENDING_SHARE <= n;
+        let spread = r >= PROBE_LARGE || (r >= PROBE_MIDDLE && n <= MIDDLE_MAX);
+        return spread && copied_rows(data, n, d) * PENDING_SHARE <= n;
     }
     r >= PROBE_MIN || (r >= PROBE_LOW && n <= MID_SET) || (r > 0.0 && n <= SMALL_SET)
 }
@@ -795,6 +800,9 @@ pub(super) fn probe<F: Float>(data: &[F], n: usize, d: usize) -> f64 {
 
 /// The probe's ratio from which the search takes a set of more than [`SMALL_MAX`] rows.
 const PROBE_LARGE: f64 = 0.5;
+/// The probe's ratio from which it takes a set of at most [`MIDDLE_MAX`] rows.
+const PROBE_MIDDLE: f64 = 0.3;
+const MIDDLE_MAX: usize = 20_480;
 /// The probe's ratio from which the search takes a set of at most [`SMALL_MAX`] rows.
 const PROBE_MIN: f64 = 0.25;
 /// The probe's ratio from which it takes a set of at most [`MID_SET`] rows.
@@ -969,11 +977,12 @@ mod tests {
         }
     }
 
-    /// Above [`SMALL_MAX`] rows the search takes iid rows only: not clusters, not steeply
-    /// decreasing variances, not a set where 5% of the rows are copies of others.
+    /// Above [`MIDDLE_MAX`] rows the search takes iid rows only: not clusters, not steeply
+    /// decreasing variances, not a set where 5% of the rows are copies of others; up to it also
+    /// the steep variances; up to [`SMALL_MAX`] also the clusters.
     #[test]
     fn takes_large_sets_without_structure_or_copies() {
-        let (n, d) = (12_000, 30);
+        let (n, d) = (24_000, 30);
         let mut s = crate::rng::Stream::new(11, crate::rng::Purpose::Smote, 8, 0);
         let iid = Array2::from_shape_fn((n, d), |_| s.normal() as f32);
         assert!(takes(iid.as_slice().unwrap(), n, d));
@@ -988,15 +997,18 @@ mod tests {
         let clusters = Array2::from_shape_fn((n, d), |(i, j)| {
             (centers[(i % 20) * d + j] + s.normal()) as f32
         });
-        assert!(!takes(clusters.as_slice().unwrap(), n, d));
         let steep = Array2::from_shape_fn((n, d), |(_, j)| {
             (s.normal() * 3.0 / (1.0 + j as f64)) as f32
         });
-        assert!(!takes(steep.as_slice().unwrap(), n, d));
-        // The same sets at 6,000 rows: all but the copies are small enough for the dense search.
+        let (clusters, steep) = (clusters.as_slice().unwrap(), steep.as_slice().unwrap());
+        assert!(!takes(clusters, n, d));
+        assert!(!takes(steep, n, d));
+        let m = 12_000;
+        assert!(!takes(&clusters[..m * d], m, d));
+        assert!(takes(&steep[..m * d], m, d));
         let m = 6000;
-        assert!(takes(&clusters.as_slice().unwrap()[..m * d], m, d));
-        assert!(takes(&steep.as_slice().unwrap()[..m * d], m, d));
+        assert!(takes(&clusters[..m * d], m, d));
+        assert!(takes(&steep[..m * d], m, d));
     }
 
     /// A set above [`SMALL_MAX`] rows: the same answer as the tiled search, on one or two threads.
