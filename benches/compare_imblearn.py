@@ -14,6 +14,7 @@ at the FMA peak (``--peak-gflops``), and equipoise's time over that floor.
     python benches/compare_imblearn.py --rows 1000000 --families pca_cloud --samplers SMOTE
     python benches/compare_imblearn.py --rows 100000 --families all real:mammography
     python benches/compare_imblearn.py --rows 100000 --multiclass
+    python benches/compare_imblearn.py --rows 1000000 --samplers SMOTE --minority 0.02
 """
 
 from __future__ import annotations
@@ -46,13 +47,14 @@ def sampler(lib: str, name: str):
     return cls(random_state=0)
 
 
-def data(rows: int, family: str):
-    """``(X, y)`` of a family; ``clustered-5class``: the 5-class clustered data."""
+def data(rows: int, family: str, minority: float = 0.005):
+    """``(X, y)`` of a family (``minority``: the minority's share); ``clustered-5class``: the
+    5-class clustered data."""
     if family == "clustered-5class":
         from equipoise.datasets import make_fraud_multiclass
 
         return make_fraud_multiclass(rows)
-    return make(family, rows)
+    return make(family, rows, minority=minority)
 
 
 def valid(name, X, y, X_res, y_res) -> bool:
@@ -153,6 +155,12 @@ def main():
         "--multiclass", action="store_true", help="the 5-class clustered data (100:30:10:3:1)"
     )
     add_family_argument(p)
+    p.add_argument(
+        "--minority",
+        type=float,
+        default=0.005,
+        help="the minority's share of the rows of a synthetic binary family (default 0.005)",
+    )
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-memory", action="store_true")
     p.add_argument(
@@ -174,7 +182,7 @@ def main():
     print(
         f"imbalanced-learn {imblearn.__version__}, equipoise {equipoise.__version__}, "
         f"{os.cpu_count()} cores; float32 features, "
-        f"{'5 classes' if args.multiclass else 'binary, 0.5% minority'}"
+        f"{'5 classes' if args.multiclass else f'binary, {args.minority:.1%} minority'}"
     )
     families = ["clustered-5class"] if args.multiclass else expand(args.families)
     header = (
@@ -187,7 +195,7 @@ def main():
     # A real set has its own size: measured once.
     runs = [(f, r) for f in families for r in (args.rows[:1] if "real:" in f else args.rows)]
     for family, rows in runs:
-        X, y = data(rows, family)
+        X, y = data(rows, family, args.minority)
         rows = len(y)  # a real set has its own size
         path = os.path.join(tmp, f"data-{family.replace(':', '_')}-{rows}.npz")
         np.savez(path, X=X, y=y)
