@@ -11,23 +11,31 @@ from sklearn.neighbors import NearestNeighbors
 def allowed_segments(X_class: np.ndarray, k: int):
     """Pairs (a, b), b among the k nearest other rows of a (ties at the k-th distance included)."""
     Xc = np.asarray(X_class, dtype=np.float64)
-    nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(Xc)
-    dist, _ = nn.kneighbors(Xc)
-    # The k-th neighbour distance (column 0 is the row itself or a duplicate at distance 0).
-    kth = dist[:, k]
+    m = Xc.shape[0]
+    # The k-th neighbour distance (column 0 is the row itself or a duplicate at distance 0), and
+    # a few rows past it: the rows within it are among them unless more rows tie there.
+    fetch = min(m, k + 9)
+    nn = NearestNeighbors(n_neighbors=fetch, algorithm="brute").fit(Xc)
+    dist, idx = nn.kneighbors(Xc)
+    lim = dist[:, k] * (1 + 1e-9) + 1e-12
     found = []
-    for a in range(Xc.shape[0]):
-        d = np.sqrt(((Xc - Xc[a]) ** 2).sum(axis=1))
-        d[a] = np.inf
-        for b in np.flatnonzero(d <= kth[a] * (1 + 1e-9) + 1e-12):
+    for a in range(m):
+        if fetch < m and dist[a, -1] <= lim[a] * (1 + 1e-6):
+            cand = np.arange(m)  # more rows than fetched may tie: every row
+        else:
+            cand = idx[a]
+        d = np.sqrt(((Xc[cand] - Xc[a]) ** 2).sum(axis=1))
+        for b in cand[(d <= lim[a]) & (cand != a)]:
             found.append((a, b))
     pairs = np.array(found)
     return Xc[pairs[:, 0]], Xc[pairs[:, 1]]
 
 
 def distance_to_segments(S: np.ndarray, A: np.ndarray, B: np.ndarray, chunk: int = 256):
-    """For each row of S, its distance to the nearest segment [A_i, B_i]."""
+    """For each row of S, its distance to the nearest segment [A_i, B_i] (the rows of S in
+    chunks whose temporaries stay near 256 MB)."""
     S = np.asarray(S, dtype=np.float64)
+    chunk = max(1, min(chunk, (1 << 25) // max(1, A.size)))
     D = B - A
     dd = (D**2).sum(axis=1)
     safe = np.where(dd > 0, dd, 1.0)
