@@ -301,45 +301,53 @@ fn blocks<F: Float, const MQ: usize, K: PanelDists>(lay: &Layout<F>, pr: &mut Pa
     }
 }
 
-/// # Safety
-/// The CPU must support AVX-512F (and AVX2, FMA).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn blocks_avx512<F: Float, const MQ: usize>(lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
-    blocks::<F, MQ, super::simd::Avx512>(lay, pr)
+/// `$name(kind, args)`: the generic `$body::<F, MQ, K>(args)` with the register tiles `K` and
+/// block height `MQ` of the instruction set `kind` (compiled for it: the `K` methods inline
+/// into a function with its target features).
+macro_rules! per_kernel {
+    ($name:ident, $body:ident, ($($arg:ident: $ty:ty),*)) => {
+        fn $name<F: Float>(kind: Kernel, $($arg: $ty),*) {
+            /// # Safety
+            /// The CPU must support AVX-512F (and AVX2, FMA).
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            unsafe fn avx512<F: Float, const MQ: usize>($($arg: $ty),*) {
+                $body::<F, MQ, super::simd::Avx512>($($arg),*)
+            }
+            /// # Safety
+            /// The CPU must support AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2<F: Float, const MQ: usize>($($arg: $ty),*) {
+                $body::<F, MQ, super::simd::Avx2>($($arg),*)
+            }
+            let wide = std::mem::size_of::<F>() == 8;
+            match kind {
+                Kernel::Portable => $body::<F, 4, Portable>($($arg),*),
+                // SAFETY: `Kernel::detect` (or a test's `Kernel::all_supported`) chose these only
+                // where the CPU has the features they enable.
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => unsafe {
+                    if wide {
+                        avx2::<F, 3>($($arg),*)
+                    } else {
+                        avx2::<F, 6>($($arg),*)
+                    }
+                },
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx512 => unsafe {
+                    if wide {
+                        avx512::<F, 8>($($arg),*)
+                    } else {
+                        avx512::<F, 12>($($arg),*)
+                    }
+                },
+            }
+        }
+    };
 }
 
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn blocks_avx2<F: Float, const MQ: usize>(lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
-    blocks::<F, MQ, super::simd::Avx2>(lay, pr)
-}
-
-fn run_blocks<F: Float>(kind: Kernel, lay: &Layout<F>, pr: &mut Pairs<'_, F>) {
-    let wide = std::mem::size_of::<F>() == 8;
-    match kind {
-        Kernel::Portable => blocks::<F, 4, Portable>(lay, pr),
-        // SAFETY: `Kernel::detect` chose these only where the CPU has the features they enable.
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe {
-            if wide {
-                blocks_avx2::<F, 3>(lay, pr)
-            } else {
-                blocks_avx2::<F, 6>(lay, pr)
-            }
-        },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe {
-            if wide {
-                blocks_avx512::<F, 8>(lay, pr)
-            } else {
-                blocks_avx512::<F, 12>(lay, pr)
-            }
-        },
-    }
-}
+per_kernel!(run_blocks, blocks, (lay: &Layout<F>, pr: &mut Pairs<'_, F>));
 
 /// Rows of the sample [`seeds`] measures every row against (16 panels).
 const SAMPLE: usize = 256;
@@ -455,64 +463,11 @@ fn seed_blocks<F: Float, const MQ: usize, K: PanelDists>(
     }
 }
 
-/// # Safety
-/// The CPU must support AVX-512F (and AVX2, FMA).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn seed_blocks_avx512<F: Float, const MQ: usize>(
-    lay: &Layout<F>,
-    sample: &Sample<F>,
-    keep: usize,
-    b0: usize,
-    out: &mut [F],
-) {
-    seed_blocks::<F, MQ, super::simd::Avx512>(lay, sample, keep, b0, out)
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn seed_blocks_avx2<F: Float, const MQ: usize>(
-    lay: &Layout<F>,
-    sample: &Sample<F>,
-    keep: usize,
-    b0: usize,
-    out: &mut [F],
-) {
-    seed_blocks::<F, MQ, super::simd::Avx2>(lay, sample, keep, b0, out)
-}
-
-fn run_seed_blocks<F: Float>(
-    kind: Kernel,
-    lay: &Layout<F>,
-    sample: &Sample<F>,
-    keep: usize,
-    b0: usize,
-    out: &mut [F],
-) {
-    let wide = std::mem::size_of::<F>() == 8;
-    match kind {
-        Kernel::Portable => seed_blocks::<F, 4, Portable>(lay, sample, keep, b0, out),
-        // SAFETY: `Kernel::detect` chose these only where the CPU has the features they enable.
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => unsafe {
-            if wide {
-                seed_blocks_avx2::<F, 3>(lay, sample, keep, b0, out)
-            } else {
-                seed_blocks_avx2::<F, 6>(lay, sample, keep, b0, out)
-            }
-        },
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx512 => unsafe {
-            if wide {
-                seed_blocks_avx512::<F, 8>(lay, sample, keep, b0, out)
-            } else {
-                seed_blocks_avx512::<F, 12>(lay, sample, keep, b0, out)
-            }
-        },
-    }
-}
+per_kernel!(
+    run_seed_blocks,
+    seed_blocks,
+    (lay: &Layout<F>, sample: &Sample<F>, keep: usize, b0: usize, out: &mut [F])
+);
 
 /// The rounds of the search over `g` groups: each a set of (group, later group or itself)
 /// with no group twice, every pair of groups once (the circle method of round-robin
