@@ -143,6 +143,18 @@ pub(crate) fn check_k(n: usize, k: usize, self_query: bool) -> Result<usize> {
     Ok(available)
 }
 
+/// A hash of a row's values with `-0.0` taken as `0.0` (they compare equal): equal rows, equal
+/// hashes (the cleaners' copies, the small-set search's count of copies).
+pub(crate) fn row_hash<F: Float>(row: &[F]) -> u64 {
+    let mut h: u64 = 0x243F_6A88_85A3_08D3;
+    for &v in row {
+        h = (h ^ (v.wide() + 0.0).to_bits())
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+    h ^ (h >> 32)
+}
+
 /// Squared Euclidean distance computed in `f64` (exact widening for `f32` data).
 #[inline]
 pub fn exact_sq_dist<F: Float>(a: &[F], b: &[F]) -> f64 {

@@ -15,6 +15,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use crate::float::Float;
+use crate::neighbors::row_hash;
 
 /// Below this magnitude, two distinct values may have a squared difference that underflows to 0.
 const TINY: f64 = 1e-137;
@@ -26,17 +27,6 @@ pub(crate) struct Copies {
     /// Group `g` is `members[starts[g]..starts[g + 1]]`, rows ascending.
     starts: Vec<usize>,
     members: Vec<usize>,
-}
-
-/// A hash of a row's values with `-0.0` taken as `0.0` (they compare equal).
-fn row_hash<F: Float>(row: &[F]) -> u64 {
-    let mut h: u64 = 0x243F_6A88_85A3_08D3;
-    for &v in row {
-        h = (h ^ (v.wide() + 0.0).to_bits())
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(29);
-    }
-    h ^ (h >> 32)
 }
 
 impl Copies {

@@ -35,7 +35,7 @@ use super::search::keep_for;
 use super::{Neighbors, PANEL};
 use crate::error::Result;
 use crate::float::Float;
-use crate::neighbors::{check_k, exact_sq_dist, KnnIndex};
+use crate::neighbors::{check_k, exact_sq_dist, row_hash, KnnIndex};
 
 /// Most rows the search takes; a larger set goes through the tiled index (see [`takes`]).
 pub(super) const DENSE_MAX: usize = 1 << 17;
@@ -707,16 +707,7 @@ pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize) -> bool {
 /// About how many of the `n` rows have an exact copy among the others (rows compared by a
 /// 64-bit hash of their bits: a collision may count a row or two too many).
 fn copied_rows<F: Float>(data: &[F], n: usize, d: usize) -> usize {
-    let mut hashes: Vec<u64> = data
-        .par_chunks_exact(d)
-        .map(|r| {
-            r.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &v| {
-                // `+ 0.0` makes -0 into +0: equal values, equal bits.
-                let x = (v + F::zero()).wide().to_bits();
-                (h ^ x).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(29)
-            })
-        })
-        .collect();
+    let mut hashes: Vec<u64> = data.par_chunks_exact(d).map(row_hash).collect();
     hashes.par_sort_unstable();
     debug_assert_eq!(hashes.len(), n);
     hashes
