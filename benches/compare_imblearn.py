@@ -8,7 +8,8 @@ its class's k nearest neighbours, by scikit-learn's exact search), and measures 
 peak memory in a fresh process of its own (``ru_maxrss``). For SMOTE it also prints its floor, in
 the same run: the time to allocate the output and write each value once from every core (the
 machine's own number, page faults included), plus an exact k-NN among the rows of each grown class
-at the FMA peak (``--peak-gflops``), and equipoise's time over that floor.
+at the FMA peak (measured in the same run, or ``--peak-gflops``), and equipoise's time over that
+floor.
 
     python benches/compare_imblearn.py                    # 100k and 1M rows, binary
     python benches/compare_imblearn.py --rows 1000000 --families pca_cloud --samplers SMOTE
@@ -166,9 +167,9 @@ def main():
     p.add_argument(
         "--peak-gflops",
         type=float,
-        default=381.0,
-        help="the cores' FMA peak, for SMOTE's floor (cargo test --release -p equipoise-core"
-        " peak_report -- --ignored --nocapture measures it; 381: 2 AVX-512 cores)",
+        default=None,
+        help="the cores' FMA peak, for SMOTE's floor (default: measured in this run, the best"
+        " of three timings of equipoise's FMA peak loop on every core)",
     )
     p.add_argument("--memory-child", nargs=3, metavar=("LIB", "SAMPLER", "DATA"))
     args = p.parse_args()
@@ -184,6 +185,11 @@ def main():
         f"{os.cpu_count()} cores; float32 features, "
         f"{'5 classes' if args.multiclass else f'binary, {args.minority:.1%} minority'}"
     )
+    if "SMOTE" in args.samplers and args.peak_gflops is None:
+        from equipoise import _core
+
+        args.peak_gflops = max(_core.fma_peak_gflops() for _ in range(3))
+        print(f"FMA peak, measured on every core: {args.peak_gflops:.0f} GFLOP/s (f32)")
     families = ["clustered-5class"] if args.multiclass else expand(args.families)
     header = (
         f"{'family':<18} {'rows':>9} {'sampler':<19} {'imblearn s':>10} {'equipoise s':>11}"

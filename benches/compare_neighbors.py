@@ -3,8 +3,8 @@
 All-rows k-nearest-neighbour self-queries (each row's k nearest other rows) on each data family of
 ``benches/data_families.py`` (30 float32 features; ``--families``, default iid Gaussian and the
 PCA-like cloud, the worst for pruning). Also prints equipoise's throughput in GFLOP/s (the norm
-expansion's 2 n^2 d flops over the time), to set against the machine's FMA peak
-(``cargo test --release -p equipoise-core peak_report -- --ignored --nocapture``).
+expansion's 2 n^2 d flops over the time) as a share of the machine's FMA peak, measured at the start
+of the run on the threads the search uses.
 Prints each library's time, its ratio to equipoise, and its recall@k against
 equipoise's exact answer (which is checked against a direct float64 scan on a sample of rows).
 faiss and hnswlib are optional (``pip install faiss-cpu hnswlib``): their rows are skipped without
@@ -71,6 +71,10 @@ def main():
     )
     add_family_argument(ap)
     args = ap.parse_args()
+    from equipoise import _core
+
+    args.peak = max(_core.fma_peak_gflops(n_threads=args.threads) for _ in range(3))
+    print(f"FMA peak, measured: {args.peak:.0f} GFLOP/s (f32)")
     for family in expand(args.families):
         compare(args, family)
 
@@ -116,7 +120,8 @@ def compare(args, family):
         full[i] = np.inf
         want = np.lexsort((np.arange(n), full))[:k]
         assert np.allclose(full[want], dist[r] ** 2, rtol=1e-9), "exact search is wrong"
-    report("equipoise exact", t, exact, f"({2 * n * len(rows) * d / t / 1e9:.0f} GFLOP/s)")
+    gflops = 2 * n * len(rows) * d / t / 1e9
+    report("equipoise exact", t, exact, f"({gflops:.0f} GFLOP/s, {gflops / args.peak:.0%} of peak)")
     mem = _core.index_memory_bytes(X, "exact")
     print(f"  exact index memory: {mem / X.nbytes:.2f} x the data ({X.nbytes / 1e6:.0f} MB)")
 

@@ -76,3 +76,19 @@ def test_demo_command_runs_on_bundled_data():
 
 def test_default_threads_is_positive():
     assert _core.default_threads() >= 1
+
+
+def test_fma_peak_is_a_rate_where_the_cpu_has_fma():
+    # The benches' peak (a figure they print, not a timing asserted here): a positive finite
+    # rate on a CPU with AVX2 and FMA, NaN without them, for any thread count.
+    flags = ""
+    if sys.platform.startswith("linux"):
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    for threads in (1, 0):
+        got = _core.fma_peak_gflops(100_000, n_threads=threads)
+        assert isinstance(got, float)
+        if " fma " in flags and " avx2 " in flags:
+            assert np.isfinite(got) and got > 0
+        else:
+            assert np.isnan(got) or got > 0

@@ -16,6 +16,7 @@ __all__ = [
     "chunk_knn",
     "default_threads",
     "edited_nearest_neighbours",
+    "fma_peak_gflops",
     "grown_labels",
     "hnsw_build",
     "hnsw_defaults",
@@ -193,6 +194,7 @@ class HnswGraph:
     @property
     def n_rows(self) -> int: ...
 
+def fma_peak_gflops(iters: int = 20_000_000, n_threads: int = 0) -> float: ...
 def kneighbors(
     x: npt.NDArray[np.floating],
     k: int,

@@ -263,9 +263,21 @@ fn index_memory_bytes(py: Python<'_>, x: &Bound<'_, PyAny>, algorithm: &str) -> 
     }))
 }
 
+/// The fused-multiply-add peak of `n_threads` threads (0: the default), in f32 GFLOP/s, timed
+/// over `iters` rounds of the peak loop (`equipoise_core::neighbors::fma_peak_gflops`): what the
+/// benches set throughput and SMOTE's floor against, in the same run. NaN without AVX2 and FMA.
+#[pyfunction]
+#[pyo3(signature = (iters=20_000_000, n_threads=0))]
+fn fma_peak_gflops(py: Python<'_>, iters: usize, n_threads: usize) -> PyResult<f64> {
+    Ok(run(py, n_threads, || {
+        Ok(core::neighbors::fma_peak_gflops(iters))
+    })?)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyHnswGraph>()?;
     m.add_function(wrap_pyfunction!(kneighbors, m)?)?;
+    m.add_function(wrap_pyfunction!(fma_peak_gflops, m)?)?;
     m.add_function(wrap_pyfunction!(hnsw_build, m)?)?;
     m.add_function(wrap_pyfunction!(hnsw_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(index_memory_bytes, m)?)?;

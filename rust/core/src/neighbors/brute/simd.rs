@@ -393,8 +393,8 @@ unsafe fn f64_avx2<const MQ: usize>(
 }
 
 /// `iters` rounds of 12 independent 16-lane f32 FMA chains (AVX-512, else AVX2 twice): the
-/// machine's fused-multiply-add peak, for the throughput report of the tests.
-#[cfg(test)]
+/// machine's fused-multiply-add peak, for the throughput reports of the tests and the benches
+/// ([`fma_peak_gflops`](super::fma_peak_gflops)). NaN without AVX2 and FMA.
 pub(super) fn fma_chains(iters: usize, seed: f32) -> f32 {
     /// # Safety
     ///

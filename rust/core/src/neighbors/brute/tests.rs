@@ -328,20 +328,8 @@ fn near_ties_below_the_rounding_error_stay_exact() {
 #[test]
 #[ignore]
 fn peak_report() {
-    use rayon::prelude::*;
     let threads = rayon::current_num_threads();
-    // 12 independent 16-lane FMA chains per thread (AVX-512 where the CPU has it): the kernel's
-    // own instruction mix without its loads.
-    let peak = {
-        let iters = 100_000_000usize;
-        let t = std::time::Instant::now();
-        let sums: Vec<f32> = (0..threads)
-            .into_par_iter()
-            .map(|s| super::simd::fma_chains(iters, s as f32))
-            .collect();
-        std::hint::black_box(sums);
-        (threads * iters * 12 * 16 * 2) as f64 / t.elapsed().as_secs_f64() / 1e9
-    };
+    let peak = super::fma_peak_gflops(100_000_000);
     eprintln!("FMA peak (f32, this build's codegen): {peak:.0} GFLOP/s on {threads} threads");
     for n in [20_000usize, 100_000] {
         let d = 30;
