@@ -487,25 +487,7 @@ fn copy_checked<F: Float>(
     let rows = dst.len() / d;
     let block = x.slice(ndarray::s![row0..row0 + rows, ..]);
     let clean = match block.as_slice() {
-        Some(src) => {
-            // v * 0 is 0 for a finite v and NaN otherwise: a sum of them is finite iff every
-            // value is. Sixteen independent lanes let the copy and the check vectorise together.
-            let mut acc = [F::zero(); 16];
-            let mut o16 = dst.chunks_exact_mut(16);
-            let mut i16 = src.chunks_exact(16);
-            for (o, i) in (&mut o16).zip(&mut i16) {
-                o.copy_from_slice(i);
-                for l in 0..16 {
-                    acc[l] += i[l] * F::zero();
-                }
-            }
-            let mut rest = F::zero();
-            for (o, &i) in o16.into_remainder().iter_mut().zip(i16.remainder()) {
-                *o = i;
-                rest += i * F::zero();
-            }
-            acc.iter().fold(rest, |a, &v| a + v).is_finite()
-        }
+        Some(src) => copy_finite(crate::isa::Isa::detect(), src, dst),
         None => {
             let mut acc = F::zero();
             for (o, r) in dst.chunks_mut(d).zip(block.outer_iter()) {
@@ -529,6 +511,53 @@ fn copy_checked<F: Float>(
         }
     }
     None
+}
+
+/// Copy `src` into `dst` (of one length): whether every value is finite. v * 0 is 0 for a finite
+/// v and NaN otherwise, so a sum of them is finite iff every value is; sixteen independent lanes
+/// let the copy and the check vectorise together, compiled for the widest instruction set
+/// (`crate::isa`).
+fn copy_finite<F: Float>(isa: crate::isa::Isa, src: &[F], dst: &mut [F]) -> bool {
+    #[inline(always)]
+    fn body<F: Float>(src: &[F], dst: &mut [F]) -> bool {
+        let mut acc = [F::zero(); 16];
+        let mut o16 = dst.chunks_exact_mut(16);
+        let mut i16 = src.chunks_exact(16);
+        for (o, i) in (&mut o16).zip(&mut i16) {
+            o.copy_from_slice(i);
+            for l in 0..16 {
+                acc[l] += i[l] * F::zero();
+            }
+        }
+        let mut rest = F::zero();
+        for (o, &i) in o16.into_remainder().iter_mut().zip(i16.remainder()) {
+            *o = i;
+            rest += i * F::zero();
+        }
+        acc.iter().fold(rest, |a, &v| a + v).is_finite()
+    }
+    use crate::isa::Isa;
+    match isa {
+        Isa::Baseline => body(src, dst),
+        // SAFETY (both): the `Isa` came from `Isa::detect` (or `Isa::supported`, in the tests),
+        // which found the instruction sets the functions enable.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<F: Float>(src: &[F], dst: &mut [F]) -> bool {
+                body(src, dst)
+            }
+            unsafe { avx2(src, dst) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            #[target_feature(enable = "avx512f,avx2")]
+            unsafe fn avx512<F: Float>(src: &[F], dst: &mut [F]) -> bool {
+                body(src, dst)
+            }
+            unsafe { avx512(src, dst) }
+        }
+    }
 }
 
 /// SMOTE's whole output in one parallel pass over `out` (row-major, `(n + sum(n_new)) x d`): the
@@ -663,6 +692,28 @@ mod tests {
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got[..d]), bits(&want), "d = {d}");
                 assert_eq!(&got[d..], &[7.0; 3]);
+            }
+        }
+    }
+
+    #[test]
+    fn copy_finds_any_non_finite_value_on_every_instruction_set() {
+        for isa in crate::isa::Isa::supported() {
+            for n in [0usize, 5, 16, 47, 300] {
+                let src: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 3.0).collect();
+                let mut dst = vec![9f32; n];
+                assert!(copy_finite(isa, &src, &mut dst), "{isa:?} {n}");
+                assert_eq!(dst, src);
+                for at in [0, n / 2, n.saturating_sub(1)]
+                    .into_iter()
+                    .filter(|&a| a < n)
+                {
+                    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                        let mut s = src.clone();
+                        s[at] = bad;
+                        assert!(!copy_finite(isa, &s, &mut dst), "{isa:?} {n} {at} {bad}");
+                    }
+                }
             }
         }
     }
