@@ -60,20 +60,17 @@ pub fn class_rows_of(codes: &[u32], n_classes: usize, wanted: &[bool]) -> Result
             ),
         };
         let isa = Isa::detect();
+        let one = OneCode {
+            code,
+            keep,
+            n_classes: n_classes as u32,
+        };
         let parts: Vec<Result<Vec<usize>>> = codes
             .par_chunks(BLOCK)
             .enumerate()
             .map(|(b, chunk)| {
                 let mut rows = Vec::new();
-                if !rows_by_one_code(
-                    isa,
-                    chunk,
-                    b * BLOCK,
-                    code,
-                    keep,
-                    n_classes as u32,
-                    &mut rows,
-                ) {
+                if !rows_by_one_code(isa, chunk, b * BLOCK, one, &mut rows) {
                     let c = chunk
                         .iter()
                         .find(|&&c| c as usize >= n_classes)
@@ -140,29 +137,33 @@ pub fn class_rows_of(codes: &[u32], n_classes: usize, wanted: &[bool]) -> Result
     Ok(rows)
 }
 
-/// The rows (from `row0`) of `chunk` whose code is `code` (`keep`) or is not (`!keep`), pushed to
-/// `rows` in order; false (and `rows` unspecified) when a code is `>= n_classes`. Each 64 codes
-/// become a bit mask by a vector compare (and their largest a vector max), so that the rows of a
-/// small class cost a step per 64 codes, not a branch per code: 1.3 ms of a 1M-row SMOTE on one
-/// core before.
+/// What [`rows_by_one_code`] looks for: rows whose code is `code` (`keep`) or is not (`!keep`),
+/// every code checked to be below `n_classes`.
+#[derive(Clone, Copy)]
+struct OneCode {
+    code: u32,
+    keep: bool,
+    n_classes: u32,
+}
+
+/// The rows (from `row0`) of `chunk` that `one` looks for, pushed to `rows` in order; false (and
+/// `rows` unspecified) when a code is `>= one.n_classes`. Each 64 codes become a bit mask by a
+/// vector compare (and their largest a vector max), so that the rows of a small class cost a
+/// step per 64 codes, not a branch per code: 1.3 ms of a 1M-row SMOTE on one core before.
 fn rows_by_one_code(
     isa: Isa,
     chunk: &[u32],
     row0: usize,
-    code: u32,
-    keep: bool,
-    n_classes: u32,
+    one: OneCode,
     rows: &mut Vec<usize>,
 ) -> bool {
     #[inline(always)]
-    fn body(
-        chunk: &[u32],
-        row0: usize,
-        code: u32,
-        keep: bool,
-        n_classes: u32,
-        rows: &mut Vec<usize>,
-    ) -> bool {
+    fn body(chunk: &[u32], row0: usize, one: OneCode, rows: &mut Vec<usize>) -> bool {
+        let OneCode {
+            code,
+            keep,
+            n_classes,
+        } = one;
         let flip = if keep { 0 } else { u64::MAX };
         let mut it = chunk.chunks_exact(64);
         let mut base = row0;
@@ -189,38 +190,24 @@ fn rows_by_one_code(
         hi < n_classes
     }
     match isa {
-        Isa::Baseline => body(chunk, row0, code, keep, n_classes, rows),
+        Isa::Baseline => body(chunk, row0, one, rows),
         // SAFETY (both): the `Isa` came from `Isa::detect`, which found the instruction sets the
         // functions enable.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => {
             #[target_feature(enable = "avx2")]
-            unsafe fn avx2(
-                c: &[u32],
-                r: usize,
-                code: u32,
-                keep: bool,
-                n: u32,
-                rows: &mut Vec<usize>,
-            ) -> bool {
-                body(c, r, code, keep, n, rows)
+            unsafe fn avx2(c: &[u32], r: usize, one: OneCode, rows: &mut Vec<usize>) -> bool {
+                body(c, r, one, rows)
             }
-            unsafe { avx2(chunk, row0, code, keep, n_classes, rows) }
+            unsafe { avx2(chunk, row0, one, rows) }
         }
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
             #[target_feature(enable = "avx512f,avx2")]
-            unsafe fn avx512(
-                c: &[u32],
-                r: usize,
-                code: u32,
-                keep: bool,
-                n: u32,
-                rows: &mut Vec<usize>,
-            ) -> bool {
-                body(c, r, code, keep, n, rows)
+            unsafe fn avx512(c: &[u32], r: usize, one: OneCode, rows: &mut Vec<usize>) -> bool {
+                body(c, r, one, rows)
             }
-            unsafe { avx512(chunk, row0, code, keep, n_classes, rows) }
+            unsafe { avx512(chunk, row0, one, rows) }
         }
     }
 }
@@ -517,7 +504,12 @@ mod tests {
             for code in 0..3u32 {
                 for (keep, row0) in [(true, 0), (false, 5)] {
                     let mut got = Vec::new();
-                    assert!(rows_by_one_code(isa, &codes, row0, code, keep, 3, &mut got));
+                    let one = OneCode {
+                        code,
+                        keep,
+                        n_classes: 3,
+                    };
+                    assert!(rows_by_one_code(isa, &codes, row0, one, &mut got));
                     let want: Vec<usize> = (0..codes.len())
                         .filter(|&i| (codes[i] == code) == keep)
                         .map(|i| i + row0)
@@ -525,18 +517,21 @@ mod tests {
                     assert_eq!(got, want, "{isa:?} code {code} keep {keep}");
                 }
             }
+            let of_1 = |keep| OneCode {
+                code: 1,
+                keep,
+                n_classes: 3,
+            };
             let mut bad = codes.clone();
             bad[129] = 3;
-            assert!(!rows_by_one_code(isa, &bad, 0, 1, true, 3, &mut Vec::new()));
+            assert!(!rows_by_one_code(isa, &bad, 0, of_1(true), &mut Vec::new()));
             let mut bad = codes.clone();
             bad[200_002] = 7; // in the remainder past the last 64 codes
             assert!(!rows_by_one_code(
                 isa,
                 &bad,
                 0,
-                1,
-                false,
-                3,
+                of_1(false),
                 &mut Vec::new()
             ));
         }
