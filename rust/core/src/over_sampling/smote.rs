@@ -303,7 +303,7 @@ unsafe fn lerp_f32_avx512(a: &[f32], b: &[f32], gap: f64, o: &mut [f32]) {
     }
     if j < d {
         // The last `d - j` (< 8) features: lanes past them are masked off (neither read nor
-        // written), through 16-lane masked moves (AVX-512F alone, no AVX-512VL).
+        // written), by 256-bit masked moves (AVX-512VL).
         let m: __mmask8 = (1u8 << (d - j)) - 1;
         // SAFETY: as above, for the unmasked lanes.
         unsafe {
