@@ -48,8 +48,8 @@ pub fn class_rows_of(codes: &[u32], n_classes: usize, wanted: &[bool]) -> Result
         return Ok(rows);
     }
     // One class wanted (binary data), or all but one (a sampler growing every class but the
-    // largest): one code to compare with, 64 codes a step.
-    if slots.len() == 1 || slots.len() + 1 == n_classes {
+    // largest): one code to compare with, 64 codes a step (`n_classes` as a `u32` bound).
+    if (slots.len() == 1 || slots.len() + 1 == n_classes) && n_classes <= u32::MAX as usize {
         let (code, keep) = match slots.as_slice() {
             [c] => (*c as u32, true),
             _ => (
