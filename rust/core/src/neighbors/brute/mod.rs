@@ -30,33 +30,6 @@ mod simd;
 #[cfg(test)]
 mod tests;
 
-/// The fused-multiply-add peak of the current thread pool, in f32 GFLOP/s: every thread runs
-/// `iters` rounds of 12 independent 16-lane FMA chains (the pass-1 kernel's instruction mix
-/// without its loads), timed together. The figure the benches set the exact search and SMOTE's
-/// floor against, measured in the same run. NaN on a CPU without AVX2 and FMA (and off x86-64).
-pub fn fma_peak_gflops(iters: usize) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use rayon::prelude::*;
-        let threads = rayon::current_num_threads();
-        let t = std::time::Instant::now();
-        let sums: Vec<f32> = (0..threads)
-            .into_par_iter()
-            .map(|s| simd::fma_chains(iters, s as f32))
-            .collect();
-        let secs = t.elapsed().as_secs_f64();
-        if sums.iter().any(|v| v.is_nan()) {
-            return f64::NAN;
-        }
-        (threads * iters * 12 * 16 * 2) as f64 / secs / 1e9
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = iters;
-        f64::NAN
-    }
-}
-
 use std::borrow::Cow;
 
 use ndarray::ArrayView2;
@@ -348,5 +321,32 @@ impl<F: Float> KnnIndex<F> for BruteForce<'_, F> {
         let nb = self.search(tasks, rows.len(), k, available);
         crate::cancel::check()?;
         Ok(nb)
+    }
+}
+
+/// The fused-multiply-add peak of the current thread pool, in f32 GFLOP/s: every thread runs
+/// `iters` rounds of 12 independent 16-lane FMA chains (the pass-1 kernel's instruction mix
+/// without its loads), timed together. The figure the benches set the exact search and SMOTE's
+/// floor against, measured in the same run. NaN on a CPU without AVX2 and FMA (and off x86-64).
+pub fn fma_peak_gflops(iters: usize) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads();
+        let t = std::time::Instant::now();
+        let sums: Vec<f32> = (0..threads)
+            .into_par_iter()
+            .map(|s| simd::fma_chains(iters, s as f32))
+            .collect();
+        let secs = t.elapsed().as_secs_f64();
+        if sums.iter().any(|v| v.is_nan()) {
+            return f64::NAN;
+        }
+        (threads * iters * 12 * 16 * 2) as f64 / secs / 1e9
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = iters;
+        f64::NAN
     }
 }
