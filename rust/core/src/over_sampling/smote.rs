@@ -15,17 +15,38 @@ use crate::neighbors::self_neighbors;
 use crate::rng::{Purpose, Stream, CHUNK};
 use crate::validate::check_finite;
 
+/// Rows of a unit of work of [`gather`].
+const GATHER_ROWS: usize = 256;
+
 /// Gather rows into a contiguous matrix.
+///
+/// A class's rows lie anywhere in a large `x`, so each is a cache miss; a row-major `x` is read
+/// a whole row at a time, `GATHER_ROWS` rows a task, so that the misses of many rows are in flight
+/// at once (one strided value at a time, a 5,000-row class of a 1M x 30 `x` took 0.8 ms of
+/// SMOTE's path to its neighbour search).
 fn gather<F: Float>(x: ArrayView2<F>, rows: &[usize]) -> Array2<F> {
     let d = x.ncols();
     let mut out = vec![F::zero(); rows.len() * d];
-    out.par_chunks_mut(d.max(1))
-        .zip(rows.par_iter())
-        .for_each(|(o, &r)| {
-            for (dst, src) in o.iter_mut().zip(x.row(r).iter()) {
-                *dst = *src;
-            }
-        });
+    if d > 0 {
+        match x.as_slice() {
+            Some(xs) => out
+                .par_chunks_mut(GATHER_ROWS * d)
+                .zip(rows.par_chunks(GATHER_ROWS))
+                .for_each(|(o, rs)| {
+                    for (o, &r) in o.chunks_exact_mut(d).zip(rs) {
+                        o.copy_from_slice(&xs[r * d..(r + 1) * d]);
+                    }
+                }),
+            None => out
+                .par_chunks_mut(d)
+                .zip(rows.par_iter())
+                .for_each(|(o, &r)| {
+                    for (dst, src) in o.iter_mut().zip(x.row(r).iter()) {
+                        *dst = *src;
+                    }
+                }),
+        }
+    }
     Array2::from_shape_vec((rows.len(), d), out).expect("shape")
 }
 
