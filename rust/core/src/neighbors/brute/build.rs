@@ -140,11 +140,12 @@ pub(super) fn centre_row<F: Float>(
         .collect()
 }
 
-/// Parts of at most this many rows are split from a copy of their rows, in their order: above
-/// it, each level of the split reads every row of its part at a random place in the data (a cache
-/// miss a row, a dozen levels for 1M rows); the copy costs one such read, and the levels below
-/// read it in order, from the last-level cache (64k rows of 30 `f32` features: 7.5 MB).
-const LOCAL_ROWS: usize = 1 << 16;
+/// Parts of at most this many bytes of rows are split from a copy of their rows, in their order:
+/// above it, each level of the split reads every row of its part at a random place in the data (a
+/// cache miss a row, a dozen levels for 1M rows); the copy costs one such read, and the levels
+/// below read it in order, from the last-level cache (70k rows of 30 `f32` features). A bound in
+/// bytes, not rows, so that wide rows do not make large copies (at most one a thread at a time).
+const LOCAL_BYTES: usize = 8 << 20;
 
 /// Split `rows` in halves along the direction between two far-apart rows (a cheap stand-in for the
 /// principal axis, as in a ball tree) until every part has at most `LEAF` rows; returns the part
@@ -166,7 +167,7 @@ fn split_by<F: Float>(
     if rows.len() <= leaf {
         return vec![rows.len()];
     }
-    if ids.is_none() && d > 0 && rows.len() <= LOCAL_ROWS {
+    if ids.is_none() && d > 0 && rows.len() * d * std::mem::size_of::<F>() <= LOCAL_BYTES {
         // The same values in the same order, ties broken by the same indices: the same parts.
         let mut copy = vec![F::zero(); rows.len() * d];
         for (c, &i) in copy.chunks_exact_mut(d).zip(rows.iter()) {
@@ -422,7 +423,7 @@ mod tests {
     use super::*;
     use crate::rng::{Purpose, Stream};
 
-    /// A part split from a copy of its rows ([`LOCAL_ROWS`]) ends as the same parts, in the same
+    /// A part split from a copy of its rows ([`LOCAL_BYTES`]) ends as the same parts, in the same
     /// order, as split in place: duplicate rows (ties in every comparison) and a part larger than
     /// the copy's bound (its upper levels in place, the rest from copies).
     #[test]
@@ -431,7 +432,7 @@ mod tests {
         for (n, d, distinct) in [
             (3000, 7, 3000),
             (3000, 4, 40),
-            (LOCAL_ROWS * 2 + 777, 3, 5000),
+            (LOCAL_BYTES / (64 * 4) * 2 + 777, 64, 5000),
         ] {
             let base: Vec<f32> = (0..distinct * d).map(|_| s.normal() as f32).collect();
             let data: Vec<f32> = (0..n)
