@@ -144,7 +144,9 @@ pub(super) fn centre_row<F: Float>(
 /// above it, each level of the split reads every row of its part at a random place in the data (a
 /// cache miss a row, a dozen levels for 1M rows); the copy costs one such read, and the levels
 /// below read it in order, from the last-level cache (70k rows of 30 `f32` features). A bound in
-/// bytes, not rows, so that wide rows do not make large copies (at most one a thread at a time).
+/// bytes, not rows, so that wide rows make no large copy; the parts copied at once are disjoint,
+/// so all their copies together hold at most the data's size (a thread waiting in a join may
+/// start another part's copy), and in practice a few parts' worth.
 const LOCAL_BYTES: usize = 8 << 20;
 
 /// Split `rows` in halves along the direction between two far-apart rows (a cheap stand-in for the
