@@ -256,7 +256,7 @@ def main():
 
 def summarize_floors(floors, peak, readings):
     """Every SMOTE run of this process against its floor at one peak, the highest measured, so
-    that a peak reading lowered by a neighbour cannot make one family's floor look farther."""
+    that a peak reading lowered by a neighbour cannot make one family look nearer its floor."""
     if readings:
         print(
             f"\nSMOTE against its floor at the run's highest FMA peak, {peak:.0f} GFLOP/s"
