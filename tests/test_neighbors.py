@@ -197,6 +197,31 @@ def test_rows_subset_and_external_queries(fraud_small):
     assert (ind == ref).mean() > 0.999
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("offset", [0.0, 300.0])
+def test_few_rows_among_many_spread_rows(dtype, offset):
+    """A few chosen rows among many rows of an iid Gaussian cloud: the search that streams the
+    rows past the chosen ones, with no index (docs/design.md, "Few rows among many"). Its lists
+    are the exact search of all rows' lists for those rows, and scikit-learn's brute force up to
+    ties; with copies of the chosen rows (left to the tiled index) too."""
+    rng = np.random.default_rng(7)
+    X = (rng.standard_normal((20_000, 30)) + offset).astype(dtype)
+    rows = np.sort(rng.choice(len(X), 150, replace=False))
+    full_dist, full_ind = _core.kneighbors(X, 6, algorithm="exact")
+    dist, ind = _core.kneighbors(X, 6, rows=rows, algorithm="exact")
+    np.testing.assert_array_equal(ind, full_ind[rows])
+    np.testing.assert_array_equal(dist, full_dist[rows])
+    ref = SkNN(n_neighbors=7, algorithm="brute").fit(X.astype(np.float64))
+    ref_ind = ref.kneighbors(X[rows].astype(np.float64))[1][:, 1:]
+    assert (ind == ref_ind).mean() > 0.999
+    copied = X.copy()
+    copied[rows[1::2]] = copied[rows[::2]][: len(rows[1::2])]
+    full_dist, full_ind = _core.kneighbors(copied, 6, algorithm="exact")
+    dist, ind = _core.kneighbors(copied, 6, rows=rows, algorithm="exact")
+    np.testing.assert_array_equal(ind, full_ind[rows])
+    np.testing.assert_array_equal(dist, full_dist[rows])
+
+
 def test_estimator_contract(datasets_f64):
     X = datasets_f64["pima"]
     nn = NearestNeighbors(n_neighbors=4, algorithm="hnsw", ef_search=80, random_state=7)

@@ -152,6 +152,17 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
                 core::neighbors::self_neighbors(xv, k)
             })?
         }
+        // Chosen rows among all (BorderlineSMOTE's and ADASYN's danger search): without an index
+        // when the rows are few and the data has no structure to prune (`rows_neighbors`).
+        (IndexKind::Auto | IndexKind::Exact, _)
+            if qv.is_none() && kind.resolve(xv.nrows(), xv.ncols()) == IndexKind::Exact =>
+        {
+            let rows = rows.expect("the self search of all rows is the branch above");
+            run(py, n_threads, || {
+                core::validate::check_finite(xv)?;
+                core::neighbors::rows_neighbors(xv, rows, k)
+            })?
+        }
         _ => run(py, n_threads, || {
             core::validate::check_finite(xv)?;
             let index = build_index(kind, xv, &p)?;

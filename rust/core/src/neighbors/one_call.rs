@@ -30,7 +30,7 @@ pub fn knn_of_rows<F: Float>(x: ArrayView2<F>, rows: &[usize], k: usize) -> Resu
             "row {bad} is out of range for {n} rows"
         )));
     }
-    Ok(BruteForce::new(x).query_self_rows(rows, k)?.indices)
+    Ok(super::rows_neighbors(x, rows, k)?.indices)
 }
 
 /// The exact `k` nearest rows of `data` to each row of `queries`, by (distance, row index):

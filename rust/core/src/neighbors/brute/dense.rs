@@ -130,11 +130,11 @@ impl<F: Float> Layout<F> {
 /// its largest entry in place and finds the next largest by a pass of selects with no branch
 /// on the values: a sorted insertion, whose loop exit the branch predictor misses, cost twice
 /// as much on a 5,000-row class (50 insertions a row, in whatever order the rows come).
-struct Lists<F> {
+pub(super) struct Lists<F> {
     keep: usize,
     /// The first row of the group (lists are indexed from it).
-    start: usize,
-    thr: Vec<F>,
+    pub(super) start: usize,
+    pub(super) thr: Vec<F>,
     cands: Vec<(F, usize)>,
     lens: Vec<u32>,
     /// Position of the largest entry of each full list.
@@ -144,7 +144,7 @@ struct Lists<F> {
 impl<F: Float> Lists<F> {
     /// The lists of rows `start..end` (slots past `n` are padding), each row's threshold starting
     /// at its entry of `seed` (see [`seeds`]).
-    fn new(start: usize, end: usize, n: usize, keep: usize, seed: &[F]) -> Self {
+    pub(super) fn new(start: usize, end: usize, n: usize, keep: usize, seed: &[F]) -> Self {
         let len = end - start;
         let real = n.clamp(start, end) - start;
         let mut thr = vec![F::neg_infinity(); len];
@@ -159,7 +159,7 @@ impl<F: Float> Lists<F> {
         }
     }
 
-    fn list(&self, r: usize) -> &[(F, usize)] {
+    pub(super) fn list(&self, r: usize) -> &[(F, usize)] {
         &self.cands[r * self.keep..r * self.keep + self.lens[r] as usize]
     }
 
@@ -178,7 +178,7 @@ impl<F: Float> Lists<F> {
     }
 
     #[inline(always)]
-    fn offer(&mut self, r: usize, dv: F, j: usize) {
+    pub(super) fn offer(&mut self, r: usize, dv: F, j: usize) {
         // The threshold may have dropped since the compare that found this distance.
         if dv >= self.thr[r] {
             return;
@@ -346,6 +346,9 @@ macro_rules! per_kernel {
         }
     };
 }
+
+// The searches of chosen rows (`cross`) dispatch the same way.
+pub(super) use per_kernel;
 
 per_kernel!(run_blocks, blocks, (lay: &Layout<F>, pr: &mut Pairs<'_, F>));
 

@@ -19,6 +19,7 @@
 //! instruction set.
 
 mod build;
+mod cross;
 mod dense;
 mod kernel;
 mod pack;
@@ -146,6 +147,24 @@ pub fn self_neighbors<F: Float>(data: ArrayView2<'_, F>, k: usize) -> Result<Nei
         }
     }
     BruteForce::new(data).query_self(k)
+}
+
+/// The exact `k` nearest other rows of each row of `rows` among the rows of `data` (each
+/// itself excluded by index), ranked by (distance, row), as [`KnnIndex::query_self_rows`] gives
+/// them: few rows among many on data without structure are searched with no index, by streaming
+/// the data past them (`cross`), the others through the tiled index.
+pub fn rows_neighbors<F: Float>(
+    data: ArrayView2<'_, F>,
+    rows: &[usize],
+    k: usize,
+) -> Result<Neighbors> {
+    let (n, d) = data.dim();
+    if let Some(s) = data.to_slice() {
+        if cross::takes(s, n, d, rows) {
+            return cross::rows_knn(s, n, d, rows, k, kernel::Kernel::detect());
+        }
+    }
+    BruteForce::new(data).query_self_rows(rows, k)
 }
 
 impl<'a, F: Float> BruteForce<'a, F> {
