@@ -155,9 +155,11 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
         // Chosen rows among all (BorderlineSMOTE's and ADASYN's danger search): without an index
         // when the rows are few and the data has no structure to prune (`rows_neighbors`).
         (IndexKind::Auto | IndexKind::Exact, _)
-            if qv.is_none() && kind.resolve(xv.nrows(), xv.ncols()) == IndexKind::Exact =>
+            if qv.is_none()
+                && rows.is_some()
+                && kind.resolve(xv.nrows(), xv.ncols()) == IndexKind::Exact =>
         {
-            let rows = rows.expect("the self search of all rows is the branch above");
+            let rows = rows.unwrap_or_default();
             run(py, n_threads, || {
                 core::validate::check_finite(xv)?;
                 core::neighbors::rows_neighbors(xv, rows, k)
