@@ -222,6 +222,30 @@ def test_few_rows_among_many_spread_rows(dtype, offset):
     np.testing.assert_array_equal(dist, full_dist[rows])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_few_outside_queries_among_many_spread_rows(dtype):
+    """A few outside queries among many rows of an iid Gaussian cloud: the same search with no
+    index (docs/design.md, "Few rows among many"), nothing excluded. Its lists are those the
+    tiled index gives the same queries when they are too many for that search (more than half as
+    many as the rows), and scikit-learn's brute force up to ties; queries that copy rows (at
+    distance 0) included."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((20_000, 30)).astype(dtype)
+    Q = rng.standard_normal((150, 30)).astype(dtype)
+    Q[::3] = X[rng.choice(len(X), 50, replace=False)]
+    dist, ind = _core.kneighbors(X, 6, queries=Q, algorithm="exact")
+    many = np.concatenate([Q, X[: len(X) // 2]])
+    full_dist, full_ind = _core.kneighbors(X, 6, queries=many, algorithm="exact")
+    np.testing.assert_array_equal(ind, full_ind[: len(Q)])
+    np.testing.assert_array_equal(dist, full_dist[: len(Q)])
+    assert (dist[::3, 0] == 0).all()
+    ref = SkNN(n_neighbors=6, algorithm="brute").fit(X.astype(np.float64))
+    ref_ind = ref.kneighbors(Q.astype(np.float64))[1]
+    assert (ind == ref_ind).mean() > 0.999
+    got = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(Q)
+    np.testing.assert_array_equal(got[1], ind)
+
+
 def test_estimator_contract(datasets_f64):
     X = datasets_f64["pima"]
     nn = NearestNeighbors(n_neighbors=4, algorithm="hnsw", ef_search=80, random_state=7)

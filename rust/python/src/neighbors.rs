@@ -165,6 +165,22 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
                 core::neighbors::rows_neighbors(xv, rows, k)
             })?
         }
+        // Few outside queries among many rows (at most half as many: never the fitted rows
+        // themselves, which the branch below answers from the self search), likewise.
+        (IndexKind::Auto | IndexKind::Exact, _)
+            if qv.is_some_and(|q| q.nrows() <= xv.nrows() / 2 && q.ncols() == xv.ncols())
+                && rows.is_none()
+                && kind.resolve(xv.nrows(), xv.ncols()) == IndexKind::Exact =>
+        {
+            run(py, n_threads, || {
+                core::validate::check_finite(xv)?;
+                let q = qv.ok_or_else(|| {
+                    core::CoreError::InvalidArgument("queries were expected".into())
+                })?;
+                core::validate::check_finite(q)?;
+                core::neighbors::queries_neighbors(xv, q, k)
+            })?
+        }
         _ => run(py, n_threads, || {
             core::validate::check_finite(xv)?;
             let index = build_index(kind, xv, &p)?;

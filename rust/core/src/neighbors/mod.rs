@@ -10,7 +10,10 @@ mod kdtree;
 mod one_call;
 mod scan;
 
-pub use brute::{fma_peak_gflops, rows_neighbors, self_neighbors, BruteForce, Projected, Within};
+pub use brute::{
+    fma_peak_gflops, queries_neighbors, rows_neighbors, self_neighbors, BruteForce, Projected,
+    Within,
+};
 pub use hnsw::{Hnsw, HnswGraph, HnswParams};
 pub use kdtree::KdTree;
 pub use one_call::{knn_of_rows, knn_query};

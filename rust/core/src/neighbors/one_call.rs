@@ -1,11 +1,11 @@
 //! One-call exact searches over a matrix, for callers that need one neighbour list and no index
 //! kept between calls: the neighbours of chosen rows among all rows (the Neighbourhood Cleaning
 //! Rule's minority rows), and the neighbours of outside query rows (One-Sided Selection's
-//! 1-NN classifier). Both build a [`BruteForce`] index and rank by (Euclidean distance, row).
+//! 1-NN classifier). Both rank by (Euclidean distance, row), searched without an index or through
+//! a [`super::BruteForce`] index ([`super::rows_neighbors`], [`super::queries_neighbors`]).
 
 use ndarray::{Array2, ArrayView2};
 
-use super::{BruteForce, KnnIndex};
 use crate::error::{CoreError, Result};
 use crate::float::Float;
 
@@ -55,7 +55,7 @@ pub fn knn_query<F: Float>(
             data.ncols()
         )));
     }
-    let nb = BruteForce::new(data).query(queries, k)?;
+    let nb = super::queries_neighbors(data, queries, k)?;
     Ok((nb.distances, nb.indices))
 }
 

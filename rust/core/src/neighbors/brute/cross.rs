@@ -16,9 +16,12 @@
 //! (near-ties: copies of its row) gets a direct scan, or, when many are left, the tiled index's
 //! search of those rows.
 //!
+//! Vectors from outside the data ([`queries_knn`]: `NearestNeighbors.kneighbors(Q)` with few
+//! queries) are searched the same way, packed from their own rows and excluding no row.
+//!
 //! Each group's lists belong to one task, and the answer is the exact ranking by (distance, row),
-//! so it is the same for any number of threads. [`takes`] sends the searches whose data the tiled
-//! index's bounds prune to it instead.
+//! so it is the same for any number of threads. [`takes`] and [`takes_queries`] send the searches
+//! whose data the tiled index's bounds prune to it instead.
 
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -55,18 +58,19 @@ struct Queries<F> {
 }
 
 impl<F: Float> Queries<F> {
-    fn new(data: &[F], d: usize, rows: &[usize], centre: &[F], mq: usize) -> Self {
-        let slots = rows.len().div_ceil(mq) * mq;
+    fn new(set: &QuerySet<'_, F>, data: &[F], d: usize, centre: &[F], mq: usize) -> Self {
+        let m = set.len(d);
+        let slots = m.div_ceil(mq) * mq;
         let mut qt = vec![F::zero(); slots * d];
         let mut norms = vec![F::infinity(); slots];
         let mut wide = vec![0f64; slots];
         let mut ids = vec![NONE; slots];
-        for (t, &i) in rows.iter().enumerate() {
+        for t in 0..m {
             let (b, q) = (t / mq, t % mq);
-            let s: Vec<F> = shift(&data[i * d..(i + 1) * d], centre).collect();
+            let s: Vec<F> = shift(set.vector(data, d, t), centre).collect();
             norms[t] = sq_norm(s.iter().copied());
             wide[t] = s.iter().map(|c| c.wide() * c.wide()).sum();
-            ids[t] = i;
+            ids[t] = set.id(t);
             for (j, &c) in s.iter().enumerate() {
                 qt[(b * d + j) * mq + q] = c;
             }
@@ -76,6 +80,37 @@ impl<F: Float> Queries<F> {
             norms,
             wide,
             ids,
+        }
+    }
+}
+
+/// The queries of a search: rows of the data (each excluding itself), or vectors from outside
+/// (row-major, excluding nothing).
+enum QuerySet<'q, F> {
+    Rows(&'q [usize]),
+    Outside(&'q [F]),
+}
+
+impl<F: Float> QuerySet<'_, F> {
+    fn len(&self, d: usize) -> usize {
+        match self {
+            QuerySet::Rows(r) => r.len(),
+            QuerySet::Outside(q) => q.len() / d,
+        }
+    }
+
+    fn vector<'a>(&'a self, data: &'a [F], d: usize, t: usize) -> &'a [F] {
+        match self {
+            QuerySet::Rows(r) => &data[r[t] * d..(r[t] + 1) * d],
+            QuerySet::Outside(q) => &q[t * d..(t + 1) * d],
+        }
+    }
+
+    /// The data row query `t` excludes (`NONE`: none).
+    fn id(&self, t: usize) -> usize {
+        match self {
+            QuerySet::Rows(r) => r[t],
+            QuerySet::Outside(_) => NONE,
         }
     }
 }
@@ -204,30 +239,57 @@ pub(super) fn rows_knn<F: Float>(
     k: usize,
     kind: Kernel,
 ) -> Result<Neighbors> {
-    rows_knn_with(data, n, d, rows, k, kind, SCAN_PAIRS)
+    knn_with(data, n, d, QuerySet::Rows(rows), k, kind, SCAN_PAIRS)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn rows_knn_with<F: Float>(
+/// The exact `k` nearest rows of `data` (`n` rows, `d > 0` features) to each row of `queries`
+/// (row-major, `d` features, finite), ranked by (distance, row), as [`KnnIndex::query`] gives
+/// them.
+pub(super) fn queries_knn<F: Float>(
     data: &[F],
     n: usize,
     d: usize,
-    rows: &[usize],
+    queries: &[F],
+    k: usize,
+    kind: Kernel,
+) -> Result<Neighbors> {
+    knn_with(data, n, d, QuerySet::Outside(queries), k, kind, SCAN_PAIRS)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn knn_with<F: Float>(
+    data: &[F],
+    n: usize,
+    d: usize,
+    set: QuerySet<'_, F>,
     k: usize,
     kind: Kernel,
     scan_pairs: usize,
 ) -> Result<Neighbors> {
-    let available = check_k(n, k, true)?;
-    if let Some(&bad) = rows.iter().find(|&&i| i >= n) {
-        return Err(CoreError::Shape(format!(
-            "row {bad} is out of range for {n} rows"
-        )));
+    let own = matches!(set, QuerySet::Rows(_));
+    let available = check_k(n, k, own)?;
+    match &set {
+        QuerySet::Rows(rows) => {
+            if let Some(&bad) = rows.iter().find(|&&i| i >= n) {
+                return Err(CoreError::Shape(format!(
+                    "row {bad} is out of range for {n} rows"
+                )));
+            }
+        }
+        QuerySet::Outside(q) => {
+            if !q.len().is_multiple_of(d) {
+                return Err(CoreError::Shape(format!(
+                    "queries hold {} values, not a whole number of rows of {d}",
+                    q.len()
+                )));
+            }
+        }
     }
-    let m = rows.len();
+    let m = set.len(d);
     let keep = keep_for(k, available);
     let mq = kind.mq::<F>();
     let centre = mean(data, n, d);
-    let qs = Queries::new(data, d, rows, &centre, mq);
+    let qs = Queries::new(&set, data, d, &centre, mq);
     // Groups of whole blocks, at most `GROUP_BYTES` of blocks each and at least one per worker.
     let blocks = qs.norms.len() / mq;
     let threads = rayon::current_num_threads().max(1);
@@ -267,12 +329,9 @@ fn rows_knn_with<F: Float>(
         .map_init(Vec::new, |exact, (t, (ids, dists))| {
             let (l, r) = group_of(t);
             let cand = l.list(r);
-            let i = rows[t];
+            let q = set.vector(data, d, t);
             exact.clear();
-            exact.extend(
-                cand.iter()
-                    .map(|&(_, j)| (exact_sq_dist(row(i), row(j)), j)),
-            );
+            exact.extend(cand.iter().map(|&(_, j)| (exact_sq_dist(q, row(j)), j)));
             exact.sort_unstable_by(|a: &(f64, usize), b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let proven = cand.len() == available || {
                 cand.len() == keep && {
@@ -300,11 +359,11 @@ fn rows_knn_with<F: Float>(
         pending
             .par_iter()
             .map(|&t| {
-                let q = row(rows[t]);
+                let q = set.vector(data, d, t);
                 let cmp =
                     |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
                 let mut all: Vec<(f64, usize)> = (0..n)
-                    .filter(|&j| j != rows[t])
+                    .filter(|&j| j != set.id(t))
                     .map(|j| (exact_sq_dist(q, row(j)), j))
                     .collect();
                 if k < all.len() {
@@ -318,8 +377,22 @@ fn rows_knn_with<F: Float>(
             .collect()
     } else {
         let x = ArrayView2::from_shape((n, d), data).expect("n x d rows");
-        let wanted: Vec<usize> = pending.iter().map(|&t| rows[t]).collect();
-        let nb = BruteForce::new(x).query_self_rows(&wanted, k)?;
+        let index = BruteForce::new(x);
+        let nb = match &set {
+            QuerySet::Rows(rows) => {
+                let wanted: Vec<usize> = pending.iter().map(|&t| rows[t]).collect();
+                index.query_self_rows(&wanted, k)?
+            }
+            QuerySet::Outside(_) => {
+                let wanted: Vec<F> = pending
+                    .iter()
+                    .flat_map(|&t| set.vector(data, d, t).iter().copied())
+                    .collect();
+                let q = ArrayView2::from_shape((pending.len(), d), &wanted[..])
+                    .expect("pending x d rows");
+                index.query(q, k)?
+            }
+        };
         (0..pending.len())
             .map(|p| {
                 nb.distances
@@ -359,10 +432,23 @@ pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize, rows: &[usize]) ->
     if probe(data, n, d) < PROBE {
         return false;
     }
-    let mut hashes: Vec<u64> = rows
-        .iter()
-        .map(|&i| row_hash(&data[i * d..(i + 1) * d]))
-        .collect();
+    few_copies(rows.iter().map(|&i| &data[i * d..(i + 1) * d]))
+}
+
+/// [`takes`] for `queries` from outside (row-major, `d` features): the same probe of the data,
+/// at most half as many queries as rows, and at most 1/[`COPIES_SHARE`] of them copies of another.
+pub(super) fn takes_queries<F: Float>(data: &[F], n: usize, d: usize, queries: &[F]) -> bool {
+    let m = queries.len().checked_div(d).unwrap_or(0);
+    if d == 0 || n < 2 || m == 0 || m > n / 2 || probe(data, n, d) < PROBE {
+        return false;
+    }
+    few_copies(queries.chunks_exact(d))
+}
+
+/// Whether at most 1/[`COPIES_SHARE`] of `rows` are copies of another (by a 64-bit hash).
+fn few_copies<'r, F: Float + 'r>(rows: impl ExactSizeIterator<Item = &'r [F]>) -> bool {
+    let m = rows.len();
+    let mut hashes: Vec<u64> = rows.map(row_hash).collect();
     hashes.sort_unstable();
     let copies: usize = hashes
         .chunk_by(|a, b| a == b)
@@ -411,7 +497,15 @@ mod tests {
         for kind in Kernel::all_supported() {
             for &th in threads {
                 let got = run_with_threads(th, || {
-                    rows_knn_with(x.as_slice().unwrap(), n, d, rows, k, kind, scan_pairs)
+                    knn_with(
+                        x.as_slice().unwrap(),
+                        n,
+                        d,
+                        QuerySet::Rows(rows),
+                        k,
+                        kind,
+                        scan_pairs,
+                    )
                 })
                 .unwrap()
                 .unwrap();
@@ -433,6 +527,57 @@ mod tests {
                         th
                     );
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`check`] for vectors from outside (`queries`, row-major): the k nearest rows of `x` by
+    /// a full scan, nothing excluded.
+    fn check_outside<F: Float>(
+        x: &Array2<F>,
+        queries: &Array2<F>,
+        k: usize,
+        threads: usize,
+        scan_pairs: usize,
+    ) -> std::result::Result<(), TestCaseError> {
+        let (n, d) = x.dim();
+        let row = |j: usize| x.row(j).to_slice().unwrap();
+        let want: Vec<Vec<(f64, usize)>> = queries
+            .outer_iter()
+            .map(|q| {
+                let mut v: Vec<(f64, usize)> = (0..n)
+                    .map(|j| (exact_sq_dist(q.to_slice().unwrap(), row(j)).sqrt(), j))
+                    .collect();
+                v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                v.truncate(k);
+                v
+            })
+            .collect();
+        let qs = queries.as_slice().unwrap();
+        for kind in Kernel::all_supported() {
+            let got = run_with_threads(threads, || {
+                knn_with(
+                    x.as_slice().unwrap(),
+                    n,
+                    d,
+                    QuerySet::Outside(qs),
+                    k,
+                    kind,
+                    scan_pairs,
+                )
+            })
+            .unwrap()
+            .unwrap();
+            for (t, w) in want.iter().enumerate() {
+                let g: Vec<(f64, usize)> = got
+                    .distances
+                    .row(t)
+                    .iter()
+                    .copied()
+                    .zip(got.indices.row(t).iter().copied())
+                    .collect();
+                prop_assert_eq!(&g, w, "query {} kernel {:?} threads {}", t, kind, threads);
             }
         }
         Ok(())
@@ -470,6 +615,14 @@ mod tests {
             let pairs = if by_index { 0 } else { SCAN_PAIRS };
             check(&x, &rows, k, &[threads], pairs)?;
             check(&x.mapv(|v| v as f32), &rows, k, &[threads], pairs)?;
+            // Outside vectors: new ones and copies of rows (ties at distance 0).
+            let k = k.min(n);
+            let fresh = rows_of(m, d, seed + 1, coarse, if far { 300.0 } else { 0.0 });
+            let q = Array2::from_shape_fn((m, d), |(t, j)| {
+                if t % 3 == 0 { x[[rows[t], j]] } else { fresh[[t, j]] }
+            });
+            check_outside(&x, &q, k, threads, pairs)?;
+            check_outside(&x.mapv(|v| v as f32), &q.mapv(|v| v as f32), k, threads, pairs)?;
         }
     }
 
@@ -506,6 +659,11 @@ mod tests {
         assert!(e.to_string().contains("n_neighbors = 6"), "{e}");
         let e = rows_knn(x.as_slice().unwrap(), 5, 3, &[5], 1, Kernel::detect()).unwrap_err();
         assert!(e.to_string().contains("row 5 is out of range"), "{e}");
+        let data = x.as_slice().unwrap();
+        let e = queries_knn(data, 5, 3, &[0.0; 3], 6, Kernel::detect()).unwrap_err();
+        assert!(e.to_string().contains("n_neighbors = 6"), "{e}");
+        let e = queries_knn(data, 5, 3, &[0.0; 4], 1, Kernel::detect()).unwrap_err();
+        assert!(e.to_string().contains("not a whole number of rows"), "{e}");
     }
 
     /// The search takes few rows of a spread cloud, not data its probe finds structured, nor
@@ -541,5 +699,12 @@ mod tests {
             }
         }
         assert!(!takes(copied.as_slice().unwrap(), n, d, &few));
+        // Outside vectors: the same rule.
+        let q: Vec<f32> = few.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+        assert!(takes_queries(data, n, d, &q));
+        assert!(!takes_queries(&line, n, d, &q));
+        let twice: Vec<f32> = q.iter().chain(&q).copied().collect();
+        assert!(!takes_queries(data, n, d, &twice));
+        assert!(!takes_queries(data, n, d, &data[..(n / 2 + 1) * d]));
     }
 }

@@ -167,6 +167,23 @@ pub fn rows_neighbors<F: Float>(
     BruteForce::new(data).query_self_rows(rows, k)
 }
 
+/// The exact `k` nearest rows of `data` to each row of `queries` (finite), ranked by (distance,
+/// row), as [`KnnIndex::query`] gives them: few queries among many rows without structure are
+/// searched with no index (`cross`), the others through the tiled index.
+pub fn queries_neighbors<F: Float>(
+    data: ArrayView2<'_, F>,
+    queries: ArrayView2<'_, F>,
+    k: usize,
+) -> Result<Neighbors> {
+    let (n, d) = data.dim();
+    if let (Some(s), Some(q)) = (data.to_slice(), queries.to_slice()) {
+        if queries.ncols() == d && cross::takes_queries(s, n, d, q) {
+            return cross::queries_knn(s, n, d, q, k, kernel::Kernel::detect());
+        }
+    }
+    BruteForce::new(data).query(queries, k)
+}
+
 impl<'a, F: Float> BruteForce<'a, F> {
     /// Index the rows of `data` (borrowed without a copy when it is row-major contiguous). The
     /// index also stores the rows feature-major, as the kernel reads them (about the data's size
