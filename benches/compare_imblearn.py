@@ -238,7 +238,7 @@ def main():
                 write, flops = smote_floor(X, y, args.repeat)
                 floors.append((family, rows, t_e, write, flops))
                 knn = flops / (args.peak_gflops * 1e9)
-                floor = write + knn
+                floor = floor_s(write, flops, args.peak_gflops)
                 print(
                     f"{'':<18} {'':>9} {'SMOTE floor':<19} {'':>10} {floor:>11.3f}"
                     f"  equipoise / floor {t_e / floor:.2f}x (write the output once from every"
@@ -254,6 +254,11 @@ def main():
         summarize_floors(floors, max(readings) if readings else args.peak_gflops, readings)
 
 
+def floor_s(write, flops, peak_gflops):
+    """SMOTE's floor in seconds: the output written once, plus the k-NN's flops at the peak."""
+    return write + flops / (peak_gflops * 1e9)
+
+
 def summarize_floors(floors, peak, readings):
     """Every SMOTE run of this process against its floor at one peak, the highest measured, so
     that a peak reading lowered by a neighbour cannot make one family look nearer its floor."""
@@ -264,9 +269,9 @@ def summarize_floors(floors, peak, readings):
         )
     else:
         print(f"\nSMOTE against its floor at the given FMA peak, {peak:.0f} GFLOP/s:")
-    worst = max(floors, key=lambda f: f[2] / (f[3] + f[4] / (peak * 1e9)))
+    worst = max(floors, key=lambda f: f[2] / floor_s(f[3], f[4], peak))
     for family, rows, t_e, write, flops in floors:
-        floor = write + flops / (peak * 1e9)
+        floor = floor_s(write, flops, peak)
         mark = "  <- worst" if (family, rows) == worst[:2] else ""
         print(
             f"  {family:<18} {rows:>9}  equipoise {t_e:.4f} s  floor {floor:.4f} s"
