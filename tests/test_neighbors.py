@@ -244,6 +244,15 @@ def test_few_outside_queries_among_many_spread_rows(dtype):
     assert (ind == ref_ind).mean() > 0.999
     got = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(Q)
     np.testing.assert_array_equal(got[1], ind)
+    # Bad queries of that size, answered by the same branch: clear errors.
+    bad = Q.copy()
+    bad[3, 4] = np.nan
+    with pytest.raises(ValueError, match=r"NaN \(first at row 3, column 4\)"):
+        _core.kneighbors(X, 6, queries=bad, algorithm="exact")
+    with pytest.raises(ValueError, match="n_neighbors = 20001"):
+        _core.kneighbors(X, len(X) + 1, queries=Q, algorithm="exact")
+    with pytest.raises(ValueError, match="features"):
+        _core.kneighbors(X, 6, queries=Q[:, :5], algorithm="exact")
 
 
 def test_estimator_contract(datasets_f64):

@@ -558,48 +558,9 @@ pub(super) fn self_knn<F: Float>(
     };
     crate::cancel::check()?;
     let row = |i: usize| &data[i * d..(i + 1) * d];
-    // Pass 2: each row's candidates ranked exactly; kept when pass 1's bound proves that every
-    // other row lies farther than the k-th (each row left out has a pass-1 distance at least its
-    // list's last). A proven row's list is written in place; the others stay pending.
-    let mut indices = Array2::<usize>::zeros((n, k));
-    let mut distances = Array2::<f64>::zeros((n, k));
-    let proven: Vec<bool> = indices
-        .as_slice_mut()
-        .expect("fresh arrays are contiguous")
-        .par_chunks_mut(k)
-        .zip(
-            distances
-                .as_slice_mut()
-                .expect("fresh arrays are contiguous")
-                .par_chunks_mut(k),
-        )
-        .enumerate()
-        .map_init(Vec::new, |exact, (i, (ids, dists))| {
-            let (l, r) = group_of(i);
-            let cand = l.list(r);
-            exact.clear();
-            exact.extend(
-                cand.iter()
-                    .map(|&(_, j)| (exact_sq_dist(row(i), row(j)), j)),
-            );
-            exact.sort_unstable_by(|a: &(f64, usize), b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let proven = cand.len() == available || {
-                cand.len() == keep && {
-                    // The largest pass-1 value of the list: every row left out is at least it.
-                    let last = l.thr[r].wide();
-                    exact[k - 1].0 * (1.0 + 1e-12) + 1e-300 < lay.errs[i].dist_above(last)
-                }
-            };
-            if proven {
-                for ((id, dist), &(dd, j)) in ids.iter_mut().zip(dists.iter_mut()).zip(exact.iter())
-                {
-                    *id = j;
-                    *dist = dd.sqrt();
-                }
-            }
-            proven
-        })
-        .collect();
+    // Pass 2: proven rows' lists written in place; the others stay pending.
+    let (mut indices, mut distances, proven) =
+        settle(n, k, keep, available, group_of, row, |i| lay.errs[i], row);
     // The rows pass 1 could not settle (near-ties) and their lists, as (distance, row): a few go
     // to a direct scan, one per distinct vector (copies of a row share it: the k + 1 nearest of
     // every row, each copy then dropping itself); many, to the tiled index, whose range pass
@@ -659,6 +620,64 @@ pub(super) fn self_knn<F: Float>(
         }
     }
     Ok(Neighbors { indices, distances })
+}
+
+/// Pass 2 of the searches without an index (this one and [`super::cross`]'s), for `m` queries:
+/// each query's candidates (`lists(t)`: its group's lists and its slot there) ranked by their
+/// exact `f64` distances from `query(t)` to the rows (`row(j)`), and written in place when pass
+/// 1's bound (`err(t)`) proves that no row left out can rank among the first `k` (each such row
+/// has a pass-1 value at least its list's largest, `thr`), or when the list holds every
+/// `available` row. Returns the lists and which queries were proven; the others are the
+/// caller's to settle.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn settle<'a, F: Float>(
+    m: usize,
+    k: usize,
+    keep: usize,
+    available: usize,
+    lists: impl Fn(usize) -> (&'a Lists<F>, usize) + Sync,
+    query: impl Fn(usize) -> &'a [F] + Sync,
+    err: impl Fn(usize) -> ErrBound + Sync,
+    row: impl Fn(usize) -> &'a [F] + Sync,
+) -> (Array2<usize>, Array2<f64>, Vec<bool>) {
+    let mut indices = Array2::<usize>::zeros((m, k));
+    let mut distances = Array2::<f64>::zeros((m, k));
+    let proven: Vec<bool> = indices
+        .as_slice_mut()
+        .expect("fresh arrays are contiguous")
+        .par_chunks_mut(k)
+        .zip(
+            distances
+                .as_slice_mut()
+                .expect("fresh arrays are contiguous")
+                .par_chunks_mut(k),
+        )
+        .enumerate()
+        .map_init(Vec::new, |exact, (t, (ids, dists))| {
+            let (l, r) = lists(t);
+            let cand = l.list(r);
+            let q = query(t);
+            exact.clear();
+            exact.extend(cand.iter().map(|&(_, j)| (exact_sq_dist(q, row(j)), j)));
+            exact.sort_unstable_by(|a: &(f64, usize), b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let proven = cand.len() == available || {
+                cand.len() == keep && {
+                    // The largest pass-1 value of the list: every row left out is at least it.
+                    let last = l.thr[r].wide();
+                    exact[k - 1].0 * (1.0 + 1e-12) + 1e-300 < err(t).dist_above(last)
+                }
+            };
+            if proven {
+                for ((id, dist), &(dd, j)) in ids.iter_mut().zip(dists.iter_mut()).zip(exact.iter())
+                {
+                    *id = j;
+                    *dist = dd.sqrt();
+                }
+            }
+            proven
+        })
+        .collect();
+    (indices, distances, proven)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
