@@ -389,34 +389,42 @@ fn knn_with<F: Float>(
 }
 
 /// Whether [`rows_knn`] is the faster search for the chosen `rows` among the `n` rows of
-/// `data`: data the tiled index's bounds cannot prune ([`probe`]), at most half of it chosen, and
-/// at most 1/[`COPIES_SHARE`] of the chosen rows copies of another (a query with more copies than
-/// its list holds is left unproven by pass 1, and its direct scan costs a pass over the data).
+/// `data`: data the tiled index's bounds cannot prune ([`probe`]) or at most [`FEW`] rows chosen
+/// ([`spread_or_few`]), at most half of it chosen, and at most 1/[`COPIES_SHARE`] of the chosen
+/// rows copies of another (a query with more copies than its list holds is left unproven by pass
+/// 1, and its direct scan costs a pass over the data).
 ///
 /// Measured at 1M rows, 30 `f32` features, 10 neighbours of the minority's 5,000 rows, 2 threads
 /// (`benches/data_families.py`): `gaussian` (probe 0.69) 1.68 s here against 2.89 s through the
 /// tiled index, `pca_cloud` (0.59) 1.67 s against 2.34 s; `clustered` (0.26) and `manifold`
 /// (0.22) stay on the index (0.9 s, 0.8 s); `duplicates` (0.58, but 250 distinct rows among its
-/// minority's 4,735) 2.6 s here against 1.0 s, so it stays too.
+/// minority's 4,735) 2.6 s here against 1.0 s, so it stays too. With the minority's 0.5% at
+/// 100k rows (500 rows), `clustered` 27 ms here against 60 ms, `manifold` 24 against 48; at
+/// 200k (1,000-1,100 rows) 88 against 126 and 84 against 159; at 500k (2,500-2,700 rows, past
+/// [`FEW`]) 431 against 476 and 515 against 375.
 pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize, rows: &[usize]) -> bool {
     let m = rows.len();
     if d == 0 || n < 2 || m == 0 || m > n / 2 || rows.iter().any(|&i| i >= n) {
         return false;
     }
-    if probe(data, n, d) < PROBE {
-        return false;
-    }
-    few_copies(rows.iter().map(|&i| &data[i * d..(i + 1) * d]))
+    spread_or_few(data, n, d, m) && few_copies(rows.iter().map(|&i| &data[i * d..(i + 1) * d]))
 }
 
 /// [`takes`] for `queries` from outside (row-major, `d` features): the same probe of the data,
 /// at most half as many queries as rows, and at most 1/[`COPIES_SHARE`] of them copies of another.
 pub(super) fn takes_queries<F: Float>(data: &[F], n: usize, d: usize, queries: &[F]) -> bool {
     let m = queries.len().checked_div(d).unwrap_or(0);
-    if d == 0 || n < 2 || m == 0 || m > n / 2 || probe(data, n, d) < PROBE {
+    if d == 0 || n < 2 || m == 0 || m > n / 2 {
         return false;
     }
-    few_copies(queries.chunks_exact(d))
+    spread_or_few(data, n, d, m) && few_copies(queries.chunks_exact(d))
+}
+
+/// Whether `m` queries are few enough for this search to beat the tiled index's build alone
+/// ([`FEW`] in at least [`FEW_MIN_D`] features), or the data spread enough ([`probe`] at least
+/// [`PROBE`]) that its bounds prune nothing.
+fn spread_or_few<F: Float>(data: &[F], n: usize, d: usize, m: usize) -> bool {
+    (m <= FEW && d >= FEW_MIN_D) || probe(data, n, d) >= PROBE
 }
 
 /// Whether at most 1/[`COPIES_SHARE`] of `rows` are copies of another (by a 64-bit hash).
@@ -438,6 +446,17 @@ const PROBE: f64 = 0.5;
 
 /// See [`takes`].
 const COPIES_SHARE: usize = 64;
+
+/// Most queries this search takes whatever the data's structure: building the tiled index costs
+/// about 0.6-0.75 us a row in 30 features and 0.22-0.27 us in 4 to 8 (2 threads, Zen 4), its
+/// search of a few queries little more where it prunes, and this search about 0.03-0.1 us a row
+/// per query, so up to about a thousand queries it is the faster (see [`takes`]).
+const FEW: usize = 1024;
+
+/// Fewest features for [`FEW`]: in 2 or 3 the index's bounds prune nearly everything, its build
+/// is cheap, and this search's candidates fill with near-ties (2-d clusters, 200k rows: 46 ms
+/// through the index, 83 ms here for 500 queries).
+const FEW_MIN_D: usize = 4;
 
 #[cfg(test)]
 mod tests {
@@ -617,8 +636,9 @@ mod tests {
         assert!(e.to_string().contains("not a whole number of rows"), "{e}");
     }
 
-    /// The search takes few rows of a spread cloud, not data its probe finds structured, nor
-    /// chosen rows with many copies, nor more than half of the rows.
+    /// The search takes rows of a spread cloud, few rows of any data in 4 features or more, not
+    /// many rows of data its probe finds structured, nor chosen rows with many copies, nor more
+    /// than half of the rows.
     #[test]
     fn takes_spread_data_without_copies() {
         let (n, d) = (4096, 30);
@@ -640,7 +660,13 @@ mod tests {
                 (0..d).map(move |j| (t * (j + 1) as f64) as f32)
             })
             .collect();
-        assert!(!takes(&line, n, d, &few));
+        // Few rows of it are taken all the same (the index's build costs more), not many.
+        assert!(takes(&line, n, d, &few));
+        let many: Vec<usize> = (0..n).step_by(3).collect();
+        assert!(many.len() > FEW && takes(data, n, d, &many) && !takes(&line, n, d, &many));
+        // Nor few rows in 3 features of structured data (points on a line again).
+        let line3: Vec<f32> = line.chunks(d).flat_map(|r| r[..3].to_vec()).collect();
+        assert!(!takes(&line3, n, 3, &few));
         // Every chosen row copied once.
         let mut copied = x.clone();
         for (a, &i) in few.iter().enumerate().skip(1) {
@@ -653,7 +679,9 @@ mod tests {
         // Outside vectors: the same rule.
         let q: Vec<f32> = few.iter().flat_map(|&i| x.row(i).to_vec()).collect();
         assert!(takes_queries(data, n, d, &q));
-        assert!(!takes_queries(&line, n, d, &q));
+        assert!(takes_queries(&line, n, d, &q));
+        let qm: Vec<f32> = many.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+        assert!(!takes_queries(&line, n, d, &qm));
         let twice: Vec<f32> = q.iter().chain(&q).copied().collect();
         assert!(!takes_queries(data, n, d, &twice));
         assert!(!takes_queries(data, n, d, &data[..(n / 2 + 1) * d]));
