@@ -208,6 +208,13 @@ def one_input(data: bytes) -> None:
                 # Non-decreasing; not np.diff, whose inf - inf is NaN where squared distances of
                 # values near 1e154 overflow to inf (as scikit-learn's do).
                 assert (dist[:, 1:] >= dist[:, :-1]).all()
+                # Outside queries (the first half of the rows, as vectors): the exact searches
+                # find each at distance 0 from its own row.
+                q = X[: len(X) // 2]
+                qd, qi = nn.kneighbors(q)
+                assert qd.shape == qi.shape == (len(q), dist.shape[1])
+                assert (qd[:, 1:] >= qd[:, :-1]).all()
+                assert kw["algorithm"] == "hnsw" or (qd[:, 0] == 0).all()
             except ALLOWED:
                 pass
             return
