@@ -153,7 +153,7 @@ fn kneighbors_impl<'py, F: Float + numpy::Element>(
             })?
         }
         // Chosen rows among all (BorderlineSMOTE's and ADASYN's danger search): without an index
-        // when the rows are few and the data has no structure to prune (`rows_neighbors`).
+        // when the rows are few enough for it (`rows_neighbors` decides).
         (IndexKind::Auto | IndexKind::Exact, _)
             if qv.is_none()
                 && rows.is_some()

@@ -21,7 +21,7 @@
 //!
 //! Each group's lists belong to one task, and the answer is the exact ranking by (distance, row),
 //! so it is the same for any number of threads. [`takes`] and [`takes_queries`] send the searches
-//! whose data the tiled index's bounds prune to it instead.
+//! of more than [`FEW`] queries whose data the tiled index's bounds prune to it instead.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;

@@ -151,8 +151,9 @@ pub fn self_neighbors<F: Float>(data: ArrayView2<'_, F>, k: usize) -> Result<Nei
 
 /// The exact `k` nearest other rows of each row of `rows` among the rows of `data` (each
 /// itself excluded by index), ranked by (distance, row), as [`KnnIndex::query_self_rows`] gives
-/// them: few rows among many on data without structure are searched with no index, by streaming
-/// the data past them (`cross`), the others through the tiled index.
+/// them: few rows among many (on data without structure, or at most 1,024 rows in 4 features or
+/// more) are searched with no index, by streaming the data past them (`cross`), the others
+/// through the tiled index.
 pub fn rows_neighbors<F: Float>(
     data: ArrayView2<'_, F>,
     rows: &[usize],
@@ -168,8 +169,8 @@ pub fn rows_neighbors<F: Float>(
 }
 
 /// The exact `k` nearest rows of `data` to each row of `queries` (finite), ranked by (distance,
-/// row), as [`KnnIndex::query`] gives them: few queries among many rows without structure are
-/// searched with no index (`cross`), the others through the tiled index.
+/// row), as [`KnnIndex::query`] gives them: few queries among many rows are searched with no
+/// index under the same rule (`cross`), the others through the tiled index.
 pub fn queries_neighbors<F: Float>(
     data: ArrayView2<'_, F>,
     queries: ArrayView2<'_, F>,
