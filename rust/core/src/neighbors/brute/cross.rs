@@ -27,14 +27,14 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use super::build::{shift, sq_norm};
-use super::dense::{per_kernel, probe, settle, Lists};
+use super::dense::{per_kernel, probe, scan_nearest, settle, Lists};
 use super::kernel::{Kernel, PanelDists, Portable};
 use super::rounding::ErrBound;
 use super::search::keep_for;
 use super::{BruteForce, Neighbors, NONE, PANEL};
 use crate::error::{CoreError, Result};
 use crate::float::Float;
-use crate::neighbors::{check_k, exact_sq_dist, row_hash, KnnIndex};
+use crate::neighbors::{check_k, row_hash, KnnIndex};
 
 /// Data rows packed into panels at a time: 8 panels, 15 KB in 30 `f32` features, read from L1
 /// by every query block of the group.
@@ -332,22 +332,7 @@ fn knn_with<F: Float>(
     let lists_of: Vec<Vec<(f64, usize)>> = if pending.len().saturating_mul(n) <= scan_pairs {
         pending
             .par_iter()
-            .map(|&t| {
-                let q = set.vector(data, d, t);
-                let cmp =
-                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-                let mut all: Vec<(f64, usize)> = (0..n)
-                    .filter(|&j| j != set.id(t))
-                    .map(|j| (exact_sq_dist(q, row(j)), j))
-                    .collect();
-                if k < all.len() {
-                    all.select_nth_unstable_by(k - 1, cmp);
-                    all.truncate(k);
-                }
-                all.sort_unstable_by(cmp);
-                all.iter_mut().for_each(|p| p.0 = p.0.sqrt());
-                all
-            })
+            .map(|&t| scan_nearest(set.vector(data, d, t), n, set.id(t), k, row))
             .collect()
     } else {
         let x = ArrayView2::from_shape((n, d), data).expect("n x d rows");
@@ -403,21 +388,24 @@ fn knn_with<F: Float>(
 /// 200k (1,000-1,100 rows) 88 against 126 and 84 against 159; at 500k (2,500-2,700 rows, past
 /// [`FEW`]) 431 against 476 and 515 against 375.
 pub(super) fn takes<F: Float>(data: &[F], n: usize, d: usize, rows: &[usize]) -> bool {
-    let m = rows.len();
-    if d == 0 || n < 2 || m == 0 || m > n / 2 || rows.iter().any(|&i| i >= n) {
-        return false;
-    }
-    spread_or_few(data, n, d, m) && few_copies(rows.iter().map(|&i| &data[i * d..(i + 1) * d]))
+    takes_set(data, n, d, QuerySet::Rows(rows))
 }
 
-/// [`takes`] for `queries` from outside (row-major, `d` features): the same probe of the data,
-/// at most half as many queries as rows, and at most 1/[`COPIES_SHARE`] of them copies of another.
+/// [`takes`] for `queries` from outside (row-major, `d` features): the same rule.
 pub(super) fn takes_queries<F: Float>(data: &[F], n: usize, d: usize, queries: &[F]) -> bool {
-    let m = queries.len().checked_div(d).unwrap_or(0);
-    if d == 0 || n < 2 || m == 0 || m > n / 2 {
+    takes_set(data, n, d, QuerySet::Outside(queries))
+}
+
+fn takes_set<F: Float>(data: &[F], n: usize, d: usize, set: QuerySet<'_, F>) -> bool {
+    let m = if d == 0 { 0 } else { set.len(d) };
+    let in_range = match set {
+        QuerySet::Rows(rows) => rows.iter().all(|&i| i < n),
+        QuerySet::Outside(_) => true,
+    };
+    if m == 0 || n < 2 || m > n / 2 || !in_range {
         return false;
     }
-    spread_or_few(data, n, d, m) && few_copies(queries.chunks_exact(d))
+    spread_or_few(data, n, d, m) && few_copies((0..m).map(|t| set.vector(data, d, t)))
 }
 
 /// Whether `m` queries are few enough for this search to beat the tiled index's build alone
@@ -461,6 +449,7 @@ const FEW_MIN_D: usize = 4;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::neighbors::exact_sq_dist;
     use crate::rng::{Purpose, Stream};
     use crate::threads::run_with_threads;
     use ndarray::Array2;

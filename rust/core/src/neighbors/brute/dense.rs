@@ -32,7 +32,7 @@ use super::build::{shift, sq_norm};
 use super::kernel::{Kernel, PanelDists, Portable};
 use super::rounding::ErrBound;
 use super::search::keep_for;
-use super::{Neighbors, PANEL};
+use super::{Neighbors, NONE, PANEL};
 use crate::error::Result;
 use crate::float::Float;
 use crate::neighbors::{check_k, exact_sq_dist, row_hash, KnnIndex};
@@ -593,18 +593,7 @@ pub(super) fn self_knn<F: Float>(
         groups
             .into_par_iter()
             .map(|members| {
-                let q = row(members[0]);
-                let kk = (k + 1).min(n);
-                let mut all: Vec<(f64, usize)> =
-                    (0..n).map(|j| (exact_sq_dist(q, row(j)), j)).collect();
-                let cmp =
-                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-                if kk < n {
-                    all.select_nth_unstable_by(kk - 1, cmp);
-                    all.truncate(kk);
-                }
-                all.sort_unstable_by(cmp);
-                all.iter_mut().for_each(|p| p.0 = p.0.sqrt());
+                let all = scan_nearest(row(members[0]), n, NONE, (k + 1).min(n), row);
                 (members, all)
             })
             .collect()
@@ -620,6 +609,30 @@ pub(super) fn self_knn<F: Float>(
         }
     }
     Ok(Neighbors { indices, distances })
+}
+
+/// The `kk` nearest rows to `q` among rows `0..n` but row `skip` (`NONE`: none), by a direct
+/// scan of their exact `f64` distances, ranked by (distance, row): the fallback of the searches
+/// without an index for the queries pass 1 leaves unproven.
+pub(super) fn scan_nearest<'a, F: Float>(
+    q: &[F],
+    n: usize,
+    skip: usize,
+    kk: usize,
+    row: impl Fn(usize) -> &'a [F],
+) -> Vec<(f64, usize)> {
+    let cmp = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    let mut all: Vec<(f64, usize)> = (0..n)
+        .filter(|&j| j != skip)
+        .map(|j| (exact_sq_dist(q, row(j)), j))
+        .collect();
+    if kk < all.len() {
+        all.select_nth_unstable_by(kk - 1, cmp);
+        all.truncate(kk);
+    }
+    all.sort_unstable_by(cmp);
+    all.iter_mut().for_each(|p| p.0 = p.0.sqrt());
+    all
 }
 
 /// Pass 2 of the searches without an index (this one and [`super::cross`]'s), for `m` queries:
