@@ -35,7 +35,7 @@ use super::search::keep_for;
 use super::{Neighbors, NONE, PANEL};
 use crate::error::Result;
 use crate::float::Float;
-use crate::neighbors::{check_k, exact_sq_dist, row_hash, KnnIndex};
+use crate::neighbors::{check_k, exact_sq_dist, push_exact, row_hash, KnnIndex};
 
 /// Most rows the search takes; a larger set goes through the tiled index (see [`takes`]).
 pub(super) const DENSE_MAX: usize = 1 << 17;
@@ -671,7 +671,7 @@ pub(super) fn settle<'a, F: Float>(
             let cand = l.list(r);
             let q = query(t);
             exact.clear();
-            exact.extend(cand.iter().map(|&(_, j)| (exact_sq_dist(q, row(j)), j)));
+            push_exact(exact, q, cand.iter().map(|&(_, j)| j), &row);
             exact.sort_unstable_by(|a: &(f64, usize), b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let proven = cand.len() == available || {
                 cand.len() == keep && {

@@ -15,7 +15,7 @@ use super::pack::{Caches, PanelCache, Panels};
 use super::rounding::ErrBound;
 use super::{BruteForce, Query, Within, NONE, PANEL, RANGE_KEEP, TASK};
 use crate::float::Float;
-use crate::neighbors::{exact_sq_dist, KnnIndex, Neighbors};
+use crate::neighbors::{exact_sq_dist, push_exact, KnnIndex, Neighbors};
 
 /// Most queries of one [`BruteForce::self_within`] task.
 const WITHIN_TASK: usize = 2048;
@@ -412,10 +412,7 @@ impl<F: Float> BruteForce<'_, F> {
         for (i, &Query { row: q, slot, .. }) in qs.iter().enumerate() {
             let cand = &cands[i];
             exact.clear();
-            exact.extend(
-                cand.iter()
-                    .map(|&(_, j)| (exact_sq_dist(q, self.row(j)), j)),
-            );
+            push_exact(&mut exact, q, cand.iter().map(|&(_, j)| j), |j| self.row(j));
             exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let proven = cand.len() < keep || cand.len() == available || {
                 // Every row outside the candidates has a pass-1 distance >= the last
@@ -498,10 +495,9 @@ impl<F: Float> BruteForce<'_, F> {
             for ((g, &(q, kk)), cand) in groups.iter().zip(&plan).zip(wide) {
                 exact.clear();
                 if cand.len() < RANGE_KEEP {
-                    exact.extend(
-                        cand.iter()
-                            .map(|&(_, j)| (exact_sq_dist(q.row, self.row(j)), j)),
-                    );
+                    push_exact(&mut exact, q.row, cand.iter().map(|&(_, j)| j), |j| {
+                        self.row(j)
+                    });
                     exact.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 } else {
                     #[cfg(test)]
@@ -773,10 +769,8 @@ impl<F: Float> BruteForce<'_, F> {
                         // Fewer than k candidates: every row within the bound is among them
                         // (when every tile was searched).
                         let complete = c.len() < k && !capped;
-                        let mut near: Vec<(f64, usize)> = c
-                            .iter()
-                            .map(|&(_, j)| (exact_sq_dist(q.row, self.row(j)), j))
-                            .collect();
+                        let mut near: Vec<(f64, usize)> = Vec::with_capacity(c.len());
+                        push_exact(&mut near, q.row, c.iter().map(|&(_, j)| j), |j| self.row(j));
                         near.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                         if complete {
                             near.retain(|r| r.0 <= bound_sq[q.slot]);
