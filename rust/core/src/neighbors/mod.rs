@@ -211,9 +211,8 @@ pub(crate) fn push_exact<'a, F: Float + 'a>(
     }
     if held > 0 {
         // The last one to three rows, the free lanes repeating the first of them.
-        for l in held..4 {
-            four[l] = four[0];
-        }
+        let first = four[0];
+        four[held..].fill(first);
         let s = exact_sq_dists4(q, four.map(&row));
         out.extend(s.into_iter().zip(four).take(held));
     }

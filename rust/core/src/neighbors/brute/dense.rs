@@ -622,10 +622,8 @@ pub(super) fn scan_nearest<'a, F: Float>(
     row: impl Fn(usize) -> &'a [F],
 ) -> Vec<(f64, usize)> {
     let cmp = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-    let mut all: Vec<(f64, usize)> = (0..n)
-        .filter(|&j| j != skip)
-        .map(|j| (exact_sq_dist(q, row(j)), j))
-        .collect();
+    let mut all: Vec<(f64, usize)> = Vec::with_capacity(n);
+    push_exact(&mut all, q, (0..n).filter(|&j| j != skip), row);
     if kk < all.len() {
         all.select_nth_unstable_by(kk - 1, cmp);
         all.truncate(kk);
