@@ -346,7 +346,7 @@ fn generate_rows<F: Float>(
     mut parents: Option<&mut [[usize; 2]]>,
     lerp: impl Fn(&[F], &[F], f64, &mut [F]),
 ) {
-    let (d, cx, per_row, nbrs) = (g.d, g.cx, g.per_row, g.nbrs);
+    let (d, cx, nbrs) = (g.d, g.cx, g.nbrs);
     if block.is_empty() {
         return;
     }
@@ -358,30 +358,21 @@ fn generate_rows<F: Float>(
     // a class row's last use has pushed it) or, for a large class, from memory. The draws keep
     // their order, so the rows are the same as made one at a time as drawn; the few draws past
     // the block's end are of the unit's own stream, and unused.
-    let (mut p, mut gap, mut nb) = ([0usize; RING], [0f64; RING], [0usize; RING]);
-    let draw = |s: &mut crate::rng::Fast, p: &mut usize, gap: &mut f64| {
-        *p = s.below(pairs) as usize;
-        *gap = s.uniform();
-        prefetch(&nbrs[*p]);
-    };
-    let read = |p: usize, nb: &mut usize| {
-        *nb = nbrs[p];
-        prefetch_row(&cx[(p / per_row) * d..(p / per_row + 1) * d]);
-        prefetch_row(&cx[*nb * d..(*nb + 1) * d]);
-    };
+    let (mut p, mut gap) = ([0usize; RING], [0f64; RING]);
+    let mut pair = [[0usize; 2]; RING];
     for j in 0..DRAW {
-        draw(&mut s, &mut p[j], &mut gap[j]);
+        (p[j], gap[j]) = draw(&mut s, pairs, nbrs);
     }
     for j in 0..READ {
-        read(p[j], &mut nb[j]);
+        pair[j] = read(g, p[j]);
     }
     for (i, o) in block.chunks_mut(d).enumerate() {
         let a = (i + DRAW) % RING;
-        draw(&mut s, &mut p[a], &mut gap[a]);
+        (p[a], gap[a]) = draw(&mut s, pairs, nbrs);
         let b = (i + READ) % RING;
-        read(p[b], &mut nb[b]);
+        pair[b] = read(g, p[b]);
         let c = i % RING;
-        let (r, nb) = (p[c] / per_row, nb[c]);
+        let [r, nb] = pair[c];
         if let Some(pp) = parents.as_deref_mut() {
             pp[i] = [r, nb];
         }
@@ -394,10 +385,33 @@ fn generate_rows<F: Float>(
     }
 }
 
+/// A new row's draws, in the order they are made: its pair (a position in `nbrs`, of `pairs`) and
+/// its gap; the pair's entry of `nbrs` is prefetched.
+#[inline(always)]
+fn draw(s: &mut crate::rng::Fast, pairs: u64, nbrs: &[usize]) -> (usize, f64) {
+    let p = s.below(pairs) as usize;
+    let gap = s.uniform();
+    prefetch(&nbrs[p]);
+    (p, gap)
+}
+
+/// Pair `p`'s two class rows (the row and its neighbour), both prefetched.
+#[inline(always)]
+fn read<F: Float>(g: &Pairs<'_, F>, p: usize) -> [usize; 2] {
+    let (r, nb) = (p / g.per_row, g.nbrs[p]);
+    let d = g.d;
+    prefetch_row(&g.cx[r * d..(r + 1) * d]);
+    prefetch_row(&g.cx[nb * d..(nb + 1) * d]);
+    [r, nb]
+}
+
 /// How many rows ahead [`generate_rows`] draws a row's pair and gap, and reads its neighbour. On
-/// one Zen 4 core (`generate_report`, 1M rows of 30 `f32`, warm output), from a class of 5,000
-/// rows (in L2): 15.3-20.2 ns a row made as drawn, 13.6-18.6 drawn (8, 4) ahead; from 500,000
-/// rows (in memory): 109-135 ns and 57-70 ns. Deeper, up to (30, 16), gained nothing more.
+/// one Zen 4 core (`generate_report`, 1M rows of 30 `f32`): from a class of 500,000 rows (in
+/// memory) 118-122 ns a row made as drawn, 58-60 ns drawn (8, 4) ahead, whether the output is in
+/// L1 or not; from 5,000 rows (in L2) 16.0-20.6 and 15.4-17.7 ns into warm memory, 11.2-11.5 ns
+/// both into L1 (the out-of-order core hides L2 alone). Deeper, up to (30, 16), gained nothing.
+/// `draw` and `read` are functions, not closures: as closures the compiler kept `read` out of
+/// line, and the loop took 12.1-12.9 ns a row into L1.
 const DRAW: usize = 8;
 const READ: usize = 4;
 /// Slots for the rows drawn ahead (a power of two above `DRAW`, so that a slot is drawn again only
@@ -418,20 +432,18 @@ fn prefetch<T>(v: &T) {
     let _ = v;
 }
 
-/// [`prefetch`] the cache lines of `row`'s first 256 bytes (the hardware prefetcher follows a
-/// longer row on its own) and of its last byte.
+/// [`prefetch`] the cache lines of `row`: its first two and the one of its last byte (a longer
+/// row's middle is left to the hardware prefetcher, which follows a run of lines).
 #[inline(always)]
 fn prefetch_row<T>(row: &[T]) {
     let bytes = std::mem::size_of_val(row);
     let p = row.as_ptr() as *const u8;
-    let mut off = 0;
-    while off < bytes.min(256) {
-        // SAFETY: `off < bytes`, within the row.
-        prefetch(unsafe { &*p.add(off) });
-        off += 64;
-    }
     if bytes > 0 {
-        // SAFETY: the row's last byte.
+        // SAFETY (all three): offsets below `bytes`, within the row.
+        prefetch(unsafe { &*p });
+        if bytes > 64 {
+            prefetch(unsafe { &*p.add(64) });
+        }
         prefetch(unsafe { &*p.add(bytes - 1) });
     }
 }
@@ -1209,6 +1221,30 @@ mod tests {
             eprintln!(
                 "1M new rows x {d} f32 from a class of {m} rows, one core, warm output: \
                  made as drawn {:.1} ns a row, drawn ahead {:.1} ns a row",
+                best[0] * 1e9 / rows as f64,
+                best[1] * 1e9 / rows as f64
+            );
+            // The same rows made 256 at a time into one block in L1: the loop's own cost,
+            // without the output's memory traffic.
+            let mut best = [f64::INFINITY; 2];
+            let mut small = [vec![0f32; 256 * d], vec![0f32; 256 * d]];
+            for _ in 0..7 {
+                for (v, out) in small.iter_mut().enumerate() {
+                    let t = std::time::Instant::now();
+                    for c in 0..(rows / 256) as u64 {
+                        if v == 0 {
+                            in_turn_fast(&p, c, out);
+                        } else {
+                            generate(&p, 7, c, out, None);
+                        }
+                    }
+                    best[v] = best[v].min(t.elapsed().as_secs_f64());
+                }
+            }
+            assert!(small[0] == small[1]);
+            eprintln!(
+                "    the same into a block in L1: made as drawn {:.1} ns a row, drawn ahead \
+                 {:.1} ns a row",
                 best[0] * 1e9 / rows as f64,
                 best[1] * 1e9 / rows as f64
             );
