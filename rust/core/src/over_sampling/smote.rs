@@ -1203,20 +1203,20 @@ mod tests {
                 per_row: k,
                 nbrs: &nbrs,
             };
-            let mut best = [f64::INFINITY; 2];
-            for _ in 0..7 {
-                for (v, out) in [&mut plain, &mut fast].into_iter().enumerate() {
-                    let t = std::time::Instant::now();
-                    for (c, b) in out.chunks_mut(CHUNK * d).enumerate() {
-                        if v == 0 {
-                            in_turn_fast(&p, c as u64, b);
-                        } else {
-                            generate(&p, 7, c as u64, b, None);
-                        }
-                    }
-                    best[v] = best[v].min(t.elapsed().as_secs_f64());
+            // v = 0: made one at a time as drawn; v = 1: drawn ahead.
+            let make = |v: usize, c: u64, b: &mut [f32]| {
+                if v == 0 {
+                    in_turn_fast(&p, c, b)
+                } else {
+                    generate(&p, 7, c, b, None)
                 }
-            }
+            };
+            let best = best_of_7(|v| {
+                let out = if v == 0 { &mut plain } else { &mut fast };
+                for (c, b) in out.chunks_mut(CHUNK * d).enumerate() {
+                    make(v, c as u64, b);
+                }
+            });
             assert!(plain == fast);
             eprintln!(
                 "1M new rows x {d} f32 from a class of {m} rows, one core, warm output: \
@@ -1226,21 +1226,12 @@ mod tests {
             );
             // The same rows made 256 at a time into one block in L1: the loop's own cost,
             // without the output's memory traffic.
-            let mut best = [f64::INFINITY; 2];
             let mut small = [vec![0f32; 256 * d], vec![0f32; 256 * d]];
-            for _ in 0..7 {
-                for (v, out) in small.iter_mut().enumerate() {
-                    let t = std::time::Instant::now();
-                    for c in 0..(rows / 256) as u64 {
-                        if v == 0 {
-                            in_turn_fast(&p, c, out);
-                        } else {
-                            generate(&p, 7, c, out, None);
-                        }
-                    }
-                    best[v] = best[v].min(t.elapsed().as_secs_f64());
+            let best = best_of_7(|v| {
+                for c in 0..(rows / 256) as u64 {
+                    make(v, c, &mut small[v]);
                 }
-            }
+            });
             assert!(small[0] == small[1]);
             eprintln!(
                 "    the same into a block in L1: made as drawn {:.1} ns a row, drawn ahead \
@@ -1249,6 +1240,19 @@ mod tests {
                 best[1] * 1e9 / rows as f64
             );
         }
+    }
+
+    /// The best of 7 wall times of `run(0)` and of `run(1)`, the two alternated.
+    fn best_of_7(mut run: impl FnMut(usize)) -> [f64; 2] {
+        let mut best = [f64::INFINITY; 2];
+        for _ in 0..7 {
+            for (v, b) in best.iter_mut().enumerate() {
+                let t = std::time::Instant::now();
+                run(v);
+                *b = b.min(t.elapsed().as_secs_f64());
+            }
+        }
+        best
     }
 
     /// `in_turn` with the lerp `generate` picks for `f32` on this CPU.
