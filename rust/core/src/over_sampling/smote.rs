@@ -229,8 +229,8 @@ fn generate<F: Float>(
     {
         /// # Safety
         ///
-        /// The CPU must support AVX-512F and AVX-512VL (checked below before the call).
-        #[target_feature(enable = "avx512f,avx512vl,avx2")]
+        /// The CPU must support AVX-512F (checked below before the call).
+        #[target_feature(enable = "avx512f,avx2")]
         unsafe fn avx512<F: Float>(
             g: &Pairs<'_, F>,
             seed: u64,
@@ -239,14 +239,9 @@ fn generate<F: Float>(
             parents: Option<&mut [[usize; 2]]>,
         ) {
             if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
-                // SAFETY: `F` is `f32` in this branch, so the slices are `f32` slices.
+                // SAFETY: `F` is `f32` in this branch; AVX2 is enabled here.
                 generate_rows(g, seed, chunk, block, parents, |a, b, gap, o| unsafe {
-                    lerp_f32_avx512(
-                        &*(a as *const [F] as *const [f32]),
-                        &*(b as *const [F] as *const [f32]),
-                        gap,
-                        &mut *(o as *mut [F] as *mut [f32]),
-                    )
+                    lerp_f32_avx2(a, b, gap, o)
                 })
             } else {
                 generate_rows(g, seed, chunk, block, parents, lerp)
@@ -263,77 +258,86 @@ fn generate<F: Float>(
             block: &mut [F],
             parents: Option<&mut [[usize; 2]]>,
         ) {
-            generate_rows(g, seed, chunk, block, parents, lerp)
+            if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+                // SAFETY: `F` is `f32` in this branch; AVX2 is enabled here.
+                generate_rows(g, seed, chunk, block, parents, |a, b, gap, o| unsafe {
+                    lerp_f32_avx2(a, b, gap, o)
+                })
+            } else {
+                generate_rows(g, seed, chunk, block, parents, lerp)
+            }
         }
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
-            // SAFETY: AVX-512F and VL were detected. The same operations in the same order, in `f64`
-            // lanes (no fused multiply-add), so the same bits as the plain loop.
+        // Every path makes the same operations in the same order (no fused multiply-add: Rust never
+        // contracts a * b + c), only in wider vectors, so every path gives the plain loop's bits.
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: AVX-512F was detected (it implies AVX2).
             return unsafe { avx512(g, seed, chunk, block, parents) };
         }
         if is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 was detected. The same operations in the same order, only wider
-            // vectors (no fused multiply-add: Rust never contracts a * b + c), so the same bits.
+            // SAFETY: AVX2 was detected.
             return unsafe { avx2(g, seed, chunk, block, parents) };
         }
     }
     generate_rows(g, seed, chunk, block, parents, lerp)
 }
 
-/// `o = a + gap (b - a)`, computed in `f64` and rounded once to `F`.
+/// `o = a + gap (b - a)`, in `F` (a subtraction, a multiplication and an addition, each rounded to
+/// nearest): the new row lies on the segment `[a, b]` to within a few units in the last place of
+/// its values.
 #[inline(always)]
-fn lerp<F: Float>(a: &[F], b: &[F], gap: f64, o: &mut [F]) {
+fn lerp<F: Float>(a: &[F], b: &[F], gap: F, o: &mut [F]) {
     for ((o, &av), &bv) in o.iter_mut().zip(a).zip(b) {
-        let (av, bv) = (av.wide(), bv.wide());
-        *o = F::narrow(av + gap * (bv - av));
+        *o = av + gap * (bv - av);
     }
 }
 
-/// [`lerp`] for `f32` rows, eight features at a time (the last group masked): each group loaded
-/// straight into eight `f64` lanes (a conversion with a memory operand), `a + gap (b - a)` with a
-/// separate multiply and add, rounded to `f32` to nearest, as `lerp` does value by value. Eight
-/// lanes a group with 256-bit masked moves for the last (AVX-512VL), not sixteen split in halves
-/// with 512-bit masked moves: those made a million 30-feature rows take 19.0 ms on one Zen 4 core
-/// against 15.0-16.1 ms (`generate_report`). The compiler's own vectorisation of `lerp` handles 8
-/// features per step and the rest (6 of 30) one by one.
+/// [`lerp`] for `f32` rows, eight features at a time in 256-bit vectors: the same three operations
+/// in the same order, so the same bits. A row of at least 8 features whose width is not a multiple
+/// of 8 ends with the group of its last eight, which makes the few features it shares with the
+/// group before it again, from the same values, so to the same bits: no masked moves, which made
+/// the row's last group its slowest step (perf, Zen 4); narrower rows go value by value. Made in
+/// `f32`, not widened to `f64` lanes and rounded back (three conversions a group). On one Zen 4
+/// core, a million 30-feature rows from a class of 5,000 rows (`generate_report`, drawn ahead):
+/// 10.9-11.2 ns a row into a block in L1 with the widened lerp and its masked last group, 10.3
+/// with the last group unmasked, 8.6-8.8 in `f32` with one bounds check a row; into warm memory
+/// 14.3-15.2 ns before, 12.0-12.2 after.
 ///
 /// # Safety
-/// The CPU must support AVX-512F and AVX-512VL; `a` and `b` hold at least `o.len()` values.
+/// The CPU must support AVX2; `a` and `b` hold at least `o.len()` values.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl")]
+#[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn lerp_f32_avx512(a: &[f32], b: &[f32], gap: f64, o: &mut [f32]) {
+unsafe fn lerp_f32_avx2<F: Float>(a: &[F], b: &[F], gap: F, o: &mut [F]) {
     use std::arch::x86_64::*;
+    debug_assert_eq!(std::any::TypeId::of::<F>(), std::any::TypeId::of::<f32>());
     let d = o.len();
-    debug_assert!(a.len() >= d && b.len() >= d);
-    let g = _mm512_set1_pd(gap);
-    let step = |av: __m256, bv: __m256| {
-        let (a0, b0) = (_mm512_cvtps_pd(av), _mm512_cvtps_pd(bv));
-        _mm512_cvtpd_ps(_mm512_add_pd(a0, _mm512_mul_pd(g, _mm512_sub_pd(b0, a0))))
+    if d < 8 {
+        return lerp(a, b, gap, o);
+    }
+    assert!(a.len() >= d && b.len() >= d);
+    let (a, b, o) = (
+        a.as_ptr() as *const f32,
+        b.as_ptr() as *const f32,
+        o.as_mut_ptr() as *mut f32,
+    );
+    // SAFETY: `F` is `f32` (the caller's contract), so its bits are an `f32`.
+    let g = _mm256_set1_ps(unsafe { std::mem::transmute_copy::<F, f32>(&gap) });
+    // SAFETY: `j + 8 <= d`, within all three rows.
+    let step = |j: usize| unsafe {
+        let av = _mm256_loadu_ps(a.add(j));
+        let bv = _mm256_loadu_ps(b.add(j));
+        _mm256_storeu_ps(
+            o.add(j),
+            _mm256_add_ps(av, _mm256_mul_ps(g, _mm256_sub_ps(bv, av))),
+        );
     };
     let mut j = 0;
     while j + 8 <= d {
-        // SAFETY: `j + 8 <= d`, within all three slices.
-        unsafe {
-            let r = step(
-                _mm256_loadu_ps(a.as_ptr().add(j)),
-                _mm256_loadu_ps(b.as_ptr().add(j)),
-            );
-            _mm256_storeu_ps(o.as_mut_ptr().add(j), r);
-        }
+        step(j);
         j += 8;
     }
     if j < d {
-        // The last `d - j` (< 8) features: lanes past them are masked off (neither read nor
-        // written), by 256-bit masked moves (AVX-512VL).
-        let m: __mmask8 = (1u8 << (d - j)) - 1;
-        // SAFETY: as above, for the unmasked lanes.
-        unsafe {
-            let r = step(
-                _mm256_maskz_loadu_ps(m, a.as_ptr().add(j)),
-                _mm256_maskz_loadu_ps(m, b.as_ptr().add(j)),
-            );
-            _mm256_mask_storeu_ps(o.as_mut_ptr().add(j), m, r);
-        }
+        step(d - 8);
     }
 }
 
@@ -344,13 +348,14 @@ fn generate_rows<F: Float>(
     chunk: u64,
     block: &mut [F],
     mut parents: Option<&mut [[usize; 2]]>,
-    lerp: impl Fn(&[F], &[F], f64, &mut [F]),
+    lerp: impl Fn(&[F], &[F], F, &mut [F]),
 ) {
     let (d, cx, nbrs) = (g.d, g.cx, g.nbrs);
     if block.is_empty() {
         return;
     }
     let pairs = nbrs.len() as u64;
+    let m = cx.len() / d;
     let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk).fast();
     // Row `i`'s draws (pair, then gap) are made DRAW rows ahead, and its neighbour read READ rows
     // ahead, each followed by a prefetch of what the next step reads, so that the class rows are
@@ -358,7 +363,7 @@ fn generate_rows<F: Float>(
     // a class row's last use has pushed it) or, for a large class, from memory. The draws keep
     // their order, so the rows are the same as made one at a time as drawn; the few draws past
     // the block's end are of the unit's own stream, and unused.
-    let (mut p, mut gap) = ([0usize; RING], [0f64; RING]);
+    let (mut p, mut gap) = ([0usize; RING], [F::zero(); RING]);
     let mut pair = [[0usize; 2]; RING];
     for j in 0..DRAW {
         (p[j], gap[j]) = draw(&mut s, pairs, nbrs);
@@ -376,22 +381,26 @@ fn generate_rows<F: Float>(
         if let Some(pp) = parents.as_deref_mut() {
             pp[i] = [r, nb];
         }
-        lerp(
-            &cx[r * d..(r + 1) * d],
-            &cx[nb * d..(nb + 1) * d],
-            gap[c],
-            o,
-        );
+        // One check for both rows (a slice check each was a fifth of the loop's instructions).
+        assert!(r.max(nb) < m, "a neighbour outside the class");
+        // SAFETY: `r, nb < m = cx.len() / d`, so both rows lie within `cx`.
+        let (ra, rb) = unsafe {
+            (
+                cx.get_unchecked(r * d..(r + 1) * d),
+                cx.get_unchecked(nb * d..(nb + 1) * d),
+            )
+        };
+        lerp(ra, rb, gap[c], o);
     }
 }
 
 /// A new row's draws, in the order they are made: its pair (a position in `nbrs`, of `pairs`) and
 /// its gap; the pair's entry of `nbrs` is prefetched.
 #[inline(always)]
-fn draw(s: &mut crate::rng::Fast, pairs: u64, nbrs: &[usize]) -> (usize, f64) {
+fn draw<F: Float>(s: &mut crate::rng::Fast, pairs: u64, nbrs: &[usize]) -> (usize, F) {
     let p = s.below(pairs) as usize;
-    let gap = s.uniform();
-    prefetch(&nbrs[p]);
+    let gap = F::unit(s.next_u64());
+    prefetch_at(nbrs.as_ptr().wrapping_add(p) as *const u8);
     (p, gap)
 }
 
@@ -399,9 +408,11 @@ fn draw(s: &mut crate::rng::Fast, pairs: u64, nbrs: &[usize]) -> (usize, f64) {
 #[inline(always)]
 fn read<F: Float>(g: &Pairs<'_, F>, p: usize) -> [usize; 2] {
     let (r, nb) = (p / g.per_row, g.nbrs[p]);
-    let d = g.d;
-    prefetch_row(&g.cx[r * d..(r + 1) * d]);
-    prefetch_row(&g.cx[nb * d..(nb + 1) * d]);
+    // A prefetch cannot fault, so the rows' addresses need no check (`wrapping_add`: no
+    // pointer past the slice is ever read through).
+    let base = g.cx.as_ptr();
+    prefetch_row(base.wrapping_add(r * g.d), g.d);
+    prefetch_row(base.wrapping_add(nb * g.d), g.d);
     [r, nb]
 }
 
@@ -410,6 +421,8 @@ fn read<F: Float>(g: &Pairs<'_, F>, p: usize) -> [usize; 2] {
 /// memory) 118-122 ns a row made as drawn, 58-60 ns drawn (8, 4) ahead, whether the output is in
 /// L1 or not; from 5,000 rows (in L2) 16.0-20.6 and 15.4-17.7 ns into warm memory, 11.2-11.5 ns
 /// both into L1 (the out-of-order core hides L2 alone). Deeper, up to (30, 16), gained nothing.
+/// With the `f32` lerp: 500,000 rows 85-88 and 48-50 ns, 5,000 rows 12.5-13.1 and 12.0-12.2 ns
+/// into warm memory; (16, 8) and (12, 4) gained nothing either.
 /// `draw` and `read` are functions, not closures: as closures the compiler kept `read` out of
 /// line, and the loop took 12.1-12.9 ns a row into L1.
 const DRAW: usize = 8;
@@ -419,32 +432,34 @@ const READ: usize = 4;
 const RING: usize = 16;
 const _: () = assert!(READ < DRAW && DRAW < RING && RING.is_power_of_two());
 
-/// Ask the CPU to bring `v`'s cache line into L1 (a hint: no read, no fault).
+/// Ask the CPU to bring the cache line of address `p` into L1 (a hint: nothing is read, and no
+/// address faults, so `p` may point anywhere).
 #[inline(always)]
-fn prefetch<T>(v: &T) {
+fn prefetch_at(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch only hints; it reads nothing and cannot fault.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch(v as *const T as *const i8, _MM_HINT_T0)
+        _mm_prefetch(p as *const i8, _MM_HINT_T0)
     };
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
+    let _ = p;
 }
 
-/// [`prefetch`] the cache lines of `row`: its first two and the one of its last byte (a longer
-/// row's middle is left to the hardware prefetcher, which follows a run of lines).
+/// [`prefetch_at`] the cache lines of the `len` values from `row`: the first two and the one of the
+/// last byte (a longer row's middle is left to the hardware prefetcher, which follows a run of
+/// lines).
 #[inline(always)]
-fn prefetch_row<T>(row: &[T]) {
-    let bytes = std::mem::size_of_val(row);
-    let p = row.as_ptr() as *const u8;
+fn prefetch_row<T>(row: *const T, len: usize) {
+    let bytes = len * std::mem::size_of::<T>();
+    let p = row as *const u8;
     if bytes > 0 {
-        // SAFETY (all three): offsets below `bytes`, within the row.
-        prefetch(unsafe { &*p });
+        // `wrapping_add`: addresses only, never read through.
+        prefetch_at(p);
         if bytes > 64 {
-            prefetch(unsafe { &*p.add(64) });
+            prefetch_at(p.wrapping_add(64));
         }
-        prefetch(unsafe { &*p.add(bytes - 1) });
+        prefetch_at(p.wrapping_add(bytes - 1));
     }
 }
 
@@ -777,13 +792,13 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn avx512_lerp_gives_the_plain_loop_bits() {
-        if !is_x86_feature_detected!("avx512f") || !is_x86_feature_detected!("avx512vl") {
+    fn avx2_lerp_gives_the_plain_loop_bits() {
+        if !is_x86_feature_detected!("avx2") {
             return;
         }
         let mut s = Stream::new(3, Purpose::Shrinkage, 1, 0);
         for d in 0..70 {
-            for _ in 0..50 {
+            for t in 0..50 {
                 // Values of very different magnitudes, so that rounding matters.
                 let a: Vec<f32> = (0..d)
                     .map(|_| (s.normal() * 10f64.powi(s.below(9) as i32 - 4)) as f32)
@@ -791,12 +806,17 @@ mod tests {
                 let b: Vec<f32> = (0..d)
                     .map(|_| (s.normal() * 10f64.powi(s.below(9) as i32 - 4)) as f32)
                     .collect();
-                let gap = s.uniform();
+                // The gap's two ends too: 0 and the largest value below 1.
+                let gap = match t {
+                    0 => f32::unit(0),
+                    1 => f32::unit(u64::MAX),
+                    _ => f32::unit(s.next_u64()),
+                };
                 let (mut want, mut got) = (vec![0f32; d], vec![7f32; d + 3]);
                 lerp(&a, &b, gap, &mut want);
-                // SAFETY: AVX-512F and VL were detected; the output is longer than the rows, and the
-                // values past `d` must stay untouched.
-                unsafe { lerp_f32_avx512(&a, &b, gap, &mut got[..d]) };
+                // SAFETY: AVX2 was detected; the output is longer than the rows, and the values
+                // past `d` must stay untouched.
+                unsafe { lerp_f32_avx2(&a, &b, gap, &mut got[..d]) };
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got[..d]), bits(&want), "d = {d}");
                 assert_eq!(&got[d..], &[7.0; 3]);
@@ -1116,14 +1136,14 @@ mod tests {
         chunk: u64,
         block: &mut [F],
         mut parents: Option<&mut [[usize; 2]]>,
-        lerp: impl Fn(&[F], &[F], f64, &mut [F]),
+        lerp: impl Fn(&[F], &[F], F, &mut [F]),
     ) {
         let d = g.d;
         let mut s = Stream::new(seed, Purpose::Smote, g.class, chunk).fast();
         for (i, o) in block.chunks_mut(d).enumerate() {
             let p = s.below(g.nbrs.len() as u64) as usize;
             let r = p / g.per_row;
-            let gap = s.uniform();
+            let gap = F::unit(s.next_u64());
             let nb = g.nbrs[p];
             if let Some(pp) = parents.as_deref_mut() {
                 pp[i] = [r, nb];
@@ -1259,16 +1279,16 @@ mod tests {
     fn in_turn_fast(p: &Pairs<'_, f32>, chunk: u64, b: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         {
-            #[target_feature(enable = "avx512f,avx512vl,avx2")]
-            unsafe fn avx512(p: &Pairs<'_, f32>, chunk: u64, b: &mut [f32]) {
-                // SAFETY: the caller checked AVX-512F and VL.
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(p: &Pairs<'_, f32>, chunk: u64, b: &mut [f32]) {
+                // SAFETY: the caller checked AVX2.
                 in_turn(p, 7, chunk, b, None, |a, c, gap, o| unsafe {
-                    lerp_f32_avx512(a, c, gap, o)
+                    lerp_f32_avx2(a, c, gap, o)
                 })
             }
-            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
+            if is_x86_feature_detected!("avx2") {
                 // SAFETY: detected above.
-                return unsafe { avx512(p, chunk, b) };
+                return unsafe { avx2(p, chunk, b) };
             }
         }
         in_turn(p, 7, chunk, b, None, lerp)
